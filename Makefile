@@ -1,0 +1,32 @@
+# `make train` and `make test` need nothing but Python 3.11 and pip: each creates .venv,
+# installs the pinned requirements (ROS 2 client libraries from PyPI wheels) and runs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+REQUIREMENTS := requirements.txt requirements-ros.txt requirements-test.txt
+PYTEST_ARGS ?=
+TRAIN_ARGS ?=
+
+.PHONY: venv test train bench clean
+
+venv: $(STAMP)
+
+$(STAMP): $(REQUIREMENTS) setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(foreach r,$(REQUIREMENTS),-r $(r))
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+train: $(STAMP)
+	$(VENV)/bin/t3d-ros train $(TRAIN_ARGS)
+
+bench: $(STAMP)
+	$(VENV)/bin/t3d-ros bench
+
+clean:
+	rm -rf $(VENV) build install log .pytest_cache
