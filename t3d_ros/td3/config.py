@@ -85,12 +85,13 @@ class TD3Config:
                 raise ValueError(message)
 
 
-def field_docs() -> dict[str, str]:
-    """Each field's docstring, for ROS parameter descriptions and the README."""
+def field_docs(cls: type | None = None) -> dict[str, str]:
+    """Each dataclass field's docstring (default: TD3Config's), for ROS parameter
+    descriptions and the README."""
     import ast
     import inspect
 
-    tree = ast.parse(inspect.getsource(TD3Config))
+    tree = ast.parse(inspect.getsource(cls or TD3Config))
     body = tree.body[0].body
     docs = {}
     for node, following in zip(body, body[1:]):

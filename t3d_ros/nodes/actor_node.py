@@ -1,0 +1,457 @@
+"""actor_node: robot state -> observation -> actor network -> safe joint command.
+
+A managed (lifecycle) node. ``configure`` builds the task and, in deploy mode, loads and checks
+the policy bundle; ``activate`` starts commanding; ``deactivate`` sends a safe command and
+stops. With ``autostart`` (training) it configures and activates itself.
+
+In ``train`` mode it also keeps the episode: reward, termination and the time limit from the
+task, ``reset`` at episode end, a new goal per episode, transitions in batches to the learner,
+and new weights from ``/t3d/policy``.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import torch
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PointStamped
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Bool, Float32MultiArray, Float64MultiArray, UInt8MultiArray
+from std_srvs.srv import Trigger
+
+from t3d_ros import ros_io
+from t3d_ros.nodes.drops import DropCounter
+from t3d_ros.nodes.latency import LatencyWindow
+from t3d_ros.nodes.params import declare
+from t3d_ros.nodes.spin import run_node
+from t3d_ros.safety import CommandSafety
+from t3d_ros.tasks import make_task, task_names
+from t3d_ros.tasks.base import RobotState, episode_rngs
+from t3d_ros.td3.bundle import BundleError, PolicyBundle
+from t3d_ros.td3.exploration import explore, random_unit_action
+from t3d_ros.td3.networks import ActionScaler
+
+RESET_RETRY_PERIOD = 0.5
+DIAGNOSTICS_PERIOD = 1.0
+
+
+class ActorNode(LifecycleNode):
+
+    def __init__(self, **kwargs):
+        super().__init__('actor', **kwargs)
+        p = self._declare_parameters()
+        self.p = p
+        self.task = make_task(p['task'])
+        self.actor_id = p['actor_id'] or self.get_namespace().strip('/') or self.get_name()
+        self.training = p['mode'] == 'train'
+        self.period = 1.0 / (p['control_rate_hz'] or 1.0 / self.task.control_dt)
+        self.state_timeout = 3 * self.period if p['state_timeout'] < 0 else p['state_timeout']
+        self.scaler = ActionScaler(self.task.action_low, self.task.action_high)
+        self.codec = ros_io.TransitionCodec(self.task.obs_dim, self.task.num_joints)
+        self.parser = ros_io.JointStateParser(self.task.joint_names)
+        self.command_order = self._command_order(p['joint_order'])
+        _, self.goal_rng = episode_rngs(p['seed'])
+        self.noise_rng = np.random.default_rng(np.random.SeedSequence(p['seed'], spawn_key=(2,)))
+        self.drops = DropCounter(self.get_logger(), 'input')
+        self.latency = LatencyWindow()
+        self.policy = None
+        self.policy_version = -1
+        self._pending_policy: UInt8MultiArray | None = None
+        self._policy_event = threading.Event()
+        self._closing = False
+        self._timers, self._subscriptions, self._publishers, self._clients = [], [], [], []
+        self._reset_state()
+        if p['autostart']:
+            self.trigger_configure()
+            self.trigger_activate()
+
+    def _declare_parameters(self) -> dict:
+        d = lambda *args, **kwargs: declare(self, *args, **kwargs)  # noqa: E731
+        return {
+            'task': d('task', 'reacher', 'Task name.', choices=task_names()),
+            'mode': d('mode', 'train', "'train' (explore, send transitions) or 'deploy'.",
+                      choices=('train', 'deploy')),
+            'seed': d('seed', 0, 'Seed of goals and exploration noise.'),
+            'actor_id': d('actor_id', '', 'Id in transitions and diagnostics; default: '
+                          'the namespace.'),
+            'command_topic': d('command_topic', '', 'Forward command controller topic; '
+                               "default: the task's, e.g. forward_effort_controller/commands."),
+            'joint_order': d('joint_order', [], "The controller's `joints` order for "
+                             "commands; default: the task's joint order.", element_type=str),
+            'state_qos': d('state_qos', 'reliable', "joint_states QoS: 'reliable' "
+                           "(lockstep sim) or 'best_effort' (sensor data).",
+                           choices=tuple(ros_io.STATE_QOS_CHOICES)),
+            'trigger': d('trigger', 'state', "'state': act on each new joint state; "
+                         "'timer': act at control_rate_hz on the latest state.",
+                         choices=('state', 'timer')),
+            'control_rate_hz': d('control_rate_hz', 0.0, 'Control rate; 0 = 1 / the '
+                                 "task's control period."),
+            'state_timeout': d('state_timeout', -1.0, 'Watchdog: state older than this '
+                               '(s) -> safe command. <0: 3 control periods; 0: off.'),
+            'max_delta': d('max_delta', 0.0, 'Largest command change per tick, all joints '
+                           '(0 = no rate limit).'),
+            'command_low': d('command_low', [], 'Per-joint lower command limits, tighter '
+                             "than the policy's (empty = the policy's)."),
+            'command_high': d('command_high', [], 'Per-joint upper command limits, tighter '
+                              "than the policy's (empty = the policy's)."),
+            'policy_file': d('policy_file', '', 'Policy bundle (.safetensors) to load at '
+                             'configure; empty in training (weights come on /t3d/policy).'),
+            'start_steps': d('start_steps', 10_000, 'Uniform random actions before using '
+                             'the policy (train mode).'),
+            'exploration_noise': d('exploration_noise', 0.1, 'Gaussian exploration std, '
+                                   "fraction of each joint's half range (train mode)."),
+            'transitions_per_message': d('transitions_per_message', 64, 'Transitions sent '
+                                         'per /t3d/transitions message (and at episode end).'),
+            'max_policy_bytes': d('max_policy_bytes', 64 * 2**20, 'Larger policy messages '
+                                  'are dropped.'),
+            'follow_throttle': d('follow_throttle', True, 'Train mode: wait while the learner '
+                                 'asks on /t3d/throttle (lockstep sims); false on hardware.'),
+            'autostart': d('autostart', True, 'Configure and activate at start (training); '
+                           'false leaves it to a lifecycle manager (deploy).'),
+        }
+
+    def _command_order(self, joint_order: list[str]) -> np.ndarray:
+        """Indices that put task-ordered commands into the controller's joint order."""
+        if not joint_order:
+            return np.arange(self.task.num_joints)
+        if sorted(joint_order) != sorted(self.task.joint_names):
+            raise ValueError(f'joint_order {joint_order} must list exactly the task joints '
+                             f'{list(self.task.joint_names)}')
+        return np.array([self.task.joint_names.index(name) for name in joint_order])
+
+    def _reset_state(self) -> None:
+        self.active = False
+        self.e_stop = False
+        self.throttled = False
+        self.latest: ros_io.JointStateReading | None = None
+        self.latest_received = -np.inf  # time.monotonic() of the latest state (watchdog)
+        self.latest_received_perf = 0.0  # time.perf_counter() of the same (latency)
+        self.last_acted_stamp = -1
+        self.goal = None
+        self.previous = None  # (state, obs, action) awaiting its next state
+        self.awaiting_reset = False
+        self.reset_floor_stamp = -1
+        self.reset_future = None
+        self.stale = False
+        self.outbox = []
+        self.counters = dict(env_steps=0, episodes=0, commands=0, safe_commands=0,
+                             watchdog_trips=0, policy_updates=0, episode_steps=0)
+        self.episode_return = 0.0
+        self.last_episode_return = float('nan')
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        p = self.p
+        if p['policy_file']:
+            try:
+                bundle = PolicyBundle.load(p['policy_file'])
+                bundle.check_matches(self.task)
+            except (BundleError, OSError) as error:
+                self.get_logger().error(f'refusing policy {p["policy_file"]}: {error}')
+                return TransitionCallbackReturn.FAILURE
+            self._use_bundle(bundle)
+        elif not self.training:
+            self.get_logger().error('deploy mode needs a policy_file')
+            return TransitionCallbackReturn.FAILURE
+        try:
+            self.safety = CommandSafety.tightened(
+                self.task.interface, self.task.action_low, self.task.action_high,
+                p['max_delta'] or np.inf, p['command_low'], p['command_high'])
+        except ValueError as error:
+            self.get_logger().error(f'bad command limits: {error}')
+            return TransitionCallbackReturn.FAILURE
+        self._create_entities()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _create_entities(self) -> None:
+        p = self.p
+        self.command_pub = self.create_lifecycle_publisher(
+            Float64MultiArray, p['command_topic'] or self.task.command_topic, ros_io.ROBOT_QOS)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._publishers = [self.diagnostics_pub]
+        subs = [
+            self.create_subscription(JointState, 'joint_states', self._on_joint_state,
+                                     ros_io.state_qos(p['state_qos'])),
+            self.create_subscription(Bool, 'e_stop', self._on_e_stop, ros_io.LATCHED_QOS),
+            self.create_subscription(UInt8MultiArray, '/t3d/policy', self._on_policy,
+                                     ros_io.LATCHED_QOS),
+        ]
+        timers = [self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)]
+        if self.training:
+            self.transitions_pub = self.create_publisher(
+                Float32MultiArray, '/t3d/transitions', ros_io.TRANSITIONS_QOS)
+            self.goal_pub = self.create_publisher(PointStamped, 'goal', ros_io.LATCHED_QOS)
+            self.reset_client = self.create_client(Trigger, 'reset')
+            self._publishers += [self.transitions_pub, self.goal_pub]
+            subs.append(self.create_subscription(Bool, '/t3d/throttle', self._on_throttle,
+                                                 ros_io.LATCHED_QOS))
+            self._clients = [self.reset_client]
+            timers.append(self.create_timer(RESET_RETRY_PERIOD, self._request_reset))
+        elif self.task.has_goal:
+            subs.append(self.create_subscription(PointStamped, 'goal', self._on_goal,
+                                                 ros_io.LATCHED_QOS))
+        if p['trigger'] == 'timer' or self.state_timeout > 0:
+            timers.append(self.create_timer(self.period, self._on_tick))
+        self._subscriptions, self._timers = subs, timers
+        self._closing = False
+        self._policy_thread = threading.Thread(target=self._load_policies, daemon=True)
+        self._policy_thread.start()
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        result = super().on_activate(state)
+        self.active = True
+        if self.training:
+            self._begin_reset()
+        return result
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._publish_safe()
+        self.active = False
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._destroy_entities()
+        self._reset_state()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self.active:
+            self._publish_safe()
+        self._destroy_entities()
+        self.active = False
+        return TransitionCallbackReturn.SUCCESS
+
+    def _destroy_entities(self) -> None:
+        self._closing = True
+        self._policy_event.set()
+        for destroy, entities in ((self.destroy_timer, self._timers),
+                                  (self.destroy_subscription, self._subscriptions),
+                                  (self.destroy_publisher, self._publishers),
+                                  (self.destroy_client, self._clients)):
+            for entity in entities:
+                destroy(entity)
+        self.destroy_lifecycle_publisher(self.command_pub)
+        self._timers, self._subscriptions, self._publishers, self._clients = [], [], [], []
+
+    def close(self) -> None:
+        """Leave the robot with a safe command when the process stops."""
+        if self.active:
+            self._publish_safe()
+            self._flush_transitions()
+        self.active = False
+
+    # --- inputs ---------------------------------------------------------------------------
+
+    def _on_joint_state(self, msg: JointState) -> None:
+        received = time.perf_counter()
+        try:
+            reading = self.parser.parse(msg)
+        except ros_io.InvalidMessage as error:
+            self.drops.drop(error.reason, str(error))
+            return
+        if self.latest is not None and reading.stamp_ns < self.latest.stamp_ns:
+            self.drops.drop('out_of_order', f'stamp {reading.stamp_ns} < {self.latest.stamp_ns}')
+            return
+        self.latest = reading
+        self.latest_received = time.monotonic()
+        self.latest_received_perf = received
+        if self.stale:
+            self.stale = False
+            self.get_logger().info('fresh joint state again: resuming')
+        if self.p['trigger'] == 'state':
+            self._act(reading, received)
+
+    def _on_e_stop(self, msg: Bool) -> None:
+        if bool(msg.data) != self.e_stop:
+            self.get_logger().warning(f'e_stop {"ENGAGED" if msg.data else "released"}')
+        self.e_stop = bool(msg.data)
+        if self.e_stop and self.active:
+            self._publish_safe()
+
+    def _on_throttle(self, msg: Bool) -> None:
+        self.throttled = bool(msg.data) and self.p['follow_throttle']
+        if not self.throttled and self.latest is not None and self.p['trigger'] == 'state':
+            self._act(self.latest, self.latest_received_perf)
+
+    def _on_goal(self, msg: PointStamped) -> None:
+        try:
+            self.goal = ros_io.parse_goal(msg)
+        except ros_io.InvalidMessage as error:
+            self.drops.drop(f'goal_{error.reason}', str(error))
+
+    def _on_policy(self, msg: UInt8MultiArray) -> None:
+        """Hand the bytes to the loader thread: control never waits on decoding."""
+        self._pending_policy = msg
+        self._policy_event.set()
+
+    def _load_policies(self) -> None:
+        while True:
+            self._policy_event.wait()
+            self._policy_event.clear()
+            if self._closing:
+                return
+            msg, self._pending_policy = self._pending_policy, None
+            if msg is None:
+                continue
+            try:
+                bundle = ros_io.parse_policy(msg, self.p['max_policy_bytes'])
+                bundle.check_matches(self.task)
+            except (ros_io.InvalidMessage, BundleError) as error:
+                self.drops.drop('policy', f'{error} (keeping version {self.policy_version})')
+                continue
+            self._use_bundle(bundle)
+
+    def _use_bundle(self, bundle: PolicyBundle) -> None:
+        self.policy = bundle.make_policy()
+        self.policy_version = bundle.policy_version
+        self.counters['policy_updates'] += 1
+
+    # --- control --------------------------------------------------------------------------
+
+    def _on_tick(self) -> None:
+        if not self.active:
+            return
+        age = time.monotonic() - self.latest_received
+        if self.state_timeout > 0 and age > self.state_timeout and not self.awaiting_reset:
+            if not self.stale:
+                self.stale = True
+                self.counters['watchdog_trips'] += 1
+                self.get_logger().warning(f'no fresh joint state for {age:.3f} s: safe command')
+            self.previous = None
+            self._publish_safe()
+        elif self.p['trigger'] == 'timer' and self.latest is not None:
+            self._act(self.latest, self.latest_received_perf)
+
+    def _act(self, reading: ros_io.JointStateReading, received: float) -> None:
+        """One control step on ``reading`` (train mode: also close the last transition)."""
+        if not self.active or self.awaiting_reset or self.throttled:
+            return
+        if self.p['trigger'] == 'state' and reading.stamp_ns <= self.last_acted_stamp:
+            return  # a republished state we already acted on
+        self.last_acted_stamp = reading.stamp_ns
+        if self.task.has_goal and self.goal is None:
+            self._publish_safe()
+            return
+        state = RobotState(reading.position, reading.velocity, self.goal)
+        obs = self.task.observation(state)
+        if self.training and self.previous is not None and self._record(state, obs):
+            return
+        if self.e_stop or (self.policy is None and not self.training):
+            self.previous = None
+            self._publish_safe(reading.position)
+            return
+        command = self._publish(self.scaler.from_unit(self._choose(obs)))
+        self.latency.add(time.perf_counter() - received)
+        self.previous = (state, obs, command)
+
+    def _choose(self, obs: np.ndarray) -> np.ndarray:
+        """Normalised action: random before start_steps or any policy, then policy + noise."""
+        if not self.training:
+            return self.policy.unit_action(obs)
+        if self.policy is None or self.counters['env_steps'] < self.p['start_steps']:
+            return random_unit_action(self.task.num_joints, self.noise_rng)
+        return explore(self.policy.unit_action(obs), self.p['exploration_noise'], self.noise_rng)
+
+    def _record(self, state: RobotState, obs: np.ndarray) -> bool:
+        """Close the pending transition; True when it ended the episode."""
+        previous_state, previous_obs, action = self.previous
+        reward = self.task.reward(previous_state, action, state)
+        terminated = self.task.terminated(state)
+        self.counters['env_steps'] += 1
+        self.counters['episode_steps'] += 1
+        truncated = not terminated and self.counters['episode_steps'] >= self.task.max_episode_steps
+        self.episode_return += reward
+        self.outbox.append((previous_obs, action, reward, obs, terminated, truncated))
+        if terminated or truncated:
+            self.counters['episodes'] += 1
+            self.last_episode_return = self.episode_return
+            self._flush_transitions()
+            self._publish_diagnostics()
+            self._begin_reset()
+            return True
+        if len(self.outbox) >= self.p['transitions_per_message']:
+            self._flush_transitions()
+        return False
+
+    def _flush_transitions(self) -> None:
+        if not self.outbox:
+            return
+        columns = [np.array(column) for column in zip(*self.outbox)]
+        self.outbox = []
+        batch = ros_io.TransitionBatch(self.actor_id, self.policy_version, *columns)
+        self.transitions_pub.publish(self.codec.encode(batch))
+
+    # --- episodes -------------------------------------------------------------------------
+
+    def _begin_reset(self) -> None:
+        self.awaiting_reset = True
+        self.previous = None
+        self.reset_floor_stamp = self.latest.stamp_ns if self.latest is not None else -1
+        self._request_reset()
+
+    def _request_reset(self) -> None:
+        if not (self.active and self.awaiting_reset) or self.reset_future is not None:
+            return
+        if not self.reset_client.service_is_ready():
+            self.get_logger().info('waiting for the reset service', throttle_duration_sec=5.0)
+            return
+        self.reset_future = self.reset_client.call_async(Trigger.Request())
+        self.reset_future.add_done_callback(self._on_reset_done)
+
+    def _on_reset_done(self, future) -> None:
+        self.reset_future = None
+        response = future.result()
+        if response is None or not response.success:
+            self.get_logger().warning(f'reset failed: {getattr(response, "message", "")}; '
+                                      'retrying')
+            return
+        if self.task.has_goal:
+            self.goal = self.task.sample_goal(self.goal_rng)
+            self.goal_pub.publish(ros_io.goal_msg(self.goal, self.latest_stamp()))
+        self.awaiting_reset = False
+        self.counters['episode_steps'] = 0
+        self.episode_return = 0.0
+        if self.latest is not None and self.latest.stamp_ns > self.reset_floor_stamp:
+            self._act(self.latest, self.latest_received_perf)  # the reset state came first
+
+    def latest_stamp(self) -> int:
+        return self.latest.stamp_ns if self.latest is not None else 0
+
+    # --- outputs --------------------------------------------------------------------------
+
+    def _publish(self, command: np.ndarray) -> np.ndarray:
+        """Clamp, rate-limit and publish; returns the command actually sent (task order)."""
+        command = self.safety.limit(command)
+        self.command_pub.publish(ros_io.command_msg(command[self.command_order]))
+        self.counters['commands'] += 1
+        return command
+
+    def _publish_safe(self, measured_position=None) -> None:
+        if measured_position is None and self.latest is not None:
+            measured_position = self.latest.position
+        command = self.safety.safe_command(measured_position)
+        if command is not None:
+            self.command_pub.publish(ros_io.command_msg(command[self.command_order]))
+            self.counters['safe_commands'] += 1
+
+    def _publish_diagnostics(self) -> None:
+        values = dict(self.counters, policy_version=self.policy_version, e_stop=self.e_stop,
+                      stale_state=self.stale, last_episode_return=self.last_episode_return,
+                      active=self.active)
+        values.update(self.latency.percentiles('state_to_command'))
+        values.update(self.drops.counts())
+        self.diagnostics_pub.publish(ros_io.diagnostics_msg(
+            self.get_clock().now().nanoseconds, f't3d/actor/{self.actor_id}', self.actor_id, values))
+
+
+def main(args=None) -> int:
+    torch.set_num_threads(1)
+    return run_node(ActorNode, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

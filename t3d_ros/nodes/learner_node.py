@@ -1,0 +1,121 @@
+"""learner_node: transitions in, TD3 updates in their own thread, policy bundles out.
+
+Ingests ``/t3d/transitions`` from any number of actors (validated, bad rows dropped and
+counted), keeps the update-to-data ratio with a rate limiter (and asks lockstep actors to wait
+on ``/t3d/throttle`` when they run ahead), publishes the actor on ``/t3d/policy`` (transient
+local) every ``publish_every`` updates, writes checkpoints, and resumes from them.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.node import Node
+from std_msgs.msg import Bool, Float32MultiArray, UInt8MultiArray
+
+from t3d_ros import ros_io
+from t3d_ros.nodes.drops import DropCounter
+from t3d_ros.nodes.params import declare
+from t3d_ros.nodes.spin import run_node
+from t3d_ros.tasks import make_task, task_names
+from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.td3.config import TD3Config, field_docs
+from t3d_ros.training.learner import Learner, LearnerOptions
+from t3d_ros.training.run_dir import RunDirectory
+
+DIAGNOSTICS_PERIOD = 1.0
+
+
+class LearnerNode(Node):
+
+    def __init__(self, **kwargs):
+        super().__init__('learner', **kwargs)
+        d = lambda *args, **kw: declare(self, *args, **kw)  # noqa: E731
+        self.task = make_task(d('task', 'reacher', 'Task to learn.', choices=task_names()))
+        docs, defaults = field_docs(), TD3Config()
+        td3 = {name: d(name, list(value) if isinstance(value, tuple) else value, docs[name],
+                       element_type=int)
+               for name, value in defaults.to_dict().items()}
+        config = TD3Config.from_dict(td3)
+        option_docs = field_docs(LearnerOptions)
+        options = LearnerOptions(**{
+            name: d(name, value, option_docs[name])
+            for name, value in LearnerOptions().__dict__.items()})
+        run_dir = d('run_dir', '', 'Run directory (metrics, checkpoints, policy); empty = '
+                    'none.')
+        resume = d('resume', True, 'Continue from the newest checkpoint in run_dir if any.')
+        torch.set_num_threads(d('torch_threads', 1, 'Torch CPU threads for the updates.'))
+
+        self.drops = DropCounter(self.get_logger(), 'transitions')
+        self.codec = ros_io.TransitionCodec(self.task.obs_dim, self.task.num_joints)
+        self.policy_pub = self.create_publisher(UInt8MultiArray, '/t3d/policy',
+                                                ros_io.LATCHED_QOS)
+        self.throttle_pub = self.create_publisher(Bool, '/t3d/throttle', ros_io.LATCHED_QOS)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        run = RunDirectory(run_dir) if run_dir else None
+        self.learner = Learner(self.task, config, options, run, on_policy=self._publish_policy)
+        if resume and self.learner.resume():
+            self.get_logger().info(f'resumed from {run_dir}: {self.learner.stats()}')
+            self.learner.publish_policy()
+        self.throttled = None
+        self._set_throttle(False)
+        self.actors: set[str] = set()
+        self.create_subscription(Float32MultiArray, '/t3d/transitions', self._on_transitions,
+                                 ros_io.TRANSITIONS_QOS)
+        self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
+        self._rate_mark = (time.monotonic(), self.learner.updates)
+        self.learner.start()
+        self.get_logger().info(f'learning {self.task.name} with {config}')
+
+    def _on_transitions(self, msg: Float32MultiArray) -> None:
+        try:
+            batch, bad_rows = self.codec.decode(msg)
+        except ros_io.InvalidMessage as error:
+            self.drops.drop(error.reason, str(error))
+            return
+        if bad_rows:
+            self.drops.drop('bad_rows', f'{bad_rows} non-finite or absurd rows from '
+                            f'{batch.actor_id}')
+        self.actors.add(batch.actor_id)
+        if len(batch.reward):
+            out_of_limits = self.learner.insert(batch.actor_id, batch.obs, batch.action,
+                                                batch.reward, batch.next_obs, batch.terminated,
+                                                batch.truncated)
+            if out_of_limits:
+                self.drops.drop('action_out_of_limits', f'{out_of_limits} rows from '
+                                f'{batch.actor_id}')
+        self._set_throttle(self.learner.should_throttle())
+
+    def _set_throttle(self, throttled: bool) -> None:
+        if throttled != self.throttled:
+            self.throttled = throttled
+            self.throttle_pub.publish(Bool(data=throttled))
+
+    def _publish_policy(self, bundle: PolicyBundle) -> None:
+        self.policy_pub.publish(ros_io.policy_msg(bundle))
+
+    def _publish_diagnostics(self) -> None:
+        now, updates = time.monotonic(), self.learner.updates
+        rate = (updates - self._rate_mark[1]) / max(now - self._rate_mark[0], 1e-9)
+        self._rate_mark = (now, updates)
+        self._set_throttle(self.learner.should_throttle())
+        values = dict(self.learner.stats(), updates_per_s=rate, actors=len(self.actors))
+        values.update(self.drops.counts())
+        self.diagnostics_pub.publish(ros_io.diagnostics_msg(
+            self.get_clock().now().nanoseconds, 't3d/learner', 'learner', values))
+
+    def close(self) -> None:
+        """Stop updating, save the final checkpoint and policy bundle."""
+        self.learner.close()
+        if self.learner.run is not None:
+            self.get_logger().info(f'saved {Path(self.learner.run.policy_file)}')
+
+
+def main(args=None) -> int:
+    return run_node(LearnerNode, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

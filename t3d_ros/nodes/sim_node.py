@@ -1,0 +1,176 @@
+"""sim_node: a PyBullet robot behind the ros2_control contract.
+
+Publishes ``joint_states`` (task joint order, stamped with sim time) and ``/clock``; takes
+``std_msgs/Float64MultiArray`` on the forward command controller topic; serves ``reset``
+(std_srvs/Trigger: a new seeded initial state); shows the ``goal``.
+
+- ``lockstep``: one control step of physics per received command, then publish: no step is
+  lost or stale, and the numbers equal the gymnasium env's for the same seed and actions.
+- ``realtime``: physics at ``rate_hz`` with the latest command, like hardware; optional
+  actuation latency, observation noise and randomised dynamics (sim-to-real).
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import PointStamped
+from rclpy.node import Node
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+from std_srvs.srv import Trigger
+
+from t3d_ros import ros_io
+from t3d_ros.envs.robot import BulletRobot
+from t3d_ros.nodes.drops import DropCounter
+from t3d_ros.nodes.params import declare
+from t3d_ros.nodes.spin import run_node
+from t3d_ros.tasks import make_task, task_names
+from t3d_ros.tasks.base import ControlInterface, episode_rngs
+
+DIAGNOSTICS_PERIOD = 1.0
+
+
+class SimNode(Node):
+
+    def __init__(self, **kwargs):
+        super().__init__('sim', **kwargs)
+        d = lambda *args, **kw: declare(self, *args, **kw)  # noqa: E731
+        self.task = make_task(d('task', 'reacher', 'Task whose robot to simulate.',
+                                choices=task_names()))
+        self.mode = d('mode', 'lockstep', "'lockstep': one control step per command; "
+                      "'realtime': fixed rate, latest command.", choices=('lockstep', 'realtime'))
+        seed = d('seed', 0, 'Seed of initial states (and of noise and dynamics randomisation).')
+        command_topic = d('command_topic', '', "Command topic; default: the task's "
+                          'forward command controller topic.') or self.task.command_topic
+        rate_hz = d('rate_hz', 0.0, "Realtime control rate; 0 = 1 / the task's control period.")
+        self.latency_ns = ros_io.seconds_to_ns(d('actuation_latency', 0.0, 'Realtime: delay '
+                                                 '(s) before a command takes effect.'))
+        self.observation_noise = d('observation_noise', 0.0, 'Std of Gaussian noise on '
+                                   'published positions and velocities.')
+        self.mass_scale = d('mass_scale', [1.0, 1.0], 'Range of the per-episode link mass '
+                            'scale (domain randomisation).')
+        self.friction_range = d('friction_range', [], 'Range of per-episode lateral friction '
+                                '(empty = unchanged).')
+        republish_period = d('republish_period', 1.0, 'Lockstep: republish the last state '
+                             'after this long without a command (s; 0 = never).')
+        if self.latency_ns < 0 or self.observation_noise < 0 or rate_hz < 0:
+            raise ValueError('rate_hz, actuation_latency and observation_noise must be >= 0')
+        for name, bounds in (('mass_scale', self.mass_scale), ('friction_range',
+                                                                self.friction_range)):
+            if bounds and (len(bounds) != 2 or not 0 < bounds[0] <= bounds[1]):
+                raise ValueError(f'{name} must be [low, high] with 0 < low <= high: {bounds}')
+
+        self.robot = BulletRobot.for_task(self.task)
+        self.state_rng, _ = episode_rngs(seed)
+        self.noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(3,)))
+        self.step_ns = ros_io.seconds_to_ns(self.task.control_dt)
+        self.time_ns = 0
+        self.command = np.zeros(self.task.num_joints)
+        self.pending_commands: deque[tuple[int, np.ndarray]] = deque()
+        self.counters = dict(steps=0, resets=0, commands=0)
+        self.drops = DropCounter(self.get_logger(), 'command')
+
+        self.state_pub = self.create_publisher(JointState, 'joint_states', ros_io.ROBOT_QOS)
+        self.clock_pub = self.create_publisher(Clock, '/clock', 10)
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_subscription(Float64MultiArray, command_topic, self._on_command,
+                                 ros_io.ROBOT_QOS)
+        self.create_subscription(PointStamped, 'goal', self._on_goal, ros_io.LATCHED_QOS)
+        self.create_service(Trigger, 'reset', self._on_reset)
+        self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
+        self.republish_timer = None
+        if self.mode == 'realtime':
+            self.create_timer(1.0 / (rate_hz or 1.0 / self.task.control_dt), self._on_tick)
+        elif republish_period > 0:
+            self.republish_timer = self.create_timer(republish_period, self._publish_state)
+        self._reset_robot()
+        self.get_logger().info(f'{self.task.name} sim ready ({self.mode}), commands on '
+                               f'{self.resolve_topic_name(command_topic)}')
+
+    def _on_command(self, msg: Float64MultiArray) -> None:
+        try:
+            command = ros_io.parse_command(msg, self.task.num_joints)
+        except ros_io.InvalidMessage as error:
+            self.drops.drop(error.reason, f'{error}; keeping the last good command')
+            return
+        self.counters['commands'] += 1
+        if self.mode == 'lockstep':
+            self.command = command
+            self._step()
+        else:
+            self.pending_commands.append((self.time_ns + self.latency_ns, command))
+
+    def _on_tick(self) -> None:
+        while self.pending_commands and self.pending_commands[0][0] <= self.time_ns:
+            self.command = self.pending_commands.popleft()[1]
+        self._step()
+
+    def _step(self) -> None:
+        self.robot.step(self.task.clip_action(self.command))
+        self.time_ns += self.step_ns
+        self.counters['steps'] += 1
+        if self.republish_timer is not None:
+            self.republish_timer.reset()
+        self._publish_state()
+
+    def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        self._reset_robot()
+        response.success = True
+        response.message = f'episode {self.counters["resets"]} at t={self.time_ns * 1e-9:.3f} s'
+        return response
+
+    def _reset_robot(self) -> None:
+        """New initial state (and dynamics); the clock moves on so stamps stay unique."""
+        if self.mass_scale != [1.0, 1.0] or self.friction_range:
+            self.robot.reset_dynamics()
+            self.robot.randomize_dynamics(self.noise_rng, mass_scale=tuple(self.mass_scale),
+                                          friction=tuple(self.friction_range) or None)
+        position, velocity = self.task.sample_initial_state(self.state_rng)
+        self.robot.reset(position, velocity)
+        self.command = self._rest_command()
+        self.pending_commands.clear()
+        self.time_ns += self.step_ns
+        self.counters['resets'] += 1
+        self._publish_state()
+
+    def _rest_command(self) -> np.ndarray:
+        """Before any command: zero effort/velocity, or hold the current position."""
+        if self.task.interface is ControlInterface.POSITION:
+            return self.robot.joint_state()[0]
+        return np.zeros(self.task.num_joints)
+
+    def _on_goal(self, msg: PointStamped) -> None:
+        try:
+            self.robot.show_goal(ros_io.parse_goal(msg))
+        except ros_io.InvalidMessage as error:
+            self.drops.drop(f'goal_{error.reason}', str(error))
+
+    def _publish_state(self) -> None:
+        position, velocity, effort = self.robot.joint_state()
+        if self.observation_noise > 0:
+            position = position + self.noise_rng.normal(0, self.observation_noise, position.shape)
+            velocity = velocity + self.noise_rng.normal(0, self.observation_noise, velocity.shape)
+        self.state_pub.publish(ros_io.joint_state_msg(self.task.joint_names, position, velocity,
+                                                      effort, self.time_ns))
+        self.clock_pub.publish(ros_io.clock_msg(self.time_ns))
+
+    def _publish_diagnostics(self) -> None:
+        values = dict(self.counters, sim_time=self.time_ns * 1e-9, mode=self.mode)
+        values.update(self.drops.counts())
+        self.diagnostics_pub.publish(ros_io.diagnostics_msg(
+            self.get_clock().now().nanoseconds, f't3d/sim{self.get_namespace()}',
+            self.get_namespace(), values))
+
+    def close(self) -> None:
+        self.robot.close()
+
+
+def main(args=None) -> int:
+    return run_node(SimNode, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,299 @@
+"""The one place that builds and parses t3d_ros's ROS messages, and validates them.
+
+Parsers raise :class:`InvalidMessage` with a short reason; nodes count the reason and drop
+the message (see :class:`t3d_ros.nodes.drops.DropCounter`), they never forward bad data.
+"""
+from __future__ import annotations
+
+import array
+import math
+from typing import TYPE_CHECKING, NamedTuple, Sequence
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import PointStamped
+from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
+                       qos_profile_sensor_data)
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float32MultiArray, Float64MultiArray, MultiArrayDimension, UInt8MultiArray
+
+if TYPE_CHECKING:  # torch is imported only by the nodes that handle policies
+    from t3d_ros.td3.bundle import PolicyBundle
+
+ABSURD = 1e6
+"""Magnitude above which a joint position, velocity, goal or reward is rejected as absurd."""
+MAX_TRANSITIONS_PER_MESSAGE = 10_000
+TRANSITIONS_FORMAT = 't3d_transitions/1'
+TRANSITION_FIELDS = ('obs', 'action', 'reward', 'next_obs', 'terminated', 'truncated')
+
+ROBOT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                       history=HistoryPolicy.KEEP_LAST)
+LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL,
+                         history=HistoryPolicy.KEEP_LAST)
+TRANSITIONS_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
+                             history=HistoryPolicy.KEEP_LAST)
+STATE_QOS_CHOICES = {'reliable': ROBOT_QOS, 'best_effort': qos_profile_sensor_data}
+
+
+class InvalidMessage(ValueError):
+    """A message that fails validation; ``reason`` is a short, countable key."""
+
+    def __init__(self, reason: str, detail: str = ''):
+        super().__init__(f'{reason}: {detail}' if detail else reason)
+        self.reason = reason
+
+
+def state_qos(name: str) -> QoSProfile:
+    """QoS for robot-facing state subscriptions: 'reliable' (lockstep sim) or 'best_effort'."""
+    try:
+        return STATE_QOS_CHOICES[name]
+    except KeyError:
+        raise ValueError(f'state_qos must be one of {sorted(STATE_QOS_CHOICES)}, not {name!r}')
+
+
+def _array(typecode: str, values: np.ndarray, dtype) -> array.array:
+    """numpy -> array.array, the fast way to fill a ROS sequence field."""
+    out = array.array(typecode)
+    out.frombytes(np.ascontiguousarray(values, dtype=dtype).tobytes())
+    return out
+
+
+def stamp_to_ns(stamp: Time) -> int:
+    return stamp.sec * 1_000_000_000 + stamp.nanosec
+
+
+def ns_to_stamp(ns: int) -> Time:
+    return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+
+
+def seconds_to_ns(seconds: float) -> int:
+    return int(round(seconds * 1e9))
+
+
+# --- joint_states -----------------------------------------------------------------------
+
+def joint_state_msg(names: Sequence[str], position, velocity, effort, stamp_ns: int) -> JointState:
+    msg = JointState()
+    msg.header.stamp = ns_to_stamp(stamp_ns)
+    msg.name = list(names)
+    msg.position = _array('d', position, np.float64)
+    msg.velocity = _array('d', velocity, np.float64)
+    msg.effort = _array('d', effort, np.float64)
+    return msg
+
+
+class JointStateReading(NamedTuple):
+    stamp_ns: int
+    position: np.ndarray
+    velocity: np.ndarray
+
+
+class JointStateParser:
+    """Picks the configured joints out of JointState messages, by name, in any order.
+
+    Extra joints are ignored; a missing joint, mismatched array lengths, NaN/Inf or absurd
+    values raise InvalidMessage. The name -> index map is cached per name list.
+    """
+
+    def __init__(self, joint_names: Sequence[str]):
+        self.joint_names = tuple(joint_names)
+        self._cached_names: tuple[str, ...] | None = None
+        self._indices: np.ndarray | None = None
+
+    def _index(self, names: Sequence[str]) -> np.ndarray:
+        names = tuple(names)
+        if names != self._cached_names:
+            if len(set(names)) != len(names):
+                raise InvalidMessage('duplicate_joint_names', str(names))
+            lookup = {name: i for i, name in enumerate(names)}
+            missing = [name for name in self.joint_names if name not in lookup]
+            if missing:
+                raise InvalidMessage('missing_joints', f'{missing} not in {list(names)}')
+            self._indices = np.array([lookup[name] for name in self.joint_names])
+            self._cached_names = names
+        return self._indices
+
+    def parse(self, msg: JointState) -> JointStateReading:
+        count = len(msg.name)
+        if len(msg.position) != count or len(msg.velocity) != count:
+            raise InvalidMessage('bad_length', f'{count} names, {len(msg.position)} positions, '
+                                 f'{len(msg.velocity)} velocities')
+        index = self._index(msg.name)
+        position = np.frombuffer(msg.position, dtype=np.float64)[index]
+        velocity = np.frombuffer(msg.velocity, dtype=np.float64)[index]
+        _check_finite(position, 'position')
+        _check_finite(velocity, 'velocity')
+        return JointStateReading(stamp_to_ns(msg.header.stamp), position, velocity)
+
+
+def _check_finite(values: np.ndarray, what: str) -> None:
+    if not np.all(np.isfinite(values)):
+        raise InvalidMessage('not_finite', what)
+    if np.any(np.abs(values) > ABSURD):
+        raise InvalidMessage('absurd_value', f'{what} beyond {ABSURD:g}')
+
+
+# --- commands ---------------------------------------------------------------------------
+
+def command_msg(values: np.ndarray) -> Float64MultiArray:
+    msg = Float64MultiArray()
+    msg.data = _array('d', values, np.float64)
+    return msg
+
+
+def parse_command(msg: Float64MultiArray, num_joints: int) -> np.ndarray:
+    values = np.frombuffer(msg.data, dtype=np.float64) if len(msg.data) else np.zeros(0)
+    if values.shape != (num_joints,):
+        raise InvalidMessage('bad_length', f'{values.size} values for {num_joints} joints')
+    _check_finite(values, 'command')
+    return values.copy()
+
+
+# --- goal -------------------------------------------------------------------------------
+
+def goal_msg(point: np.ndarray, stamp_ns: int, frame_id: str = 'base_link') -> PointStamped:
+    msg = PointStamped()
+    msg.header.stamp = ns_to_stamp(stamp_ns)
+    msg.header.frame_id = frame_id
+    msg.point.x, msg.point.y, msg.point.z = (float(v) for v in point)
+    return msg
+
+
+def parse_goal(msg: PointStamped) -> np.ndarray:
+    goal = np.array([msg.point.x, msg.point.y, msg.point.z])
+    _check_finite(goal, 'goal')
+    return goal
+
+
+# --- clock ------------------------------------------------------------------------------
+
+def clock_msg(stamp_ns: int) -> Clock:
+    return Clock(clock=ns_to_stamp(stamp_ns))
+
+
+# --- transitions ------------------------------------------------------------------------
+
+class TransitionBatch(NamedTuple):
+    """Transitions from one actor; actions in physical units (what was commanded)."""
+
+    actor_id: str
+    policy_version: int
+    obs: np.ndarray
+    action: np.ndarray
+    reward: np.ndarray
+    next_obs: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+
+
+class TransitionCodec:
+    """Encodes/decodes ``/t3d/transitions`` for one observation and action size.
+
+    Layout: ``dim[0]`` is labelled ``t3d_transitions/1;actor=<id>;policy_version=<v>`` with
+    size = number of transitions; ``dim[1:]`` name each field with its width, in row order
+    (obs, action, reward, next_obs, terminated, truncated); ``data`` is row-major float32.
+    """
+
+    def __init__(self, obs_dim: int, act_dim: int):
+        self.widths = dict(zip(TRANSITION_FIELDS, (obs_dim, act_dim, 1, obs_dim, 1, 1)))
+        self.row_width = sum(self.widths.values())
+        bounds = np.cumsum([0, *self.widths.values()])
+        self._slices = {name: slice(bounds[i], bounds[i + 1])
+                        for i, name in enumerate(TRANSITION_FIELDS)}
+
+    def encode(self, batch: TransitionBatch) -> Float32MultiArray:
+        rows = np.concatenate([
+            np.asarray(getattr(batch, name), dtype=np.float32).reshape(len(batch.reward), -1)
+            for name in TRANSITION_FIELDS], axis=1)
+        msg = Float32MultiArray()
+        header = f'{TRANSITIONS_FORMAT};actor={batch.actor_id};policy_version={batch.policy_version}'
+        msg.layout.dim = [MultiArrayDimension(label=header, size=rows.shape[0], stride=rows.size)]
+        msg.layout.dim += [MultiArrayDimension(label=name, size=width, stride=width)
+                           for name, width in self.widths.items()]
+        msg.data = _array('f', rows, np.float32)
+        return msg
+
+    def decode(self, msg: Float32MultiArray) -> tuple[TransitionBatch, int]:
+        """Returns the valid rows and the number of rows dropped as non-finite or absurd."""
+        dims = msg.layout.dim
+        if not dims:
+            raise InvalidMessage('bad_layout', 'no dimensions')
+        actor_id, policy_version = _parse_transition_header(dims[0].label)
+        fields = tuple((d.label, d.size) for d in dims[1:])
+        if fields != tuple(self.widths.items()):
+            raise InvalidMessage('bad_layout', f'fields {fields}, expected '
+                                 f'{tuple(self.widths.items())}')
+        count = dims[0].size
+        if not 0 < count <= MAX_TRANSITIONS_PER_MESSAGE:
+            raise InvalidMessage('bad_layout', f'{count} transitions')
+        if len(msg.data) != count * self.row_width:
+            raise InvalidMessage('bad_length', f'{len(msg.data)} values for {count} rows of '
+                                 f'{self.row_width}')
+        rows = np.frombuffer(msg.data, dtype=np.float32).reshape(count, self.row_width)
+        flags = rows[:, [self._slices['terminated'].start, self._slices['truncated'].start]]
+        valid = (np.all(np.isfinite(rows), axis=1) & np.all(np.abs(rows) <= ABSURD, axis=1)
+                 & np.all((flags == 0) | (flags == 1), axis=1))
+        rows = rows[valid]
+        fields = {name: rows[:, s] for name, s in self._slices.items()}
+        for name in ('reward', 'terminated', 'truncated'):
+            fields[name] = fields[name][:, 0]
+        fields['terminated'] = fields['terminated'].astype(bool)
+        fields['truncated'] = fields['truncated'].astype(bool)
+        return TransitionBatch(actor_id, policy_version, **fields), int(count - valid.sum())
+
+
+def _parse_transition_header(label: str) -> tuple[str, int]:
+    parts = label.split(';')
+    if parts[0] != TRANSITIONS_FORMAT:
+        raise InvalidMessage('bad_layout', f'format {parts[0]!r}, expected {TRANSITIONS_FORMAT}')
+    try:
+        values = dict(part.split('=', 1) for part in parts[1:])
+        return values['actor'], int(values['policy_version'])
+    except (KeyError, ValueError):
+        raise InvalidMessage('bad_layout', f'header {label!r}') from None
+
+
+# --- policy -----------------------------------------------------------------------------
+
+def policy_msg(bundle: PolicyBundle) -> UInt8MultiArray:
+    msg = UInt8MultiArray()
+    msg.data = bundle.to_bytes()
+    return msg
+
+
+def parse_policy(msg: UInt8MultiArray, max_bytes: int) -> PolicyBundle:
+    from t3d_ros.td3.bundle import BundleError, PolicyBundle
+
+    if len(msg.data) > max_bytes:
+        raise InvalidMessage('oversized', f'{len(msg.data)} bytes > {max_bytes}')
+    try:
+        return PolicyBundle.from_bytes(bytes(msg.data), max_bytes=max_bytes)
+    except BundleError as error:
+        raise InvalidMessage('bad_bundle', str(error)) from None
+
+
+# --- diagnostics ------------------------------------------------------------------------
+
+def diagnostics_msg(stamp_ns: int, name: str, hardware_id: str, values: dict,
+                    level: bytes = DiagnosticStatus.OK, message: str = 'ok') -> DiagnosticArray:
+    """One DiagnosticStatus with ``values`` as key/value pairs (floats formatted compactly)."""
+    status = DiagnosticStatus(level=level, name=name, hardware_id=hardware_id, message=message)
+    status.values = [KeyValue(key=str(key), value=_format_value(value))
+                     for key, value in values.items()]
+    msg = DiagnosticArray(status=[status])
+    msg.header.stamp = ns_to_stamp(stamp_ns)
+    return msg
+
+
+def _format_value(value) -> str:
+    if isinstance(value, float):
+        return 'nan' if math.isnan(value) else f'{value:.6g}'
+    return str(value)
+
+
+def diagnostic_values(msg: DiagnosticArray) -> dict[str, dict[str, str]]:
+    """{status name: {key: value}}, for tools and tests that read /diagnostics."""
+    return {status.name: {kv.key: kv.value for kv in status.values} for status in msg.status}

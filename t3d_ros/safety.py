@@ -1,0 +1,81 @@
+"""The last line between a policy and the robot's command topic (pure numpy, always on).
+
+Whatever comes in, :meth:`CommandSafety.limit` returns a finite command inside the per-joint
+limits that differs from the previous published command by at most ``max_delta`` per tick;
+:meth:`CommandSafety.safe_command` is what goes out when the actor must not act (stale state,
+no policy, e_stop): zero effort/velocity, or hold the measured position.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from t3d_ros.tasks.base import ControlInterface
+
+
+class CommandSafety:
+    """Per-joint clamp, NaN guard and rate limit for one robot's commands.
+
+    Args:
+        interface: the controller's command interface.
+        low, high: per-joint command limits (the bundle's, optionally tightened).
+        max_delta: largest change per tick, per joint (scalar or array; inf = no limit).
+    """
+
+    def __init__(self, interface: ControlInterface, low, high, max_delta=np.inf):
+        self.interface = ControlInterface(interface)
+        self.low = np.asarray(low, dtype=np.float64).copy()
+        self.high = np.asarray(high, dtype=np.float64).copy()
+        self.max_delta = np.broadcast_to(np.asarray(max_delta, dtype=np.float64),
+                                         self.low.shape).copy()
+        if not (np.all(np.isfinite(self.low)) and np.all(np.isfinite(self.high))
+                and np.all(self.low <= self.high)):
+            raise ValueError(f'command limits must be finite with low <= high: '
+                             f'{self.low} .. {self.high}')
+        if np.any(np.isnan(self.max_delta)) or np.any(self.max_delta <= 0):
+            raise ValueError(f'max_delta must be > 0 (inf for no limit): {self.max_delta}')
+        self._previous: np.ndarray | None = None
+
+    @classmethod
+    def tightened(cls, interface, low, high, max_delta=np.inf, tighter_low=None,
+                  tighter_high=None) -> 'CommandSafety':
+        """Limits from the policy, narrowed (never widened) by operator parameters."""
+        low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+        if tighter_low is not None and len(tighter_low):
+            low = np.maximum(low, np.asarray(tighter_low, dtype=np.float64))
+        if tighter_high is not None and len(tighter_high):
+            high = np.minimum(high, np.asarray(tighter_high, dtype=np.float64))
+        return cls(interface, low, high, max_delta)
+
+    def limit(self, command) -> np.ndarray:
+        """The command to publish for ``command`` (non-finite values become the safe value)."""
+        command = np.asarray(command, dtype=np.float64).reshape(self.low.shape)
+        command = np.where(np.isfinite(command), command, self._rest_value())
+        if self._previous is not None:
+            command = np.clip(command, self._previous - self.max_delta,
+                              self._previous + self.max_delta)
+        return self._remember(command)
+
+    def safe_command(self, measured_position=None) -> np.ndarray | None:
+        """Zero effort/velocity, or hold position: the measured one, else the last command.
+
+        None for a position interface that knows neither: publishing nothing is the only safe
+        position command then.
+        """
+        if self.interface is not ControlInterface.POSITION:
+            return self._remember(np.zeros_like(self.low))
+        hold = self._previous if measured_position is None else np.asarray(
+            measured_position, dtype=np.float64).reshape(self.low.shape)
+        if hold is None or not np.all(np.isfinite(hold)):
+            hold = self._previous
+        return None if hold is None else self._remember(hold)
+
+    def _rest_value(self) -> np.ndarray:
+        """What replaces a non-finite value: zero, or the last command for position control."""
+        if self.interface is ControlInterface.POSITION and self._previous is not None:
+            return self._previous
+        return np.zeros_like(self.low)
+
+    def _remember(self, command: np.ndarray) -> np.ndarray:
+        command = np.clip(command, self.low, self.high)
+        self._previous = command
+        return command.copy()

@@ -1,0 +1,212 @@
+"""The learner core: replay memory, TD3 updates at a fixed update-to-data ratio, policy
+versions, episode metrics and checkpoints. No ROS: the learner node converts messages and
+calls this; the direct trainer calls it in one thread.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from t3d_ros.tasks.base import Task
+from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.td3.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from t3d_ros.td3.config import TD3Config
+from t3d_ros.td3.replay import ReplayMemory
+from t3d_ros.td3.td3 import TD3
+from t3d_ros.training.episodes import Episode, EpisodeTracker
+from t3d_ros.training.rate_limiter import UpdateRateLimiter
+from t3d_ros.training.run_dir import RunDirectory
+
+
+@dataclass(frozen=True)
+class LearnerOptions:
+    """How the learner publishes, checkpoints and paces (TD3 itself is in TD3Config)."""
+
+    publish_every: int = 200
+    """Updates between policy versions."""
+    publish_target_actor: bool = False
+    """Publish the Polyak-averaged actor target instead of the online actor."""
+    checkpoint_every: int = 5000
+    """Updates between training checkpoints (0 = only at shutdown)."""
+    keep_checkpoints: int = 3
+    """Newest checkpoints kept on disk."""
+    save_replay: bool = False
+    """Save the replay memory with each checkpoint, so a resume loses no data."""
+    max_ahead: int = 1000
+    """Transitions inserts may run ahead of the update-to-data ratio before actors that can
+    wait (lockstep sims) are asked to pause."""
+    device: str = 'cpu'
+    """Torch device of the updates ('cpu', 'cuda', 'auto')."""
+
+
+class Learner:
+    """Thread-safe: ``insert`` from ingestion, updates in ``run_updates`` (own thread or not).
+
+    ``on_policy`` is called with each new PolicyBundle (from the updating thread).
+    """
+
+    def __init__(self, task: Task, config: TD3Config, options: LearnerOptions,
+                 run: RunDirectory | None = None,
+                 on_policy: Callable[[PolicyBundle], None] | None = None):
+        self.task, self.config, self.options, self.run = task, config, options, run
+        self.on_policy = on_policy
+        self.agent = TD3(task.obs_dim, task.action_low, task.action_high, config,
+                         device=resolve_device(options.device))
+        self.memory = ReplayMemory(task.obs_dim, task.num_joints, config.replay_capacity,
+                                   seed=config.seed)
+        self.limiter = UpdateRateLimiter(config.updates_per_step, config.learning_starts,
+                                         options.max_ahead)
+        self.episodes = EpisodeTracker()
+        self.recent_returns: list[float] = []
+        self.counters = dict(env_steps=0, episodes=0, policy_version=0, dropped_out_of_limits=0)
+        self.losses: dict[str, float] = {}
+        self.last_publish = time.monotonic()
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    @property
+    def updates(self) -> int:
+        return self.agent.total_updates
+
+    # --- data -----------------------------------------------------------------------------
+
+    def insert(self, actor_id: str, obs, action, reward, next_obs, terminated,
+               truncated) -> int:
+        """Add transitions (actions in physical units); returns how many were dropped."""
+        tolerance = 1e-6 * (self.task.action_high - self.task.action_low)
+        inside = np.all((action >= self.task.action_low - tolerance)
+                        & (action <= self.task.action_high + tolerance), axis=1)
+        dropped = int(len(inside) - inside.sum())
+        finished = self.episodes.add(actor_id, reward, terminated | truncated)
+        with self._wake:
+            if inside.any():
+                self.memory.add_batch(obs[inside], self.agent.scaler.to_unit(action[inside]),
+                                      reward[inside], next_obs[inside], terminated[inside])
+            self.counters['env_steps'] += int(inside.sum())
+            self.counters['dropped_out_of_limits'] += dropped
+            self._wake.notify()
+        for episode in finished:
+            self._log_episode(episode)
+        return dropped
+
+    def _log_episode(self, episode: Episode) -> None:
+        self.counters['episodes'] += 1
+        self.recent_returns = (self.recent_returns + [episode.episode_return])[-10:]
+        if self.run is not None:
+            self.run.log_episode(self.counters['env_steps'], self.updates,
+                                 self.counters['policy_version'], episode.actor_id,
+                                 episode.episode_return, episode.length)
+
+    def should_throttle(self) -> bool:
+        with self._lock:
+            return self.limiter.should_throttle(self.counters['env_steps'], self.updates)
+
+    # --- updates --------------------------------------------------------------------------
+
+    def run_updates(self, block: bool = False) -> int:
+        """Run the updates the rate limiter allows now; with ``block``, wait for data first.
+        Returns how many ran."""
+        with self._wake:
+            if block:
+                self._wake.wait_for(lambda: self._stopping or self._allowed() > 0, timeout=0.5)
+            allowed = self._allowed()
+        for _ in range(allowed):
+            if self._stopping:
+                break
+            with self._lock:
+                batch = self.memory.sample(self.config.batch_size, device=self.agent.device)
+            self.losses = {**self.losses, **self.agent.update(batch)}  # swap: read elsewhere
+            self._after_update()
+        return allowed
+
+    def _allowed(self) -> int:
+        if len(self.memory) < max(self.config.batch_size, 1):
+            return 0
+        return self.limiter.updates_allowed(self.counters['env_steps'], self.updates)
+
+    def _after_update(self) -> None:
+        if self.updates % self.options.publish_every == 0:
+            self.publish_policy()
+        if self.options.checkpoint_every and self.updates % self.options.checkpoint_every == 0:
+            self.checkpoint()
+
+    def publish_policy(self) -> PolicyBundle:
+        self.counters['policy_version'] += 1
+        bundle = self.bundle()
+        self.last_publish = time.monotonic()
+        if self.on_policy is not None:
+            self.on_policy(bundle)
+        return bundle
+
+    def bundle(self) -> PolicyBundle:
+        return PolicyBundle.from_agent(self.agent, self.task, self.counters['policy_version'],
+                                       use_target=self.options.publish_target_actor)
+
+    def start(self) -> None:
+        """Run updates in a background thread until ``stop``."""
+        self._thread = threading.Thread(target=self._update_loop, name='td3-updates',
+                                        daemon=True)
+        self._thread.start()
+
+    def _update_loop(self) -> None:
+        while not self._stopping:
+            self.run_updates(block=True)
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    # --- persistence ----------------------------------------------------------------------
+
+    def checkpoint(self):
+        """Write a training checkpoint and the current policy bundle into the run directory."""
+        if self.run is None:
+            return None
+        with self._lock:
+            path = save_checkpoint(self.run.checkpoints, self.agent, dict(self.counters),
+                                   memory=self.memory, save_memory=self.options.save_replay,
+                                   keep=self.options.keep_checkpoints)
+        self.bundle().save(self.run.policy_file)
+        return path
+
+    def resume(self) -> bool:
+        """Continue from the newest checkpoint in the run directory, if there is one."""
+        path = latest_checkpoint(self.run.checkpoints) if self.run is not None else None
+        if path is None:
+            return False
+        counters = load_checkpoint(path, self.agent, self.memory)
+        self.counters.update({k: v for k, v in counters.items() if k in self.counters})
+        return True
+
+    def close(self) -> None:
+        """Stop updating; save the final checkpoint and policy bundle."""
+        self.stop()
+        self.checkpoint()
+        if self.run is not None:
+            self.run.close()
+
+    def stats(self) -> dict:
+        recent = float(np.mean(self.recent_returns)) if self.recent_returns else float('nan')
+        return dict(self.counters, updates=self.updates, buffer_size=len(self.memory),
+                    recent_return=recent, policy_age_s=time.monotonic() - self.last_publish,
+                    throttled=self.limiter.throttled, **self.losses)
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == 'auto':
+        return 'cuda' if torch.cuda.is_available() else 'cpu'
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        raise ValueError(f'device {device!r} requested but CUDA is not available')
+    return device

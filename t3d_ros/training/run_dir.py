@@ -1,0 +1,131 @@
+"""A run directory: config used, metrics CSV, TensorBoard events, curve PNG, checkpoints,
+final policy bundle (DESIGN.md section 6)."""
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+EPISODE_FIELDS = ('wall_time_s', 'env_steps', 'updates', 'policy_version', 'actor_id',
+                  'episode_return', 'episode_length')
+EVALUATION_FIELDS = ('wall_time_s', 'env_steps', 'updates', 'mean_return', 'std_return',
+                     'episodes')
+
+
+class RunDirectory:
+    """Paths and append-only writers of one training run (resuming appends to the same run)."""
+
+    def __init__(self, path: str | Path, tensorboard: bool = True):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.start = time.monotonic()
+        self._writers = {}
+        self._tensorboard = None
+        if tensorboard:
+            from torch.utils.tensorboard import SummaryWriter
+            self._tensorboard = SummaryWriter(str(self.path / 'tensorboard'))
+
+    config_file = property(lambda self: self.path / 'config.yaml')
+    metrics_file = property(lambda self: self.path / 'metrics.csv')
+    evaluations_file = property(lambda self: self.path / 'evaluations.csv')
+    checkpoints = property(lambda self: self.path / 'checkpoints')
+    policy_file = property(lambda self: self.path / 'policy.safetensors')
+    curve_file = property(lambda self: self.path / 'learning_curve.png')
+
+    def write_config(self, config: dict) -> None:
+        self.config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+
+    def log_episode(self, env_steps: int, updates: int, policy_version: int, actor_id: str,
+                    episode_return: float, episode_length: int) -> None:
+        self._append(self.metrics_file, EPISODE_FIELDS, (
+            self.elapsed(), env_steps, updates, policy_version, actor_id,
+            f'{episode_return:.6g}', episode_length))
+        self.log_scalars(env_steps, {'episode/return': episode_return,
+                                     'episode/length': episode_length})
+
+    def log_evaluation(self, env_steps: int, updates: int, returns: list[float]) -> None:
+        self._append(self.evaluations_file, EVALUATION_FIELDS, (
+            self.elapsed(), env_steps, updates, f'{np.mean(returns):.6g}',
+            f'{np.std(returns):.6g}', len(returns)))
+        self.log_scalars(env_steps, {'eval/mean_return': float(np.mean(returns))})
+
+    def log_scalars(self, step: int, values: dict[str, float]) -> None:
+        if self._tensorboard is not None:
+            for key, value in values.items():
+                self._tensorboard.add_scalar(key, value, step)
+
+    def elapsed(self) -> str:
+        return f'{time.monotonic() - self.start:.3f}'
+
+    def _append(self, path: Path, fields: tuple[str, ...], row: tuple) -> None:
+        writer = self._writers.get(path)
+        if writer is None:
+            new = not path.exists() or path.stat().st_size == 0
+            handle = path.open('a', newline='')
+            writer = self._writers[path] = (handle, csv.writer(handle))
+            if new:
+                writer[1].writerow(fields)
+        writer[1].writerow(row)
+        writer[0].flush()
+
+    def close(self) -> None:
+        for handle, _ in self._writers.values():
+            handle.close()
+        self._writers = {}
+        if self._tensorboard is not None:
+            self._tensorboard.close()
+            self._tensorboard = None
+
+
+def read_csv(path: str | Path) -> dict[str, np.ndarray]:
+    """Numeric columns of a metrics CSV (other columns as strings)."""
+    with open(path, newline='') as handle:
+        rows = list(csv.DictReader(handle))
+    columns = {}
+    for key in (rows[0].keys() if rows else ()):
+        values = [row[key] for row in rows]
+        try:
+            columns[key] = np.array(values, dtype=float)
+        except ValueError:
+            columns[key] = np.array(values)
+    return columns
+
+
+def plot_learning_curve(run: RunDirectory, title: str, threshold: float | None = None,
+                        window: int = 10) -> Path:
+    """Episode returns (and evaluations, if any) against env steps, saved as a PNG."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4), dpi=110)
+    if run.metrics_file.exists():
+        metrics = read_csv(run.metrics_file)
+        if 'env_steps' in metrics:
+            order = np.argsort(metrics['env_steps'], kind='stable')
+            steps, returns = metrics['env_steps'][order], metrics['episode_return'][order]
+            axes.plot(steps, returns, '.', alpha=0.25, color='tab:blue', label='episode return')
+            if len(returns) >= window:
+                smooth = np.convolve(returns, np.ones(window) / window, mode='valid')
+                axes.plot(steps[window - 1:], smooth, color='tab:blue',
+                          label=f'mean of {window} episodes')
+    if run.evaluations_file.exists():
+        evaluations = read_csv(run.evaluations_file)
+        if 'env_steps' in evaluations:
+            axes.errorbar(evaluations['env_steps'], evaluations['mean_return'],
+                          yerr=evaluations['std_return'], fmt='o-', color='tab:orange',
+                          label='evaluation (deterministic policy)')
+    if threshold is not None:
+        axes.axhline(threshold, color='gray', linestyle='--', label=f'threshold {threshold:g}')
+    axes.set_xlabel('env steps')
+    axes.set_ylabel('return')
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend(loc='lower right', fontsize=8)
+    figure.tight_layout()
+    figure.savefig(run.curve_file)
+    plt.close(figure)
+    return run.curve_file

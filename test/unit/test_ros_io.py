@@ -1,0 +1,124 @@
+"""Message building, parsing and validation at the edge (rclpy message types, no node)."""
+import numpy as np
+import pytest
+
+pytest.importorskip('rclpy', reason='needs the ROS 2 message packages (requirements-ros.txt)')
+
+from sensor_msgs.msg import JointState  # noqa: E402
+from std_msgs.msg import Float32MultiArray, Float64MultiArray, UInt8MultiArray  # noqa: E402
+
+from t3d_ros import ros_io  # noqa: E402
+
+JOINTS = ('shoulder_joint', 'elbow_joint')
+
+
+def joint_state(names, position, velocity, stamp_ns=5):
+    return ros_io.joint_state_msg(names, position, velocity, np.zeros(len(names)), stamp_ns)
+
+
+def test_joint_states_are_matched_by_name_in_any_order_with_extra_joints():
+    parser = ros_io.JointStateParser(JOINTS)
+    msg = joint_state(['gripper', 'elbow_joint', 'shoulder_joint'], [9.0, 2.0, 1.0],
+                      [0.9, 0.2, 0.1], stamp_ns=3_000_000_001)
+    reading = parser.parse(msg)
+    np.testing.assert_array_equal(reading.position, [1.0, 2.0])
+    np.testing.assert_array_equal(reading.velocity, [0.1, 0.2])
+    assert reading.stamp_ns == 3_000_000_001
+
+
+@pytest.mark.parametrize('names,position,velocity,reason', [
+    (['shoulder_joint'], [1.0], [0.0], 'missing_joints'),
+    (list(JOINTS), [1.0], [0.0, 0.0], 'bad_length'),
+    (list(JOINTS), [1.0, 2.0], [], 'bad_length'),
+    (list(JOINTS), [np.nan, 2.0], [0.0, 0.0], 'not_finite'),
+    (list(JOINTS), [1.0, 2.0], [np.inf, 0.0], 'not_finite'),
+    (list(JOINTS), [1e9, 2.0], [0.0, 0.0], 'absurd_value'),
+    (['elbow_joint', 'elbow_joint', 'shoulder_joint'], [1.0, 2.0, 3.0], [0.0] * 3,
+     'duplicate_joint_names'),
+])
+def test_bad_joint_states_are_refused_with_a_reason(names, position, velocity, reason):
+    msg = JointState(name=names, position=position, velocity=velocity)
+    with pytest.raises(ros_io.InvalidMessage) as error:
+        ros_io.JointStateParser(JOINTS).parse(msg)
+    assert error.value.reason == reason
+
+
+def test_commands_round_trip_and_bad_ones_are_refused():
+    np.testing.assert_array_equal(ros_io.parse_command(ros_io.command_msg([0.5, -1.0]), 2),
+                                  [0.5, -1.0])
+    for data, reason in (([1.0], 'bad_length'), ([], 'bad_length'),
+                         ([np.nan, 0.0], 'not_finite')):
+        with pytest.raises(ros_io.InvalidMessage) as error:
+            ros_io.parse_command(Float64MultiArray(data=data), 2)
+        assert error.value.reason == reason
+
+
+def make_batch(rows=5, obs_dim=3, act_dim=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return ros_io.TransitionBatch(
+        'robot_1', 42, rng.normal(size=(rows, obs_dim)), rng.uniform(-1, 1, (rows, act_dim)),
+        rng.normal(size=rows), rng.normal(size=(rows, obs_dim)),
+        np.arange(rows) == rows - 1, np.zeros(rows, bool))
+
+
+def test_transitions_round_trip_with_self_describing_layout():
+    codec = ros_io.TransitionCodec(3, 2)
+    batch = make_batch()
+    msg = codec.encode(batch)
+    labels = [d.label for d in msg.layout.dim]
+    assert labels[0] == 't3d_transitions/1;actor=robot_1;policy_version=42'
+    assert labels[1:] == ['obs', 'action', 'reward', 'next_obs', 'terminated', 'truncated']
+    assert [d.size for d in msg.layout.dim[1:]] == [3, 2, 1, 3, 1, 1]
+    decoded, dropped = codec.decode(msg)
+    assert dropped == 0 and decoded.actor_id == 'robot_1' and decoded.policy_version == 42
+    for name in ('obs', 'action', 'reward', 'next_obs'):
+        np.testing.assert_allclose(getattr(decoded, name), getattr(batch, name), rtol=1e-6)
+    np.testing.assert_array_equal(decoded.terminated, batch.terminated)
+
+
+def test_non_finite_transition_rows_are_dropped_and_counted():
+    codec = ros_io.TransitionCodec(3, 2)
+    msg = codec.encode(make_batch())
+    msg.data[0] = float('nan')
+    msg.data[codec.row_width + 5] = float('inf')
+    msg.data[3 * codec.row_width - 2] = 0.5  # row 2's terminated flag: not 0/1
+    decoded, dropped = codec.decode(msg)
+    assert dropped == 3 and len(decoded.reward) == 2
+
+
+@pytest.mark.parametrize('corrupt', ['format', 'fields', 'length', 'header', 'empty'])
+def test_transitions_with_a_wrong_layout_are_refused(corrupt):
+    codec = ros_io.TransitionCodec(3, 2)
+    msg = codec.encode(make_batch())
+    if corrupt == 'format':
+        msg.layout.dim[0].label = 'other/1;actor=a;policy_version=1'
+    elif corrupt == 'fields':
+        msg = ros_io.TransitionCodec(4, 2).encode(make_batch(obs_dim=4))
+    elif corrupt == 'length':
+        msg.data = msg.data[:-1]
+    elif corrupt == 'header':
+        msg.layout.dim[0].label = 't3d_transitions/1;actor=a;policy_version=x'
+    else:
+        msg = Float32MultiArray()
+    with pytest.raises(ros_io.InvalidMessage):
+        codec.decode(msg)
+
+
+def test_policy_bytes_that_are_garbage_or_oversized_are_refused():
+    with pytest.raises(ros_io.InvalidMessage) as error:
+        ros_io.parse_policy(UInt8MultiArray(data=bytes(100)), max_bytes=50)
+    assert error.value.reason == 'oversized'
+    with pytest.raises(ros_io.InvalidMessage) as error:
+        ros_io.parse_policy(UInt8MultiArray(data=b'not a bundle at all'), max_bytes=1000)
+    assert error.value.reason == 'bad_bundle'
+
+
+def test_diagnostics_round_trip():
+    msg = ros_io.diagnostics_msg(7, 't3d/learner', 'learner', {'updates': 3, 'loss': 0.25})
+    assert ros_io.diagnostic_values(msg) == {'t3d/learner': {'updates': '3', 'loss': '0.25'}}
+
+
+def test_state_qos_choices():
+    assert ros_io.state_qos('reliable') is ros_io.ROBOT_QOS
+    with pytest.raises(ValueError):
+        ros_io.state_qos('fast')
