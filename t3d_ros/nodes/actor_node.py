@@ -62,7 +62,7 @@ class ActorNode(LifecycleNode):
         self._pending_policy: UInt8MultiArray | None = None
         self._policy_event = threading.Event()
         self._closing = False
-        self._timers, self._subscriptions, self._publishers, self._clients = [], [], [], []
+        self._entities = []  # (destroy function, entity) made by configure
         self._reset_state()
         if p['autostart']:
             self.trigger_configure()
@@ -172,7 +172,7 @@ class ActorNode(LifecycleNode):
         self.command_pub = self.create_lifecycle_publisher(
             Float64MultiArray, p['command_topic'] or self.task.command_topic, ros_io.ROBOT_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self._publishers = [self.diagnostics_pub]
+        publishers, clients = [self.diagnostics_pub], []
         subs = [
             self.create_subscription(JointState, 'joint_states', self._on_joint_state,
                                      ros_io.state_qos(p['state_qos'])),
@@ -186,17 +186,21 @@ class ActorNode(LifecycleNode):
                 Float32MultiArray, '/t3d/transitions', ros_io.TRANSITIONS_QOS)
             self.goal_pub = self.create_publisher(PointStamped, 'goal', ros_io.LATCHED_QOS)
             self.reset_client = self.create_client(Trigger, 'reset')
-            self._publishers += [self.transitions_pub, self.goal_pub]
+            publishers += [self.transitions_pub, self.goal_pub]
             subs.append(self.create_subscription(Bool, '/t3d/throttle', self._on_throttle,
                                                  ros_io.LATCHED_QOS))
-            self._clients = [self.reset_client]
+            clients.append(self.reset_client)
             timers.append(self.create_timer(RESET_RETRY_PERIOD, self._request_reset))
         elif self.task.has_goal:
             subs.append(self.create_subscription(PointStamped, 'goal', self._on_goal,
                                                  ros_io.LATCHED_QOS))
         if p['trigger'] == 'timer' or self.state_timeout > 0:
             timers.append(self.create_timer(self.period, self._on_tick))
-        self._subscriptions, self._timers = subs, timers
+        self._entities = ([(self.destroy_subscription, s) for s in subs]
+                          + [(self.destroy_timer, t) for t in timers]
+                          + [(self.destroy_publisher, p) for p in publishers]
+                          + [(self.destroy_client, c) for c in clients]
+                          + [(self.destroy_lifecycle_publisher, self.command_pub)])
         self._closing = False
         self._policy_thread = threading.Thread(target=self._load_policies, daemon=True)
         self._policy_thread.start()
@@ -228,14 +232,9 @@ class ActorNode(LifecycleNode):
     def _destroy_entities(self) -> None:
         self._closing = True
         self._policy_event.set()
-        for destroy, entities in ((self.destroy_timer, self._timers),
-                                  (self.destroy_subscription, self._subscriptions),
-                                  (self.destroy_publisher, self._publishers),
-                                  (self.destroy_client, self._clients)):
-            for entity in entities:
-                destroy(entity)
-        self.destroy_lifecycle_publisher(self.command_pub)
-        self._timers, self._subscriptions, self._publishers, self._clients = [], [], [], []
+        for destroy, entity in self._entities:
+            destroy(entity)
+        self._entities = []
 
     def close(self) -> None:
         """Leave the robot with a safe command when the process stops."""

@@ -112,12 +112,17 @@ class SimNode(Node):
         self.robot.step(self.task.clip_action(self.command))
         self.time_ns += self.step_ns
         self.counters['steps'] += 1
+        self.stepped_since_reset = True
         if self.republish_timer is not None:
             self.republish_timer.reset()
         self._publish_state()
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
-        self._reset_robot()
+        if self.stepped_since_reset:
+            self._reset_robot()
+        else:  # an episode that has not begun is already new: keep it, so the same seed
+            self.time_ns += self.step_ns  # gives the env's first episode; say so anew
+            self._publish_state()
         response.success = True
         response.message = f'episode {self.counters["resets"]} at t={self.time_ns * 1e-9:.3f} s'
         return response
@@ -134,6 +139,7 @@ class SimNode(Node):
         self.pending_commands.clear()
         self.time_ns += self.step_ns
         self.counters['resets'] += 1
+        self.stepped_since_reset = False
         self._publish_state()
 
     def _rest_command(self) -> np.ndarray:

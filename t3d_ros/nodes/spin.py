@@ -1,36 +1,57 @@
 """The thin ``main()`` every node shares: init, spin, clean shutdown on Ctrl-C/SIGTERM."""
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Callable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions
+
+SPIN_PERIOD = 0.2
+"""Longest wait of one spin: how soon a signal is noticed when no callback is due."""
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def run_node(make_node: Callable[[], Node], args=None) -> int:
-    """Spin the node until shutdown; ``node.close()`` (if defined) runs before destruction.
+    """Spin the node until SIGINT/SIGTERM; then ``node.close()`` (if defined) runs while
+    the ROS context is still up, so an actor can still send its safe command and a learner
+    can still save.
 
-    A node that cannot start (bad parameters, a policy that does not match) logs why and the
+    A node that cannot start (bad parameters, a policy that does not match) prints why and the
     process exits with status 1, so launch and the `t3d-ros` command report it.
     """
-    rclpy.init(args=args)
+    # Our own handlers instead of rclpy's: rclpy's shut the context down at once, before the
+    # node could publish anything on its way out.
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    executor = SingleThreadedExecutor()
     node = None
     status = 0
     try:
         node = make_node()
-        rclpy.spin(node)
+        executor.add_node(node)
+        while rclpy.ok():
+            executor.spin_once(timeout_sec=SPIN_PERIOD)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except ValueError as error:  # configuration errors: say what is wrong, no traceback
         print(f'[t3d_ros] {error}', file=sys.stderr)
         status = 1
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if node is not None:
             close = getattr(node, 'close', None)
             if close is not None:
                 close()
             node.destroy_node()
+        executor.shutdown()
         rclpy.try_shutdown()
     return status

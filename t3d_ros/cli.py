@@ -1,0 +1,237 @@
+"""`t3d-ros train | deploy | eval | bench`: the node graph as processes over DDS, without
+`ros2 launch` (or the one-process direct trainer with `train --direct`)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from t3d_ros.tasks import make_task, task_names
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog='t3d-ros', description=__doc__)
+    commands = parser.add_subparsers(dest='command', required=True)
+    _add_train(commands.add_parser('train', help='train a policy (sim, actors, learner)'))
+    _add_deploy(commands.add_parser('deploy', help='drive a robot with a policy bundle'))
+    _add_eval(commands.add_parser('eval', help="evaluate a policy bundle on its task's env"))
+    _add_bench(commands.add_parser('bench', help='measure speed against in-run references'))
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f't3d-ros {args.command}: {error}', file=sys.stderr)
+        return 2
+
+
+# --- train ------------------------------------------------------------------------------
+
+def _add_train(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--task', default='reacher', choices=task_names())
+    parser.add_argument('--num-actors', type=int, default=1, help='robots (sim + actor each)')
+    parser.add_argument('--config', action='append', default=[], metavar='FILE',
+                        help='extra ROS 2 params file(s), after config/train.yaml and '
+                             'config/<task>.yaml (a path, or a name in the config folder)')
+    parser.add_argument('--set', action='append', default=[], metavar='NODE.PARAM=VALUE',
+                        help='override a parameter of the learner, sim or actor nodes, e.g. '
+                             'learner.batch_size=128 (value parsed as YAML)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--run-dir', help='default: runs/<task>-<date>-<time>')
+    parser.add_argument('--steps', type=int, default=100_000, help='env step budget')
+    parser.add_argument('--target-return', type=float,
+                        help='stop once the mean of the last 10 training episodes reaches it')
+    parser.add_argument('--max-minutes', type=float, help='wall-clock budget')
+    parser.add_argument('--eval-episodes', type=int, default=10)
+    parser.add_argument('--direct', action='store_true',
+                        help='one process, no ROS: TD3 on the gymnasium env (the reference)')
+    parser.set_defaults(run=_train)
+
+
+def _train(args) -> int:
+    run_dir = Path(args.run_dir or Path('runs') / f'{args.task}-{datetime.now():%Y%m%d-%H%M%S}')
+    overrides = _parse_sets(args.set)
+    if args.direct:
+        return _train_direct(args, run_dir, overrides)
+    from t3d_ros.ros_training import train_over_ros
+
+    outcome = train_over_ros(args.task, args.num_actors, args.config, args.seed, run_dir,
+                             overrides, args.steps, args.target_return, args.max_minutes,
+                             progress=_ProgressLine())
+    if outcome.failure:
+        print(f'\n{outcome.failure}', file=sys.stderr)
+        return 1
+    _finish(args.task, run_dir, outcome.env_steps, outcome.updates, args.eval_episodes,
+            args.seed, outcome.wall_time_s, 'over ROS 2')
+    return 130 if outcome.interrupted else 0
+
+
+def _train_direct(args, run_dir: Path, overrides: dict) -> int:
+    from t3d_ros.bringup import TRAIN_CONFIG, load_params
+    from t3d_ros.paths import config_path
+    from t3d_ros.td3.config import TD3Config
+    from t3d_ros.training.direct import train_direct
+    from t3d_ros.training.learner import LearnerOptions
+
+    files = [config_path(TRAIN_CONFIG)]
+    try:
+        files.append(config_path(f'{args.task}.yaml'))
+    except FileNotFoundError:
+        pass
+    files += [Path(f) if Path(f).is_file() else config_path(f) for f in args.config]
+    params = {**load_params(files, 'learner'), **overrides.get('learner', {}), 'seed': args.seed}
+    config = TD3Config.from_dict({k: v for k, v in params.items()
+                                  if k in TD3Config.__dataclass_fields__})
+    options = LearnerOptions(**{k: v for k, v in params.items()
+                                if k in LearnerOptions.__dataclass_fields__})
+    progress = _ProgressLine()
+    result = train_direct(args.task, config, args.steps, options, str(run_dir),
+                          target_return=args.target_return,
+                          progress=lambda stats: progress(stats, args.steps))
+    print()
+    _finish(args.task, run_dir, result.env_steps, result.updates, args.eval_episodes,
+            args.seed, result.wall_time_s, 'direct, one process')
+    return 0
+
+
+def _finish(task_name: str, run_dir: Path, env_steps: int, updates: int, episodes: int,
+            seed: int, wall_time_s: float, how: str) -> None:
+    """Final evaluation of the saved policy, the learning curve, and where everything is."""
+    import numpy as np
+
+    from t3d_ros.td3.bundle import PolicyBundle
+    from t3d_ros.training.evaluate import evaluate
+    from t3d_ros.training.run_dir import RunDirectory, plot_learning_curve
+
+    run = RunDirectory(run_dir, tensorboard=False)
+    if not run.policy_file.exists():
+        print(f'no policy was saved in {run_dir}', file=sys.stderr)
+        return
+    task = make_task(task_name)
+    returns = evaluate(PolicyBundle.load(run.policy_file).make_policy(), task, episodes, seed)
+    run.log_evaluation(env_steps, updates, returns)
+    plot_learning_curve(run, f'TD3 on {task_name} ({how})', threshold=task.reward_threshold)
+    run.close()
+    print(f'{env_steps:,} env steps, {updates:,} updates in {wall_time_s / 60:.1f} min\n'
+          f'final evaluation over {episodes} episodes: {np.mean(returns):.1f} '
+          f'+- {np.std(returns):.1f} (solved at >= {task.reward_threshold:g})\n'
+          f'run directory: {run_dir}\n  policy: {run.policy_file}\n'
+          f'  learning curve: {run.curve_file}\n  metrics: {run.metrics_file}')
+
+
+def _parse_sets(settings: list[str]) -> dict[str, dict]:
+    overrides: dict[str, dict] = {}
+    for setting in settings:
+        key, sep, value = setting.partition('=')
+        node, dot, name = key.partition('.')
+        if not (sep and dot and name):
+            raise ValueError(f'--set takes NODE.PARAM=VALUE, not {setting!r}')
+        overrides.setdefault(node, {})[name] = yaml.safe_load(value)
+    return overrides
+
+
+class _ProgressLine:
+    """One updating status line (a new line every 10 s when not on a terminal)."""
+
+    def __init__(self):
+        self.tty = sys.stdout.isatty()
+        self.last = 0.0
+
+    def __call__(self, stats: dict, budget: int) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self.last < 10:
+            return
+        self.last = now
+        line = (f"env steps {int(stats.get('env_steps', 0)):,}/{budget:,} | episodes "
+                f"{int(stats.get('episodes', 0))} | recent return "
+                f"{float(stats.get('recent_return', float('nan'))):.1f} | updates "
+                f"{int(stats.get('updates', 0)):,} ({float(stats.get('updates_per_s', 0)):.0f}/s)"
+                f" | policy v{int(stats.get('policy_version', 0))}")
+        print(f'\r{line:<110}' if self.tty else line, end='' if self.tty else '\n', flush=True)
+
+
+# --- deploy -----------------------------------------------------------------------------
+
+def _add_deploy(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('policy', help='policy bundle (.safetensors)')
+    parser.add_argument('--task', help="default: the bundle's task")
+    parser.add_argument('--with-sim', action='store_true',
+                        help='a realtime sim node stands in for the robot')
+    parser.add_argument('--namespace', default='', help="the robot's namespace")
+    parser.add_argument('--config', action='append', default=[], metavar='FILE')
+    parser.add_argument('--set', action='append', default=[], metavar='NODE.PARAM=VALUE')
+    parser.add_argument('--log-dir', default='runs/deploy-logs')
+    parser.set_defaults(run=_deploy)
+
+
+def _deploy(args) -> int:
+    from t3d_ros.bringup import deploy_graph
+    from t3d_ros.supervisor import ProcessGroup
+    from t3d_ros.td3.bundle import PolicyBundle
+
+    task = args.task or PolicyBundle.load(args.policy).task
+    overrides = _parse_sets(args.set)
+    # No lifecycle manager here: the actor configures (checks the bundle) and activates itself.
+    overrides.setdefault('actor', {}).setdefault('autostart', True)
+    graph = deploy_graph(task, args.policy, args.with_sim, args.namespace, args.config,
+                         overrides)
+    group = ProcessGroup(graph, args.log_dir).start()
+    print(f'deploying {args.policy} ({task}); logs in {args.log_dir}; Ctrl-C stops')
+    try:
+        while (exited := group.first_exited()) is None:
+            time.sleep(0.2)
+        print(f'{exited.label} exited with status {exited.process.returncode}:\n'
+              f'{exited.tail()}', file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        group.stop()
+
+
+# --- eval -------------------------------------------------------------------------------
+
+def _add_eval(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('policy', help='policy bundle (.safetensors)')
+    parser.add_argument('--task', help="default: the bundle's task")
+    parser.add_argument('--episodes', type=int, default=10)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.set_defaults(run=_eval)
+
+
+def _eval(args) -> int:
+    import numpy as np
+
+    from t3d_ros.td3.bundle import PolicyBundle
+    from t3d_ros.training.evaluate import evaluate
+
+    bundle = PolicyBundle.load(args.policy)
+    task = make_task(args.task or bundle.task)
+    bundle.check_matches(task)
+    returns = evaluate(bundle.make_policy(), task, args.episodes, args.seed)
+    print(f'{task.name}: mean return {np.mean(returns):.2f} +- {np.std(returns):.2f} over '
+          f'{args.episodes} episodes (policy v{bundle.policy_version}, '
+          f'{bundle.update_step} updates; solved at >= {task.reward_threshold:g})')
+    return 0
+
+
+# --- bench ------------------------------------------------------------------------------
+
+def _add_bench(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--out', default='bench.json', help='results JSON')
+    parser.add_argument('--quick', action='store_true', help='shorter runs (a smoke check)')
+    parser.set_defaults(run=_bench)
+
+
+def _bench(args) -> int:
+    from t3d_ros.bench import run_benchmarks
+
+    run_benchmarks(args.out, quick=args.quick)
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

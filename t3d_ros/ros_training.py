@@ -1,0 +1,99 @@
+"""Training over ROS 2 from Python: the node graph as processes, watched on /diagnostics
+until a step budget, a target return, a time limit, Ctrl-C, or a node that dies."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import yaml
+
+from t3d_ros.bringup import train_graph
+from t3d_ros.supervisor import ProcessGroup
+
+
+@dataclass
+class TrainingOutcome:
+    env_steps: int
+    updates: int
+    episodes: int
+    recent_return: float
+    wall_time_s: float
+    time_to_target_s: float | None
+    interrupted: bool = False
+    failure: str | None = None
+    """Why training stopped early (a node died), else None."""
+
+
+def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed: int,
+                   run_dir: Path, overrides: dict, steps: int,
+                   target_return: float | None = None, max_minutes: float | None = None,
+                   progress: Callable[[dict, int], None] | None = None,
+                   env: dict | None = None) -> TrainingOutcome:
+    """Start learner, sims and actors as processes; stop them cleanly when done.
+
+    The learner saves its final checkpoint and ``policy.safetensors`` in ``run_dir`` as it
+    stops. ``env`` is the nodes' environment (default: this process's).
+    """
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+
+    from t3d_ros.nodes.monitor import DiagnosticsMonitor
+
+    graph = train_graph(task, num_actors, config_files, seed, run_dir, overrides)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / 'config.yaml').write_text(yaml.safe_dump({
+        'task': task, 'num_actors': num_actors, 'seed': seed, 'steps': steps,
+        'target_return': target_return, 'config_files': [str(f) for f in config_files],
+        'nodes': {spec.fully_qualified_name: spec.resolved_parameters() for spec in graph},
+    }, sort_keys=False))
+
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    monitor = DiagnosticsMonitor(context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(monitor)
+    group = ProcessGroup(graph, run_dir / 'logs', env).start()
+    start = time.monotonic()
+    stats: dict = {}
+    outcome = TrainingOutcome(0, 0, 0, math.nan, 0.0, None)
+    try:
+        while True:
+            executor.spin_once(timeout_sec=0.2)
+            stats = monitor.learner()
+            if progress is not None and stats:
+                progress(stats, steps)
+            recent = float(stats.get('recent_return', 'nan'))
+            if (target_return is not None and outcome.time_to_target_s is None
+                    and recent >= target_return):
+                outcome.time_to_target_s = time.monotonic() - start
+                break
+            if int(stats.get('env_steps', 0)) >= steps:
+                break
+            if max_minutes is not None and time.monotonic() - start > 60 * max_minutes:
+                break
+            exited = group.first_exited()
+            if exited is not None:
+                outcome.failure = (f'{exited.label} exited with status '
+                                   f'{exited.process.returncode}; its last output:\n'
+                                   f'{exited.tail()}')
+                break
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+    finally:
+        statuses = group.stop()
+        executor.shutdown()
+        monitor.destroy_node()
+        rclpy.shutdown(context=context)
+    outcome.wall_time_s = time.monotonic() - start
+    outcome.env_steps = int(stats.get('env_steps', 0))
+    outcome.updates = int(stats.get('updates', 0))
+    outcome.episodes = int(stats.get('episodes', 0))
+    outcome.recent_return = float(stats.get('recent_return', 'nan'))
+    learner_status = statuses.get('/learner')
+    if outcome.failure is None and learner_status not in (0, None):
+        outcome.failure = f'the learner exited with status {learner_status} while stopping'
+    return outcome

@@ -1,0 +1,80 @@
+"""Running a node graph as separate processes: start, watch, stop cleanly (the `t3d-ros`
+command's stand-in for `ros2 launch` where launch is not installed)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from t3d_ros.bringup import NodeSpec
+
+
+class NodeProcess:
+    def __init__(self, spec: NodeSpec, process: subprocess.Popen, log_file: Path):
+        self.spec, self.process, self.log_file = spec, process, log_file
+
+    @property
+    def label(self) -> str:
+        return f'{self.spec.namespace.rstrip("/")}/{self.spec.name}'
+
+    def tail(self, lines: int = 20) -> str:
+        try:
+            return '\n'.join(self.log_file.read_text(errors='replace').splitlines()[-lines:])
+        except OSError:
+            return ''
+
+
+class ProcessGroup:
+    """Node processes with their output in ``log_dir/<namespace>_<name>.log`` (and their
+    per-node parameter files in ``log_dir/params``).
+
+    Each node runs in its own session, so Ctrl-C in the terminal reaches only this command,
+    which then stops the nodes in order: SIGINT (nodes save and exit), SIGTERM, SIGKILL.
+    """
+
+    def __init__(self, specs: Sequence[NodeSpec], log_dir: str | Path, env: dict | None = None):
+        self.specs = list(specs)
+        self.log_dir = Path(log_dir)
+        self.params_dir = self.log_dir / 'params'
+        self.env = dict(os.environ if env is None else env, PYTHONUNBUFFERED='1')
+        self.processes: list[NodeProcess] = []
+
+    def start(self) -> 'ProcessGroup':
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for spec in self.specs:
+            name = f'{spec.namespace.strip("/").replace("/", "_") or "root"}_{spec.name}'
+            log_file = self.log_dir / f'{name}.log'
+            with open(log_file, 'ab') as log:
+                process = subprocess.Popen(spec.command(self.params_dir, sys.executable), stdout=log,
+                                           stderr=subprocess.STDOUT, env=self.env,
+                                           start_new_session=True)
+            self.processes.append(NodeProcess(spec, process, log_file))
+        return self
+
+    def first_exited(self) -> NodeProcess | None:
+        """A node that stopped on its own (nodes run until told to stop)."""
+        return next((p for p in self.processes if p.process.poll() is not None), None)
+
+    def stop(self, grace: float = 20.0) -> dict[str, int]:
+        """Stop every node; returns each node's exit status."""
+        for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            running = [p for p in self.processes if p.process.poll() is None]
+            for p in running:
+                p.process.send_signal(sig)
+            deadline = time.monotonic() + wait
+            for p in running:
+                try:
+                    p.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    pass
+        return {p.label: p.process.returncode for p in self.processes}
+
+    def __enter__(self) -> 'ProcessGroup':
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()

@@ -1,0 +1,52 @@
+"""The ROS path adds transport, never different numbers (DESIGN.md section 4).
+
+The sim node and the actor node (random start actions from its seeded generator) run a few
+episodes in lockstep; every transition the actor sends to the learner topic must equal the
+gymnasium env's step on the same seed and the same actions.
+"""
+import numpy as np
+import pytest
+from std_msgs.msg import Float32MultiArray
+
+from t3d_ros import ros_io
+from t3d_ros.envs.task_env import TaskEnv
+from t3d_ros.nodes.actor_node import ActorNode
+from t3d_ros.nodes.sim_node import SimNode
+from t3d_ros.tasks import make_task
+from t3d_ros.td3.exploration import random_unit_action
+from t3d_ros.td3.networks import ActionScaler
+
+
+@pytest.mark.parametrize('task_name,steps', [('pendulum', 450), ('reacher', 160)])
+def test_transitions_over_ros_equal_the_env_step_for_step(ros, task_name, steps):
+    seed = 7
+    task = make_task(task_name)
+    received = []
+    listener = ros.plain_node('learner_stand_in')
+    codec = ros_io.TransitionCodec(task.obs_dim, task.num_joints)
+    listener.create_subscription(Float32MultiArray, '/t3d/transitions',
+                                 lambda msg: received.append(codec.decode(msg)[0]),
+                                 ros_io.TRANSITIONS_QOS)
+    ros.start(SimNode, 'robot_0', task=task_name, seed=seed)
+    ros.start(ActorNode, 'robot_0', task=task_name, seed=seed, start_steps=10**9,
+              state_timeout=0.0, transitions_per_message=16)
+    assert ros.spin_until(lambda: sum(len(b.reward) for b in received) >= steps, timeout=60)
+
+    ros_steps = {name: np.concatenate([getattr(b, name) for b in received])[:steps]
+                 for name in ('obs', 'action', 'reward', 'next_obs', 'terminated', 'truncated')}
+    # The actor's random actions come from its seeded generator: replay them in the env.
+    noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+    scaler = ActionScaler(task.action_low, task.action_high)
+    env = TaskEnv(task)
+    obs, _ = env.reset(seed=seed)
+    for i in range(steps):
+        action = scaler.from_unit(random_unit_action(task.num_joints, noise_rng))
+        np.testing.assert_allclose(ros_steps['action'][i], action, rtol=1e-6, atol=1e-7)
+        next_obs, reward, terminated, truncated, _ = env.step(action)
+        np.testing.assert_array_equal(ros_steps['obs'][i], obs, err_msg=f'step {i}')
+        np.testing.assert_array_equal(ros_steps['next_obs'][i], next_obs, err_msg=f'step {i}')
+        assert ros_steps['reward'][i] == np.float32(reward), f'step {i}'
+        assert (ros_steps['terminated'][i], ros_steps['truncated'][i]) == (terminated, truncated)
+        obs = env.reset()[0] if terminated or truncated else next_obs
+    assert ros_steps['truncated'].sum() == steps // task.max_episode_steps  # crossed episodes
+    env.close()
