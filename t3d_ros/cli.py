@@ -83,6 +83,9 @@ def _train_direct(args, run_dir: Path, overrides: dict) -> int:
         pass
     files += [Path(f) if Path(f).is_file() else config_path(f) for f in args.config]
     params = {**load_params(files, 'learner'), **overrides.get('learner', {}), 'seed': args.seed}
+    import torch
+
+    torch.set_num_threads(int(params.get('torch_threads', 1)))
     config = TD3Config.from_dict({k: v for k, v in params.items()
                                   if k in TD3Config.__dataclass_fields__})
     options = LearnerOptions(**{k: v for k, v in params.items()

@@ -250,7 +250,9 @@ class ActorNode(LifecycleNode):
         try:
             reading = self.parser.parse(msg)
         except ros_io.InvalidMessage as error:
-            self.drops.drop(error.reason, str(error))
+            # A joint the policy needs is missing: a wiring error, not noise. Say it loudly;
+            # the watchdog keeps the robot safe meanwhile.
+            self.drops.drop(error.reason, str(error), error=error.reason == 'missing_joints')
             return
         if self.latest is not None and reading.stamp_ns < self.latest.stamp_ns:
             self.drops.drop('out_of_order', f'stamp {reading.stamp_ns} < {self.latest.stamp_ns}')

@@ -16,13 +16,15 @@ class DropCounter:
         self._counts: Counter[str] = Counter()
         self._last_warned: dict[str, float] = {}
 
-    def drop(self, reason: str, detail: str = '') -> None:
+    def drop(self, reason: str, detail: str = '', error: bool = False) -> None:
+        """Count; log at most every ``period`` s per reason (``error``: at error level, for
+        input that cannot work until someone fixes the setup)."""
         self._counts[reason] += 1
         now = time.monotonic()
         if now - self._last_warned.get(reason, -float('inf')) >= self._period:
             self._last_warned[reason] = now
-            self._logger.warning(f'dropped {self._what} ({reason}, {self._counts[reason]} so '
-                                 f'far): {detail}')
+            log = self._logger.error if error else self._logger.warning
+            log(f'dropped {self._what} ({reason}, {self._counts[reason]} so far): {detail}')
 
     @property
     def total(self) -> int:

@@ -29,6 +29,13 @@ class RobotState(NamedTuple):
     goal: np.ndarray | None = None
 
 
+def joint_array(*values: float) -> np.ndarray:
+    """A read-only float64 array of per-joint values, safe to share as a class attribute."""
+    array = np.array(values, dtype=np.float64)
+    array.flags.writeable = False
+    return array
+
+
 def episode_rngs(seed: int | None) -> tuple[np.random.Generator, np.random.Generator]:
     """Independent generators for initial states and for goals, derived from one seed.
 
@@ -67,6 +74,8 @@ class Task(ABC):
     """Physics steps per control step."""
     has_goal: bool = False
     """Whether episodes sample a goal (published on the ``goal`` topic over ROS)."""
+    gravity: float = 9.81
+    """Magnitude of the simulated gravity along -z, in m/s^2."""
     reward_threshold: float
     """Mean evaluation return at which the task counts as solved."""
 
@@ -90,6 +99,10 @@ class Task(ABC):
     def clip_action(self, action: np.ndarray) -> np.ndarray:
         return np.clip(action, self.action_low, self.action_high)
 
+    def normalize_action(self, action: np.ndarray) -> np.ndarray:
+        """``action`` mapped linearly from the joint limits to [-1, 1], per joint."""
+        return 2.0 * (action - self.action_low) / (self.action_high - self.action_low) - 1.0
+
     @abstractmethod
     def observation(self, state: RobotState) -> np.ndarray:
         """The float32 observation vector of ``obs_dim`` values."""
@@ -101,6 +114,10 @@ class Task(ABC):
     def terminated(self, state: RobotState) -> bool:
         """True when ``state`` ends the episode for good (failure or success)."""
         return False
+
+    def is_success(self, state: RobotState) -> bool | None:
+        """Whether ``state`` achieves the task, or None where success is not defined."""
+        return None
 
     @abstractmethod
     def sample_initial_state(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

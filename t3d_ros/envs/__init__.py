@@ -1,0 +1,26 @@
+"""Gymnasium envs of the tasks: ``gymnasium.make('t3d/Reacher-v0')`` after importing this."""
+from __future__ import annotations
+
+from gymnasium.envs.registration import register, registry
+
+from t3d_ros.envs.robot import BulletRobot
+from t3d_ros.envs.task_env import TaskEnv
+from t3d_ros.tasks import TASKS
+
+ENV_IDS = {'pendulum': 't3d/Pendulum-v0', 'reacher': 't3d/Reacher-v0'}
+"""Gymnasium id of each task's env."""
+
+for _task_name, _env_id in ENV_IDS.items():
+    if _env_id not in registry:
+        # No max_episode_steps: TaskEnv truncates at the task's own episode length.
+        register(id=_env_id, entry_point='t3d_ros.envs.task_env:TaskEnv',
+                 kwargs={'task': _task_name},
+                 reward_threshold=TASKS[_task_name].reward_threshold)
+
+
+def make_env(task_name: str) -> TaskEnv:
+    """The env of ``task_name``, without gymnasium's checking wrappers."""
+    return TaskEnv(task_name)
+
+
+__all__ = ['ENV_IDS', 'BulletRobot', 'TaskEnv', 'make_env']

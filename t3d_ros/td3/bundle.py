@@ -1,0 +1,327 @@
+"""Policy bundle: actor weights plus everything needed to check and run them (DESIGN section 6).
+
+One safetensors file. Tensors: ``actor.<parameter>`` and, with a normaliser, ``obs_mean`` and
+``obs_std`` (all float32). Metadata (strings): ``format``, ``format_version``, ``task``,
+``interface``, ``policy_version``, ``update_step``, JSON ``joint_names``, ``obs_layout``,
+``action_low``, ``action_high``, ``hidden_sizes``, and ``content_hash``, a sha256 over all of it
+that ``from_bytes`` recomputes. Loading never unpickles: bundles come from the network.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import numbers
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import safetensors.torch
+import torch
+
+from t3d_ros.tasks.base import ControlInterface
+
+from .atomic import write_bytes_atomic
+from .networks import ActionScaler, Actor
+from .policy import Policy, checked_normaliser
+
+if TYPE_CHECKING:
+    from .td3 import TD3
+
+FORMAT = 't3d_ros.policy_bundle'
+FORMAT_VERSION = '1'
+MAX_BUNDLE_BYTES = 64 * 2**20
+_ACTOR_PREFIX = 'actor.'
+_METADATA_KEYS = {'format', 'format_version', 'task', 'interface', 'policy_version',
+                  'update_step', 'joint_names', 'obs_layout', 'action_low', 'action_high',
+                  'hidden_sizes', 'content_hash'}
+
+
+class BundleError(ValueError):
+    """The bytes are not a valid policy bundle (garbage, truncated, too big, bad hash, ...)."""
+
+
+class BundleMismatch(BundleError):
+    """A valid bundle made for another task, joint order, observation layout or limits."""
+
+
+@dataclass
+class PolicyBundle:
+    """A trained actor and the task contract it was trained for. Validated on construction."""
+
+    task: str
+    """Registry name of the task the actor was trained for."""
+    joint_names: tuple[str, ...]
+    """Controlled joints, in the order of the actor's outputs."""
+    obs_layout: tuple[tuple[str, int], ...]
+    """Observation fields and sizes, in the order of the actor's inputs."""
+    action_low: np.ndarray
+    action_high: np.ndarray
+    """Per-joint limits that unit actions -1 and +1 map to."""
+    hidden_sizes: tuple[int, ...]
+    """Widths of the actor's hidden layers."""
+    actor_state: dict[str, torch.Tensor]
+    """``Actor.state_dict()`` (float32, copied to CPU on construction)."""
+    policy_version: int = 0
+    """Increases with every bundle the learner publishes."""
+    update_step: int = 0
+    """The learner's ``total_updates`` when the bundle was made."""
+    obs_mean: np.ndarray | None = None
+    obs_std: np.ndarray | None = None
+    """Observation normaliser, applied as (obs - mean) / std before the actor; optional."""
+    interface: str = ControlInterface.EFFORT.value
+    """ros2_control command interface the actions are meant for."""
+
+    def __post_init__(self):
+        try:
+            self._normalise_and_validate()
+        except BundleError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise BundleError(f'policy bundle: {exc}') from exc
+
+    @property
+    def obs_dim(self) -> int:
+        return sum(size for _, size in self.obs_layout)
+
+    @property
+    def act_dim(self) -> int:
+        return len(self.joint_names)
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 (hex) over the metadata and every tensor's name, dtype, shape and bytes."""
+        return _digest(*self._content())
+
+    def __eq__(self, other) -> bool:
+        """Same content (the fields hold arrays and tensors, so compare by hash)."""
+        return isinstance(other, PolicyBundle) and self.content_hash == other.content_hash
+
+    # -- construction --------------------------------------------------------------------------
+
+    @classmethod
+    def from_agent(cls, agent: TD3, task, policy_version: int,
+                   use_target: bool = False) -> 'PolicyBundle':
+        """The agent's actor (or actor target) for ``task``; the agent's limits must match it."""
+        bundle = cls(task=task.name, joint_names=tuple(task.joint_names),
+                     obs_layout=tuple(task.obs_layout), action_low=agent.scaler.low,
+                     action_high=agent.scaler.high, hidden_sizes=agent.config.hidden_sizes,
+                     actor_state=agent.export_actor_state(use_target=use_target),
+                     policy_version=policy_version, update_step=agent.total_updates,
+                     interface=_interface_of(task) or ControlInterface.EFFORT.value)
+        bundle.check_matches(task)
+        return bundle
+
+    def make_policy(self, device: str | torch.device = 'cpu') -> Policy:
+        """An inference policy running this bundle's actor."""
+        with torch.device('meta'):  # no random init: the weights come from the bundle
+            actor = Actor(self.obs_dim, self.act_dim, self.hidden_sizes)
+        state = {name: tensor.clone() for name, tensor in self.actor_state.items()}
+        actor.load_state_dict(state, assign=True)
+        actor.requires_grad_(False).to(device)
+        return Policy(actor, ActionScaler(self.action_low, self.action_high),
+                      self.obs_mean, self.obs_std)
+
+    def check_matches(self, task) -> None:
+        """Raise BundleMismatch naming every way this bundle differs from ``task``."""
+        differences = []
+        if self.task != task.name:
+            differences.append(f'task is {self.task!r}, expected {task.name!r}')
+        if self.joint_names != tuple(task.joint_names):
+            differences.append(f'joint names/order are {list(self.joint_names)}, '
+                               f'expected {list(task.joint_names)}')
+        task_layout = tuple((name, int(size)) for name, size in task.obs_layout)
+        if self.obs_layout != task_layout:
+            differences.append(f'observation layout is {list(self.obs_layout)}, '
+                               f'expected {list(task_layout)}')
+        for which, ours, theirs in (('low', self.action_low, task.action_low),
+                                    ('high', self.action_high, task.action_high)):
+            if not np.array_equal(ours, np.asarray(theirs, np.float64)):
+                differences.append(f'action_{which} is {ours.tolist()}, '
+                                   f'expected {np.asarray(theirs).tolist()}')
+        task_interface = _interface_of(task)
+        if task_interface is not None and self.interface != task_interface:
+            differences.append(f'interface is {self.interface!r}, expected {task_interface!r}')
+        if differences:
+            raise BundleMismatch(f'policy bundle does not match task {task.name!r}: '
+                                 + '; '.join(differences))
+
+    # -- bytes and files -----------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        metadata, tensors = self._content()
+        metadata['content_hash'] = _digest(metadata, tensors)
+        return safetensors.torch.save(tensors, metadata=metadata)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, max_bytes: int = MAX_BUNDLE_BYTES) -> 'PolicyBundle':
+        """Parse and fully validate untrusted bytes; raise BundleError on anything wrong."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise BundleError(f'policy bundle must be bytes, got {type(data).__name__}')
+        data = bytes(data)
+        if len(data) > max_bytes:
+            raise BundleError(f'policy bundle is {len(data)} bytes, more than the limit of '
+                              f'{max_bytes}')
+        try:
+            tensors = safetensors.torch.load(data)
+            header_size = int.from_bytes(data[:8], 'little')
+            metadata = json.loads(data[8:8 + header_size]).get('__metadata__') or {}
+        except Exception as exc:  # the safetensors parser's errors, on untrusted input
+            raise BundleError(f'not a valid safetensors policy bundle ({len(data)} bytes): '
+                              f'{exc}') from exc
+        bundle = cls(**_fields_from_metadata(metadata), **_fields_from_tensors(tensors))
+        if metadata['content_hash'] != bundle.content_hash:
+            raise BundleError('policy bundle content hash does not match its contents '
+                              '(corrupted or tampered with)')
+        return bundle
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the bundle atomically (temporary file, then rename)."""
+        write_bytes_atomic(path, self.to_bytes())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, max_bytes: int = MAX_BUNDLE_BYTES) -> 'PolicyBundle':
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise BundleError(f'policy bundle {path} is {size} bytes, more than the limit of '
+                              f'{max_bytes}')
+        with open(path, 'rb') as file:
+            return cls.from_bytes(file.read(max_bytes + 1), max_bytes)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _content(self) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+        """Metadata (without the hash) and tensors, as stored in the file."""
+        metadata = {
+            'format': FORMAT, 'format_version': FORMAT_VERSION, 'task': self.task,
+            'interface': self.interface, 'policy_version': str(self.policy_version),
+            'update_step': str(self.update_step),
+            'joint_names': json.dumps(list(self.joint_names)),
+            'obs_layout': json.dumps([list(entry) for entry in self.obs_layout]),
+            'action_low': json.dumps(self.action_low.tolist()),
+            'action_high': json.dumps(self.action_high.tolist()),
+            'hidden_sizes': json.dumps(list(self.hidden_sizes)),
+        }
+        tensors = {_ACTOR_PREFIX + name: tensor for name, tensor in self.actor_state.items()}
+        if self.obs_mean is not None:
+            tensors['obs_mean'] = torch.from_numpy(self.obs_mean)
+            tensors['obs_std'] = torch.from_numpy(self.obs_std)
+        return metadata, tensors
+
+    def _normalise_and_validate(self) -> None:
+        if not isinstance(self.task, str) or not self.task:
+            raise BundleError('policy bundle: task must be a non-empty string')
+        self.joint_names = tuple(self.joint_names)
+        if (not self.joint_names or len(set(self.joint_names)) != len(self.joint_names)
+                or not all(isinstance(name, str) and name for name in self.joint_names)):
+            raise BundleError(f'policy bundle: joint_names must be distinct non-empty strings, '
+                              f'got {list(self.joint_names)}')
+        self.obs_layout = tuple(_layout_entry(entry) for entry in self.obs_layout)
+        field_names = [name for name, _ in self.obs_layout]
+        if not field_names or len(set(field_names)) != len(field_names):
+            raise BundleError('policy bundle: obs_layout must be a non-empty list of distinct '
+                              'fields')
+        scaler = ActionScaler(self.action_low, self.action_high)  # ValueError if unusable
+        if scaler.act_dim != self.act_dim:
+            raise BundleError(f'policy bundle: {scaler.act_dim} action limits for '
+                              f'{self.act_dim} joints')
+        self.action_low, self.action_high = scaler.low, scaler.high
+        self.hidden_sizes = tuple(_count(size, 'hidden size', minimum=1)
+                                  for size in self.hidden_sizes)
+        if not self.hidden_sizes:
+            raise BundleError('policy bundle: hidden_sizes is empty')
+        self.policy_version = _count(self.policy_version, 'policy_version')
+        self.update_step = _count(self.update_step, 'update_step')
+        self.interface = ControlInterface(self.interface).value
+        self.actor_state = {name: tensor.detach().cpu().clone()
+                            for name, tensor in self.actor_state.items()}
+        _check_actor_state(self.actor_state, self.obs_dim, self.act_dim, self.hidden_sizes)
+        self.obs_mean, self.obs_std = checked_normaliser(self.obs_mean, self.obs_std,
+                                                         self.obs_dim)
+
+
+def _interface_of(task) -> str | None:
+    """The task's command interface, or None for a task-like object without one."""
+    interface = getattr(task, 'interface', None)
+    return None if interface is None else ControlInterface(interface).value
+
+
+def _digest(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> str:
+    digest = hashlib.sha256(json.dumps(metadata, sort_keys=True).encode())
+    for name in sorted(tensors):
+        tensor = tensors[name].contiguous()
+        digest.update(json.dumps([name, str(tensor.dtype), list(tensor.shape)]).encode())
+        digest.update(tensor.numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _count(value, what: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise BundleError(f'policy bundle: {what} must be an integer >= {minimum}, got {value!r}')
+    return int(value)
+
+
+def _layout_entry(entry) -> tuple[str, int]:
+    if (not isinstance(entry, (tuple, list)) or len(entry) != 2
+            or not isinstance(entry[0], str) or not entry[0]):
+        raise BundleError(f'policy bundle: obs_layout entry {entry!r} is not (name, size)')
+    return entry[0], _count(entry[1], f'size of observation field {entry[0]!r}', minimum=1)
+
+
+def _check_actor_state(state: dict[str, torch.Tensor], obs_dim: int, act_dim: int,
+                       hidden_sizes: tuple[int, ...]) -> None:
+    """Same names and shapes as an Actor of these sizes, float32, all finite."""
+    if len(state) != 2 * (len(hidden_sizes) + 1):  # checked first: layers are cheap to fake
+        raise BundleError(f'policy bundle: {len(state)} actor tensors for '
+                          f'{len(hidden_sizes)} hidden layers')
+    with torch.device('meta'):
+        expected = {name: tuple(tensor.shape) for name, tensor
+                    in Actor(obs_dim, act_dim, hidden_sizes).state_dict().items()}
+    if set(state) != set(expected):
+        raise BundleError(f'policy bundle: actor tensors are {sorted(state)}, expected '
+                          f'{sorted(expected)} for obs_dim={obs_dim}, act_dim={act_dim}, '
+                          f'hidden_sizes={list(hidden_sizes)}')
+    for name, shape in expected.items():
+        tensor = state[name]
+        if tuple(tensor.shape) != shape or tensor.dtype != torch.float32:
+            raise BundleError(f'policy bundle: actor tensor {name!r} is {tensor.dtype} '
+                              f'{tuple(tensor.shape)}, expected torch.float32 {shape}')
+        if not torch.isfinite(tensor).all():
+            raise BundleError(f'policy bundle: actor tensor {name!r} has non-finite values')
+
+
+def _fields_from_metadata(metadata: dict[str, str]) -> dict:
+    """PolicyBundle keyword arguments from the stored metadata (checked by the constructor)."""
+    missing, unknown = _METADATA_KEYS - set(metadata), set(metadata) - _METADATA_KEYS
+    if missing or unknown:
+        raise BundleError(f'policy bundle metadata: missing {sorted(missing)}, '
+                          f'unexpected {sorted(unknown)}')
+    if (metadata['format'], metadata['format_version']) != (FORMAT, FORMAT_VERSION):
+        raise BundleError(f'not a policy bundle of format {FORMAT} v{FORMAT_VERSION}: '
+                          f'{metadata["format"]!r} v{metadata["format_version"]!r}')
+    fields = {'task': metadata['task'], 'interface': metadata['interface']}
+    for key in ('policy_version', 'update_step'):
+        if not re.fullmatch(r'[0-9]{1,19}', metadata[key]):
+            raise BundleError(f'policy bundle metadata {key!r} is not a count: '
+                              f'{metadata[key]!r}')
+        fields[key] = int(metadata[key])
+    for key in ('joint_names', 'obs_layout', 'action_low', 'action_high', 'hidden_sizes'):
+        try:
+            fields[key] = json.loads(metadata[key])
+        except json.JSONDecodeError as exc:
+            raise BundleError(f'policy bundle metadata {key!r} is not JSON: {exc}') from exc
+        if not isinstance(fields[key], list):
+            raise BundleError(f'policy bundle metadata {key!r} is not a list')
+    return fields
+
+
+def _fields_from_tensors(tensors: dict[str, torch.Tensor]) -> dict:
+    """PolicyBundle keyword arguments from the stored tensors."""
+    actor_state = {name[len(_ACTOR_PREFIX):]: tensor for name, tensor in tensors.items()
+                   if name.startswith(_ACTOR_PREFIX)}
+    others = set(tensors) - {_ACTOR_PREFIX + name for name in actor_state}
+    if not others <= {'obs_mean', 'obs_std'}:
+        raise BundleError(f'policy bundle has unexpected tensors {sorted(others)}')
+    normaliser = {name: tensors[name].numpy() for name in others}
+    return {'actor_state': actor_state, **normaliser}

@@ -1,0 +1,18 @@
+"""Behaviour-policy actions for data collection (DESIGN section 5, step 4), in unit space."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def explore(unit_action: np.ndarray, noise_std: float, rng: np.random.Generator) -> np.ndarray:
+    """The policy's action plus N(0, noise_std) per joint, clipped to [-1, 1].
+
+    In unit space ``noise_std`` is a fraction of each joint's half range.
+    """
+    unit_action = np.asarray(unit_action, dtype=np.float64)
+    return np.clip(unit_action + rng.normal(0.0, noise_std, size=unit_action.shape), -1.0, 1.0)
+
+
+def random_unit_action(act_dim: int, rng: np.random.Generator) -> np.ndarray:
+    """A uniform random action in [-1, 1]^act_dim (the first ``start_steps`` actions)."""
+    return rng.uniform(-1.0, 1.0, size=act_dim)

@@ -1,0 +1,170 @@
+"""Tasks alone: observation layouts, rewards by hand, limits, registry, episode generators."""
+import numpy as np
+import pytest
+
+from t3d_ros.tasks import TASKS, PendulumTask, ReacherTask, make_task, task_names
+from t3d_ros.tasks.base import ControlInterface, RobotState, Task, episode_rngs, joint_array
+from t3d_ros.tasks.pendulum import angle_normalize
+
+
+def sample_state(task: Task, seed: int = 0) -> RobotState:
+    state_rng, goal_rng = episode_rngs(seed)
+    position, velocity = task.sample_initial_state(state_rng)
+    return RobotState(position, velocity, task.sample_goal(goal_rng))
+
+
+@pytest.fixture(params=task_names())
+def task(request) -> Task:
+    return make_task(request.param)
+
+
+def test_registry_names_and_classes():
+    assert task_names() == ('pendulum', 'reacher')
+    for name, task_class in TASKS.items():
+        assert issubclass(task_class, Task) and task_class.name == name
+        assert isinstance(make_task(name), task_class)
+
+
+def test_unknown_task_lists_known_names():
+    with pytest.raises(ValueError, match="unknown task 'cartpole'.*pendulum, reacher"):
+        make_task('cartpole')
+
+
+def test_declarations_are_consistent(task):
+    assert task.num_joints == len(task.joint_names) >= 1
+    assert isinstance(task.interface, ControlInterface)
+    for limit in (task.action_low, task.action_high):
+        assert limit.shape == (task.num_joints,) and limit.dtype == np.float64
+        assert not limit.flags.writeable
+    assert np.all(task.action_low < task.action_high)
+    assert task.obs_dim == sum(size for _, size in task.obs_layout)
+    assert task.control_dt == pytest.approx(task.physics_dt * task.decimation)
+    assert task.max_episode_steps > 0 and task.urdf.endswith('.urdf')
+
+
+def test_observation_matches_layout(task):
+    state = sample_state(task)
+    obs = task.observation(state)
+    assert obs.shape == (task.obs_dim,) and obs.dtype == np.float32
+    assert np.all(np.isfinite(obs))
+    assert (task.sample_goal(np.random.default_rng(0)) is not None) == task.has_goal
+
+
+def test_initial_states_are_in_range(task):
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        position, velocity = task.sample_initial_state(rng)
+        assert position.shape == velocity.shape == (task.num_joints,)
+        if isinstance(task, PendulumTask):
+            assert -np.pi <= position[0] <= np.pi and -1 <= velocity[0] <= 1
+        else:
+            assert np.all(np.abs(position) <= 0.1) and np.all(np.abs(velocity) <= 0.005)
+
+
+class AsymmetricTask(PendulumTask):
+    action_low = joint_array(-1.0)
+    action_high = joint_array(3.0)
+
+
+def test_normalize_and_clip_respect_asymmetric_limits():
+    task = AsymmetricTask()
+    np.testing.assert_allclose(task.normalize_action(np.array([-1.0, 1.0, 3.0])), [-1, 0, 1])
+    np.testing.assert_array_equal(task.clip_action(np.array([5.0])), [3.0])
+    np.testing.assert_array_equal(task.clip_action(np.array([-5.0])), [-1.0])
+
+
+def test_reacher_limits_differ_per_joint():
+    task = ReacherTask()
+    np.testing.assert_array_equal(task.clip_action(np.array([5.0, 5.0])), task.action_high)
+    assert task.action_high[0] != task.action_high[1]
+
+
+@pytest.mark.parametrize('angle, wrapped', [
+    (0.0, 0.0), (np.pi, -np.pi), (-np.pi, -np.pi), (1.5 * np.pi, -0.5 * np.pi),
+    (2 * np.pi + 0.1, 0.1), (-2 * np.pi - 0.1, -0.1)])
+def test_angle_normalize(angle, wrapped):
+    assert angle_normalize(angle) == pytest.approx(wrapped)
+
+
+def test_pendulum_observation():
+    obs = PendulumTask().observation(RobotState(np.array([0.5]), np.array([-2.0])))
+    np.testing.assert_allclose(obs, [np.cos(0.5), np.sin(0.5), -2.0], rtol=1e-6)
+
+
+def test_pendulum_reward_is_pendulum_v1_cost_of_the_state_before():
+    task = PendulumTask()
+    before = RobotState(np.array([3.5]), np.array([2.0]))
+    after = RobotState(np.array([0.0]), np.array([0.0]))
+    theta = 3.5 - 2 * np.pi
+    expected = -(theta ** 2 + 0.1 * 2.0 ** 2 + 0.001 * 1.5 ** 2)
+    assert task.reward(before, np.array([1.5]), after) == pytest.approx(expected, rel=1e-12)
+    # Pendulum-v1 charges the clipped torque.
+    clipped = -(theta ** 2 + 0.1 * 2.0 ** 2 + 0.001 * 2.0 ** 2)
+    assert task.reward(before, np.array([5.0]), after) == pytest.approx(clipped, rel=1e-12)
+    assert not task.terminated(after) and task.is_success(after) is None
+
+
+@pytest.mark.parametrize('position, tip_xy', [
+    ((0.0, 0.0), (0.21, 0.0)),
+    ((np.pi / 2, 0.0), (0.0, 0.21)),
+    ((0.0, np.pi / 2), (0.1, 0.11)),
+    ((np.pi / 2, -np.pi / 2), (0.11, 0.1)),
+    ((np.pi, np.pi), (0.01, 0.0)),
+])
+def test_reacher_forward_kinematics(position, tip_xy):
+    tip = ReacherTask().fingertip(np.array(position))
+    np.testing.assert_allclose(tip, [*tip_xy, 0.01], atol=1e-12)
+
+
+def test_reacher_reward_and_observation_by_hand():
+    task = ReacherTask()
+    goal = np.array([0.1, 0.05, 0.01])
+    before = RobotState(np.zeros(2), np.zeros(2), goal)
+    after = RobotState(np.array([0.0, np.pi / 2]), np.array([0.3, -0.4]), goal)  # tip (0.1, 0.11)
+    action = np.array([0.5, -0.15])  # half of each joint's range
+    expected = -0.06 - 0.1 * (0.5 ** 2 + 0.5 ** 2)
+    assert task.reward(before, action, after) == pytest.approx(expected, rel=1e-12)
+    assert task.reward(before, np.array([9.0, 0.0]), after) == pytest.approx(-0.06 - 0.1)
+
+    obs = task.observation(after)
+    fields, start = {}, 0
+    for name, size in task.obs_layout:
+        fields[name] = obs[start:start + size]
+        start += size
+    np.testing.assert_allclose(fields['cos_q'], [1.0, 0.0], atol=1e-7)
+    np.testing.assert_allclose(fields['sin_q'], [0.0, 1.0], atol=1e-7)
+    np.testing.assert_allclose(fields['goal_xy'], [0.1, 0.05], rtol=1e-6)
+    np.testing.assert_allclose(fields['q_dot'], [0.3, -0.4], rtol=1e-6)
+    np.testing.assert_allclose(fields['fingertip_to_goal'], [0.0, 0.06], atol=1e-7)
+    assert not task.is_success(after)
+    assert task.is_success(RobotState(after.position, after.velocity, np.array([0.1, 0.1, 0.0])))
+
+
+def test_reacher_goals_fill_the_disc():
+    task = ReacherTask()
+    rng = np.random.default_rng(0)
+    goals = np.array([task.sample_goal(rng) for _ in range(4000)])
+    radius = np.linalg.norm(goals[:, :2], axis=1)
+    assert radius.max() < task.goal_radius
+    np.testing.assert_array_equal(goals[:, 2], task.plane_height)
+    # Uniform over the disc area: a quarter of the goals lie within half the radius.
+    assert np.mean(radius < task.goal_radius / 2) == pytest.approx(0.25, abs=0.03)
+    np.testing.assert_allclose(goals[:, :2].mean(axis=0), 0.0, atol=0.01)
+
+
+def test_episode_rngs_are_deterministic_per_seed():
+    first, second = episode_rngs(7), episode_rngs(7)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a.random(5), b.random(5))
+    other_state, _ = episode_rngs(8)
+    assert not np.array_equal(episode_rngs(7)[0].random(5), other_state.random(5))
+
+
+def test_episode_rngs_streams_are_independent():
+    state_rng, goal_rng = episode_rngs(3)
+    assert not np.array_equal(state_rng.random(5), goal_rng.random(5))
+    # Goals do not depend on how many initial states were drawn (sim and actor draw apart).
+    _, untouched_goal = episode_rngs(3)
+    busy_state, busy_goal = episode_rngs(3)
+    busy_state.random(1000)
+    np.testing.assert_array_equal(untouched_goal.random(5), busy_goal.random(5))
