@@ -14,10 +14,6 @@ SPIN_PERIOD = 0.2
 """Longest wait of one spin: how soon a signal is noticed when no callback is due."""
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def run_node(make_node: Callable[[], Node], args=None) -> int:
     """Spin the node until SIGINT/SIGTERM; then ``node.close()`` (if defined) runs while
     the ROS context is still up, so an actor can still send its safe command and a learner
@@ -29,15 +25,16 @@ def run_node(make_node: Callable[[], Node], args=None) -> int:
     # Our own handlers instead of rclpy's: rclpy's shut the context down at once, before the
     # node could publish anything on its way out.
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop = []  # a flag, not an exception: a callback is never cut off half way
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.append(True))
     executor = SingleThreadedExecutor()
     node = None
     status = 0
     try:
         node = make_node()
         executor.add_node(node)
-        while rclpy.ok():
+        while rclpy.ok() and not stop:
             executor.spin_once(timeout_sec=SPIN_PERIOD)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
@@ -45,13 +42,11 @@ def run_node(make_node: Callable[[], Node], args=None) -> int:
         print(f'[t3d_ros] {error}', file=sys.stderr)
         status = 1
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if node is not None:
             close = getattr(node, 'close', None)
             if close is not None:
                 close()
             node.destroy_node()
-        executor.shutdown()
+        executor.shutdown(timeout_sec=5.0)
         rclpy.try_shutdown()
     return status

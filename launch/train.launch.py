@@ -1,0 +1,46 @@
+"""Train a TD3 policy: one learner and, per robot, a PyBullet sim and an actor.
+
+    ros2 launch t3d_ros train.launch.py task:=pendulum num_actors:=2
+
+The node graph comes from t3d_ros.bringup.train_graph, which `t3d-ros train` runs too.
+"""
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+
+from t3d_ros.bringup import train_graph
+from t3d_ros.tasks import task_names
+
+
+def launch_setup(context):
+    arguments = context.launch_configurations
+    graph = train_graph(
+        task=arguments['task'],
+        num_actors=int(arguments['num_actors']),
+        config_files=[arguments['config']] if arguments['config'] else [],
+        seed=int(arguments['seed']),
+        run_dir=arguments['run_dir'])
+    return [node.launch_action() for node in graph]
+
+
+def generate_launch_description():
+    return LaunchDescription([
+        DeclareLaunchArgument(
+            'task', default_value='reacher', choices=list(task_names()),
+            description='Task to learn; also selects config/<task>.yaml.'),
+        DeclareLaunchArgument(
+            'num_actors', default_value='1',
+            description='Robots, each a sim and an actor in namespace robot_<i>.'),
+        DeclareLaunchArgument(
+            'config', default_value='',
+            description='Extra params file read after config/train.yaml and '
+                        'config/<task>.yaml: a path, or a file name in the config folder '
+                        '(e.g. test_fast.yaml).'),
+        DeclareLaunchArgument(
+            'seed', default_value='0',
+            description="The learner's seed; each robot's is derived from it."),
+        DeclareLaunchArgument(
+            'run_dir', default_value='',
+            description="Learner's run directory (metrics, checkpoints, final policy); "
+                        "'' = the params files' value."),
+        OpaqueFunction(function=launch_setup),
+    ])

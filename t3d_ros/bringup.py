@@ -1,0 +1,254 @@
+"""The node graph of a training run or a deployment, as plain data.
+
+``train_graph`` and ``deploy_graph`` say which nodes run, under which names and namespaces,
+with which params files and per-node parameters. The launch files turn each :class:`NodeSpec`
+into a launch_ros action (:meth:`NodeSpec.launch_action`) and the ``t3d-ros`` command into a
+process (:meth:`NodeSpec.command`), so both start the same nodes with the same parameters.
+Nothing here imports rclpy or launch at module level.
+
+Parameter precedence is rcl's, as rclpy applies it when a node starts (``load_params`` mirrors
+it; a unit test checks it against rclpy): the sections of all params files (``/**``,
+``/**/sim``, ``/robot_0/sim``, ``sim`` ...) are kept in the order their names are first seen, a
+name seen again is updated in place, and a node takes, in that order, the values of every
+section whose name matches its fully qualified name. So a later file overrides a value where it
+uses the same section name, not where it uses a more general one. ``-p name:=value`` rules land
+in ``/**``, where any ``/**/<node>`` section of a file beats them; per-node parameters therefore
+go last, in a section named by the node's fully qualified name (what launch_ros does with a
+parameters dict). Only a file that already used that very name, followed by a matching section
+first seen later, can beat them.
+"""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+import yaml
+
+from t3d_ros.paths import PACKAGE, config_path
+
+PathLike = str | os.PathLike
+Overrides = Mapping[str, Mapping[str, Any]]
+"""Extra parameters by node name ('learner', 'sim', 'actor'), for every node of that name."""
+
+TRAIN_CONFIG = 'train.yaml'
+DEPLOY_CONFIG = 'deploy.yaml'
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """One node of the graph: what to run, under which name, with which parameters."""
+
+    executable: str
+    """Console script in ``lib/<package>``, also the module ``t3d_ros.nodes.<executable>``."""
+    name: str
+    namespace: str = ''
+    """Relative (``robot_0``) so that an enclosing launch namespace applies; '' = root."""
+    params_files: tuple[Path, ...] = ()
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    """Per-node values, passed after the params files (module docstring: precedence)."""
+    remappings: tuple[tuple[str, str], ...] = ()
+    managed: bool = False
+    """A lifecycle node that launch manages (``LifecycleNode``) instead of a plain one."""
+    package: str = PACKAGE
+
+    @property
+    def fully_qualified_name(self) -> str:
+        return _fully_qualified_name(self.namespace, self.name)
+
+    def overrides_yaml(self) -> str:
+        """``parameters`` as a params file section keyed by the fully qualified name."""
+        return yaml.safe_dump(
+            {self.fully_qualified_name: {'ros__parameters': dict(self.parameters)}},
+            default_flow_style=None, sort_keys=False)
+
+    def ros_args(self, params_dir: PathLike) -> list[str]:
+        """``--ros-args`` for this node; writes the overrides params file into ``params_dir``."""
+        args = ['--ros-args', '-r', f'__node:={self.name}',
+                '-r', f'__ns:={_absolute(self.namespace)}']
+        for path in self._params_files(Path(params_dir)):
+            args += ['--params-file', str(path)]
+        for source, target in self.remappings:
+            args += ['-r', f'{source}:={target}']
+        return args
+
+    def command(self, params_dir: PathLike, python: str = sys.executable) -> list[str]:
+        """The command line that runs this node with ``python -m``, no ament install needed."""
+        return [python, '-m', f't3d_ros.nodes.{self.executable}', *self.ros_args(params_dir)]
+
+    def resolved_parameters(self) -> dict[str, Any]:
+        """The parameter values this node starts with (files and overrides, rcl's rules)."""
+        documents = [*map(_read_params_file, self.params_files),
+                     yaml.safe_load(self.overrides_yaml())]
+        return _resolve(documents, self.fully_qualified_name)
+
+    def launch_action(self):
+        """This node as a ``launch_ros.actions.Node`` (``LifecycleNode`` when managed)."""
+        from launch_ros.actions import LifecycleNode, Node
+
+        node_class = LifecycleNode if self.managed else Node
+        parameters = [str(path) for path in self.params_files]
+        if self.parameters:
+            parameters.append(dict(self.parameters))
+        return node_class(package=self.package, executable=self.executable, name=self.name,
+                          namespace=self.namespace, parameters=parameters,
+                          remappings=list(self.remappings), output='screen')
+
+    def _params_files(self, params_dir: Path) -> list[Path]:
+        if not self.parameters:
+            return list(self.params_files)
+        params_dir.mkdir(parents=True, exist_ok=True)
+        overrides = params_dir / (self.fully_qualified_name.strip('/').replace('/', '.') +
+                                  '.yaml')
+        overrides.write_text(self.overrides_yaml())
+        return [*self.params_files, overrides]
+
+
+def train_graph(task: str, num_actors: int = 1, config_files: Sequence[PathLike] = (),
+                seed: int = 0, run_dir: PathLike = '',
+                overrides: Overrides | None = None) -> list[NodeSpec]:
+    """The learner, then per robot ``i`` a ``sim`` and an ``actor`` in namespace ``robot_<i>``.
+
+    Params files: ``config/train.yaml``, ``config/<task>.yaml`` if there is one, then
+    ``config_files`` (paths, or names of files in the package's config folder). The learner
+    gets ``seed``; robot ``i``'s sim (initial states) and actor (goals, exploration) share
+    :func:`robot_seed` ``(seed, i)``. ``run_dir`` '' leaves the params files' value.
+    """
+    if num_actors < 1:
+        raise ValueError(f'num_actors must be >= 1, not {num_actors}')
+    files = _config_files([TRAIN_CONFIG, *_task_config(task)], config_files)
+    extra = _node_overrides(overrides, ('learner', 'sim', 'actor'))
+    learner = {'task': task, 'seed': seed, **({'run_dir': str(run_dir)} if run_dir else {})}
+    graph = [NodeSpec('learner_node', 'learner', '', files, {**learner, **extra['learner']})]
+    for index in range(num_actors):
+        namespace = f'robot_{index}'
+        robot = {'task': task, 'seed': robot_seed(seed, index)}
+        graph += [
+            NodeSpec('sim_node', 'sim', namespace, files, {**robot, **extra['sim']}),
+            NodeSpec('actor_node', 'actor', namespace, files,
+                     {**robot, 'mode': 'train', 'actor_id': namespace, **extra['actor']}),
+        ]
+    return graph
+
+
+def deploy_graph(task: str, policy_file: PathLike, with_sim: bool = False,
+                 namespace: str = '', config_files: Sequence[PathLike] = (),
+                 overrides: Overrides | None = None,
+                 remappings: Sequence[tuple[str, str]] = ()) -> list[NodeSpec]:
+    """A managed actor in deploy mode driving the robot in ``namespace`` from a policy bundle.
+
+    With ``with_sim`` a realtime sim stands in for the robot. Params files:
+    ``config/deploy.yaml``, then ``config_files``. ``remappings`` (e.g. ``('joint_states',
+    '/arm/joint_states')``) apply to every node, to meet a robot's own topic names.
+    """
+    if not str(policy_file):
+        raise ValueError('deploying needs a policy file')
+    files = _config_files([DEPLOY_CONFIG], config_files)
+    extra = _node_overrides(overrides, ('sim', 'actor'))
+    remaps = tuple((str(source), str(target)) for source, target in remappings)
+    actor = {'task': task, 'mode': 'deploy', 'policy_file': os.path.abspath(policy_file)}
+    graph = [NodeSpec('actor_node', 'actor', namespace, files, {**actor, **extra['actor']},
+                      remaps, managed=True)]
+    if with_sim:
+        graph.insert(0, NodeSpec('sim_node', 'sim', namespace, files,
+                                 {'task': task, **extra['sim']}, remaps))
+    return graph
+
+
+def robot_seed(seed: int, index: int) -> int:
+    """Seed of robot ``index``: child ``index`` of ``SeedSequence(seed)``, as a 32-bit int.
+
+    ``SeedSequence(seed, spawn_key=(index,))`` is ``SeedSequence(seed).spawn(n)[index]``:
+    deterministic, independent of how many robots there are, and statistically independent of
+    the other robots' seeds and of ``seed`` itself (the learner's).
+    """
+    return int(np.random.SeedSequence(seed, spawn_key=(index,)).generate_state(1)[0])
+
+
+def load_params(files: Iterable[PathLike], node_name: str,
+                namespace: str = '') -> dict[str, Any]:
+    """The parameters node ``node_name`` in ``namespace`` gets from these params files.
+
+    rcl's precedence (module docstring); nested parameter names are joined with '.'. Values
+    are read with PyYAML (YAML 1.1), like rcl except in corners the config files avoid: write
+    floats with a dot (``3.0e-4``), and an empty list ``[]``, which rcl reads as unset.
+    """
+    documents = [_read_params_file(path) for path in files]
+    return _resolve(documents, _fully_qualified_name(namespace, node_name))
+
+
+def _resolve(documents: Iterable[Any], fully_qualified_name: str) -> dict[str, Any]:
+    sections: dict[str, dict[str, Any]] = {}  # insertion order = first appearance
+    for document in documents:
+        for key, parameters in _sections(document, ()):
+            sections.setdefault(key, {}).update(parameters)
+    values: dict[str, Any] = {}
+    for key, parameters in sections.items():
+        name = key if key.startswith('/') else '/' + key
+        if re.fullmatch(name.replace('/*', r'(/\w+)'), fully_qualified_name, re.ASCII):
+            values.update(parameters)
+    return values
+
+
+def _sections(document: Any, path: tuple[str, ...]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(section name, flat parameters) of a params file, named as rcl names them: nested
+    keys joined with '/' as written ('robot_0: {sim: ...}' is 'robot_0/sim', not '/robot_0/sim').
+    """
+    if not isinstance(document, Mapping):
+        raise ValueError(f'a params file maps node names to ros__parameters, not {document!r}')
+    for key, value in document.items():
+        if key == 'ros__parameters':
+            if not path:
+                raise ValueError('ros__parameters needs a node name above it')
+            yield '/'.join(path), _flatten(value, '')
+        else:
+            yield from _sections(value, (*path, str(key)))
+
+
+def _flatten(parameters: Mapping[str, Any] | None, prefix: str) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in (parameters or {}).items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f'{prefix}{name}.'))
+        else:
+            flat[f'{prefix}{name}'] = value
+    return flat
+
+
+def _read_params_file(path: PathLike) -> Any:
+    with open(path, encoding='utf-8') as stream:
+        return yaml.safe_load(stream) or {}
+
+
+def _config_files(defaults: Sequence[str], user: Sequence[PathLike]) -> tuple[Path, ...]:
+    """The package's default files, then the user's: a path, else a name in config/."""
+    return (*map(config_path, defaults),
+            *(Path(f).resolve() if Path(f).is_file() else config_path(str(f)) for f in user))
+
+
+def _task_config(task: str) -> list[str]:
+    name = f'{task}.yaml'
+    try:
+        config_path(name)
+    except FileNotFoundError:
+        return []
+    return [name]
+
+
+def _node_overrides(overrides: Overrides | None, names: Sequence[str]) -> dict[str, dict]:
+    unknown = set(overrides or {}) - set(names)
+    if unknown:
+        raise ValueError(f'overrides for unknown nodes {sorted(unknown)}; nodes: {list(names)}')
+    return {name: dict((overrides or {}).get(name, {})) for name in names}
+
+
+def _absolute(namespace: str) -> str:
+    return '/' + namespace.strip('/')
+
+
+def _fully_qualified_name(namespace: str, name: str) -> str:
+    return _absolute(namespace).rstrip('/') + '/' + name

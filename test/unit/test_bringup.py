@@ -1,0 +1,281 @@
+"""The node graphs, their ROS arguments and params-file precedence (no ROS needed).
+
+Two tests check ``load_params`` and ``NodeSpec.ros_args`` against rclpy itself; they are
+skipped where rclpy is missing.
+"""
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import yaml
+
+from t3d_ros import bringup
+from t3d_ros.bringup import NodeSpec, deploy_graph, load_params, train_graph
+from t3d_ros.paths import config_path
+from t3d_ros.td3.config import TD3Config
+
+TRICKY_VALUES = {
+    'names': ['shoulder', 'true', ''], 'sizes': [64, 64], 'limits': [-0.5, 1.0],
+    'flags': [True, False], 'enabled': False, 'empty': '', 'looks_bool': 'true',
+    'looks_int': '1', 'looks_null': 'null', 'rate': 3e-4, 'count': 7,
+}
+"""Values whose type a careless rendering would change (strings that read as YAML scalars)."""
+
+
+def write_yaml(path: Path, document: dict) -> Path:
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def section(**parameters) -> dict:
+    return {'ros__parameters': parameters}
+
+
+# --- the training graph ------------------------------------------------------------------
+
+def test_train_graph_has_a_learner_and_a_sim_and_actor_per_robot():
+    graph = train_graph('pendulum', num_actors=3)
+
+    assert [(n.executable, n.name, n.namespace) for n in graph] == [
+        ('learner_node', 'learner', ''),
+        ('sim_node', 'sim', 'robot_0'), ('actor_node', 'actor', 'robot_0'),
+        ('sim_node', 'sim', 'robot_1'), ('actor_node', 'actor', 'robot_1'),
+        ('sim_node', 'sim', 'robot_2'), ('actor_node', 'actor', 'robot_2'),
+    ]
+    assert [n.fully_qualified_name for n in graph[:3]] == [
+        '/learner', '/robot_0/sim', '/robot_0/actor']
+    assert all(n.package == 't3d_ros' and not n.managed and not n.remappings for n in graph)
+    assert all(n.parameters['task'] == 'pendulum' for n in graph)
+    actors = [n for n in graph if n.name == 'actor']
+    assert [a.parameters['actor_id'] for a in actors] == ['robot_0', 'robot_1', 'robot_2']
+    assert all(a.parameters['mode'] == 'train' for a in actors)
+
+
+def test_train_graph_reads_defaults_then_task_file_then_user_files(tmp_path):
+    user = write_yaml(tmp_path / 'mine.yaml', {'/learner': section(batch_size=32)})
+
+    graph = train_graph('reacher', config_files=[user, 'test_fast.yaml'])
+
+    expected = (config_path('train.yaml'), config_path('reacher.yaml'), user.resolve(),
+                config_path('test_fast.yaml'))
+    assert all(node.params_files == expected for node in graph)
+    with pytest.raises(FileNotFoundError, match='no_such.yaml'):
+        train_graph('reacher', config_files=['no_such.yaml'])
+
+
+def test_robot_seeds_are_distinct_shared_within_a_robot_and_deterministic():
+    graph = train_graph('reacher', num_actors=4, seed=7)
+    seeds = {(n.namespace, n.name): n.parameters['seed'] for n in graph}
+
+    assert seeds[('', 'learner')] == 7
+    robots = [seeds[(f'robot_{i}', 'sim')] for i in range(4)]
+    assert robots == [seeds[(f'robot_{i}', 'actor')] for i in range(4)]
+    assert len(set(robots)) == 4 and 7 not in robots
+    assert all(isinstance(s, int) and 0 <= s < 2**32 for s in robots)
+    assert robots == [bringup.robot_seed(7, i) for i in range(4)]
+    assert train_graph('reacher', num_actors=4, seed=7) == graph
+    assert robots[:1] == [train_graph('reacher', num_actors=1, seed=7)[1].parameters['seed']]
+    assert robots != [n.parameters['seed'] for n in train_graph('reacher', 4, seed=8)
+                      if n.name == 'sim']
+
+
+def test_train_overrides_reach_every_node_of_that_name(tmp_path):
+    graph = train_graph('reacher', num_actors=2, run_dir=tmp_path,
+                        overrides={'sim': {'mode': 'realtime'}, 'learner': {'batch_size': 32}})
+
+    learner = graph[0]
+    assert (learner.parameters['batch_size'], learner.parameters['run_dir']) == (
+        32, str(tmp_path))
+    assert [n.parameters['mode'] for n in graph[1:]] == ['realtime', 'train'] * 2
+    assert 'mode' not in learner.parameters
+    assert 'run_dir' not in train_graph('reacher')[0].parameters
+    with pytest.raises(ValueError, match='unknown nodes'):
+        train_graph('reacher', overrides={'simulator': {'mode': 'realtime'}})
+    with pytest.raises(ValueError, match='num_actors'):
+        train_graph('reacher', num_actors=0)
+
+
+def test_training_configs_resolve_to_the_documented_values():
+    fast = train_graph('pendulum', num_actors=2, config_files=['test_fast.yaml'])
+    learner, sim, actor = (fast[0].resolved_parameters(), fast[3].resolved_parameters(),
+                           fast[4].resolved_parameters())
+
+    assert learner['hidden_sizes'] == [64, 64] and learner['learning_starts'] == 100
+    assert learner['start_steps'] == 100 and actor['start_steps'] == 100
+    assert (sim['mode'], sim['task']) == ('lockstep', 'pendulum')
+    assert (actor['actor_id'], actor['seed']) == ('robot_1', fast[4].parameters['seed'])
+    assert (actor['trigger'], actor['state_timeout'], actor['state_qos']) == (
+        'state', 0.0, 'reliable')
+
+    reacher = train_graph('reacher')[0].resolved_parameters()
+    assert reacher['start_steps'] == reacher['learning_starts'] == 1000
+    td3 = TD3Config.from_dict({name: reacher[name] for name in TD3Config().to_dict()
+                               if name != 'seed'})
+    assert td3.hidden_sizes == (256, 256) and td3.batch_size == 256
+    assert td3.actor_lr == td3.critic_lr == 3e-4 and td3.updates_per_step == 1.0
+
+
+def test_learner_settings_are_learner_parameters():
+    from t3d_ros.training.learner import LearnerOptions
+
+    declared = {*TD3Config().to_dict(), *LearnerOptions().__dict__,
+                'task', 'run_dir', 'resume', 'torch_threads'}
+    for task in ('reacher', 'pendulum'):
+        learner = train_graph(task, config_files=['test_fast.yaml'])[0]
+        assert set(learner.resolved_parameters()) <= declared
+
+
+# --- the deployment graph -------------------------------------------------------------------
+
+def test_deploy_graph_is_a_managed_actor_with_an_optional_sim(tmp_path):
+    policy = tmp_path / 'policy.safetensors'
+    (actor,) = deploy_graph('reacher', policy)
+    assert (actor.executable, actor.name, actor.namespace, actor.managed) == (
+        'actor_node', 'actor', '', True)
+    assert actor.parameters == {'task': 'reacher', 'mode': 'deploy',
+                                'policy_file': str(policy)}
+    assert actor.params_files == (config_path('deploy.yaml'),)
+    resolved = actor.resolved_parameters()
+    assert (resolved['trigger'], resolved['state_qos'], resolved['autostart']) == (
+        'timer', 'best_effort', False)
+
+    sim, actor = deploy_graph('reacher', policy, with_sim=True, namespace='arm',
+                              remappings=[('joint_states', '/arm/state')],
+                              overrides={'actor': {'max_delta': 0.5}})
+    assert [(n.name, n.namespace, n.managed) for n in (sim, actor)] == [
+        ('sim', 'arm', False), ('actor', 'arm', True)]
+    assert sim.remappings == actor.remappings == (('joint_states', '/arm/state'),)
+    assert sim.resolved_parameters()['mode'] == 'realtime'
+    assert actor.parameters['max_delta'] == 0.5
+    with pytest.raises(ValueError, match='policy'):
+        deploy_graph('reacher', '')
+    with pytest.raises(ValueError, match='unknown nodes'):
+        deploy_graph('reacher', policy, overrides={'learner': {}})
+
+
+# --- ROS arguments --------------------------------------------------------------------------
+
+def test_ros_args_name_the_node_and_pass_overrides_as_the_last_params_file(tmp_path):
+    spec = NodeSpec('sim_node', 'sim', 'robot_0', (Path('/cfg/a.yaml'),), {'seed': 3},
+                    (('joint_states', 'state'),))
+
+    args = spec.ros_args(tmp_path)
+
+    overrides = tmp_path / 'robot_0.sim.yaml'
+    assert args == ['--ros-args', '-r', '__node:=sim', '-r', '__ns:=/robot_0',
+                    '--params-file', '/cfg/a.yaml', '--params-file', str(overrides),
+                    '-r', 'joint_states:=state']
+    assert yaml.safe_load(overrides.read_text()) == {'/robot_0/sim': section(seed=3)}
+    assert spec.command(tmp_path, python='py')[:3] == ['py', '-m', 't3d_ros.nodes.sim_node']
+    assert spec.command(tmp_path)[0] == sys.executable
+    root = NodeSpec('learner_node', 'learner')
+    assert root.ros_args(tmp_path) == ['--ros-args', '-r', '__node:=learner', '-r', '__ns:=/']
+
+
+def test_parameter_values_survive_the_yaml_rendering(tmp_path):
+    spec = NodeSpec('actor_node', 'actor', 'robot_0', parameters=TRICKY_VALUES)
+    files = [arg for arg in spec.ros_args(tmp_path) if arg.endswith('.yaml')]
+
+    loaded = load_params(files, 'actor', 'robot_0')
+
+    assert loaded == TRICKY_VALUES
+    assert {k: type(v) for k, v in loaded.items()} == {
+        k: type(v) for k, v in TRICKY_VALUES.items()}
+
+
+# --- params-file precedence ------------------------------------------------------------------
+
+@pytest.fixture
+def layered_files(tmp_path):
+    """Two params files that exercise every rule of rcl's precedence."""
+    first = write_yaml(tmp_path / 'first.yaml', {
+        '/**': section(task='reacher', a=1, b=1, c=1, nested={'x': 1}),
+        '/**/sim': section(a=2, b=2, e=2),
+        'robot_0': {'sim': section(b=3)},    # section 'robot_0/sim': /robot_0's sim only
+        'sim': section(d='root only'),       # no namespace: the root namespace's sim
+        '/**/actor': section(a='actor'),
+    })
+    second = write_yaml(tmp_path / 'second.yaml', {
+        '/**': section(a=10, c=10),          # updates /** in place: still beaten by /**/sim
+        '/**/sim': section(e=20),            # same section name: overrides
+        '/robot_0/*': section(f=30),         # first seen here: beats every earlier section
+        'robot_0/sim': section(g=40),        # = first.yaml's nested section, updated in place
+    })
+    return [first, second]
+
+
+def test_load_params_applies_rcl_precedence(layered_files):
+    assert load_params(layered_files, 'sim', 'robot_0') == {
+        'task': 'reacher', 'a': 2, 'b': 3, 'c': 10, 'nested.x': 1, 'e': 20, 'f': 30, 'g': 40}
+    assert load_params(layered_files, 'sim') == {
+        'task': 'reacher', 'a': 2, 'b': 2, 'c': 10, 'nested.x': 1, 'd': 'root only', 'e': 20}
+    assert load_params(layered_files, 'actor', '/robot_0/') == {
+        'task': 'reacher', 'a': 'actor', 'b': 1, 'c': 10, 'nested.x': 1, 'f': 30}
+    reversed_order = load_params(layered_files[::-1], 'sim', 'robot_0')
+    assert (reversed_order['a'], reversed_order['e'], reversed_order['b']) == (2, 2, 3)
+
+
+def test_overrides_beat_the_params_files(layered_files, tmp_path):
+    spec = NodeSpec('sim_node', 'sim', 'robot_0', tuple(layered_files),
+                    {'a': 99, 'b': 98, 'f': 97})
+    assert {k: spec.resolved_parameters()[k] for k in 'abfg'} == {
+        'a': 99, 'b': 98, 'f': 97, 'g': 40}
+
+    # rcl's one exception (launch_ros's parameters dicts share it): a file that names the
+    # node's own section, then a matching section first seen after it.
+    own = write_yaml(tmp_path / 'own.yaml', {'/robot_0/sim': section(a=5)})
+    later = write_yaml(tmp_path / 'later.yaml', {'/*/sim': section(a=6)})
+    spec = NodeSpec('sim_node', 'sim', 'robot_0', (*layered_files, own, later), {'a': 99})
+    assert spec.resolved_parameters()['a'] == 6
+
+
+def test_load_params_rejects_a_file_that_is_not_a_params_file(tmp_path):
+    with pytest.raises(ValueError, match='ros__parameters'):
+        load_params([write_yaml(tmp_path / 'bad.yaml', {'ros__parameters': {'a': 1}})], 'n')
+    with pytest.raises(ValueError, match='maps node names'):
+        load_params([write_yaml(tmp_path / 'bad.yaml', {'/**': [1, 2]})], 'n')
+
+
+@pytest.fixture
+def rclpy_parameters():
+    """What rclpy gives a node started with these ROS arguments (its built-ins left out)."""
+    rclpy = pytest.importorskip('rclpy', reason='needs rclpy (the ros-rclpy wheels or ROS 2)')
+    from rclpy.node import Node
+
+    context = rclpy.Context()
+    rclpy.init(args=[], context=context)
+
+    def parameters(cli_args):
+        node = Node('probe', context=context, cli_args=cli_args, enable_rosout=False,
+                    start_parameter_services=False,
+                    automatically_declare_parameters_from_overrides=True)
+        values = {name: parameter.value
+                  for name, parameter in node.get_parameters_by_prefix('').items()}
+        node.destroy_node()
+        return values
+
+    builtin = parameters([])
+    yield lambda cli_args: {
+        name: list(value) if isinstance(value, Sequence) and not isinstance(value, str)
+        else value for name, value in parameters(cli_args).items() if name not in builtin}
+    rclpy.shutdown(context=context)
+
+
+@pytest.mark.ros
+def test_rclpy_gives_a_node_what_load_params_says(layered_files, tmp_path, rclpy_parameters):
+    own = write_yaml(tmp_path / 'own.yaml', {'/robot_0/sim': section(a=5, h=5)})
+    later = write_yaml(tmp_path / 'later.yaml', {'/*/sim': section(a=6)})
+    spec = NodeSpec('sim_node', 'sim', 'robot_0', (*layered_files, own, later),
+                    {**TRICKY_VALUES, 'a': 99, 'b': 98, 'f': 97, 'h': 96})
+
+    assert rclpy_parameters(spec.ros_args(tmp_path)) == spec.resolved_parameters()
+
+
+@pytest.mark.ros
+def test_rclpy_reads_the_config_files_as_load_params_does(tmp_path, rclpy_parameters):
+    graph = [*train_graph('pendulum', num_actors=2, config_files=['test_fast.yaml']),
+             *deploy_graph('reacher', tmp_path / 'policy.safetensors', with_sim=True)]
+
+    for spec in graph:
+        assert rclpy_parameters(spec.ros_args(tmp_path)) == spec.resolved_parameters(), spec
