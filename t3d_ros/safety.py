@@ -40,20 +40,43 @@ class CommandSafety:
                   tighter_high=None) -> 'CommandSafety':
         """Limits from the policy, narrowed (never widened) by operator parameters."""
         low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+        for name, values in (('command_low', tighter_low), ('command_high', tighter_high)):
+            # One value per joint: a shorter list would be broadcast (one value for every
+            # joint) or fail with a numpy error instead of saying what is wrong.
+            if values is not None and len(values) and np.shape(values) != low.shape:
+                raise ValueError(f'{name} needs one value per joint ({low.size}), got '
+                                 f'{list(values)}')
         if tighter_low is not None and len(tighter_low):
             low = np.maximum(low, np.asarray(tighter_low, dtype=np.float64))
         if tighter_high is not None and len(tighter_high):
             high = np.minimum(high, np.asarray(tighter_high, dtype=np.float64))
         return cls(interface, low, high, max_delta)
 
-    def limit(self, command) -> np.ndarray:
-        """The command to publish for ``command`` (non-finite values become the safe value)."""
+    def limit(self, command, measured_position=None) -> np.ndarray:
+        """The command to publish for ``command`` (non-finite values become the safe value).
+
+        The change is limited from the previous command or, before any, from rest: zero
+        effort/velocity, or ``measured_position`` (the joints' position now) for position
+        control, so the very first command ramps up like every other one.
+        """
         command = np.asarray(command, dtype=np.float64).reshape(self.low.shape)
-        command = np.where(np.isfinite(command), command, self._rest_value())
-        if self._previous is not None:
-            command = np.clip(command, self._previous - self.max_delta,
-                              self._previous + self.max_delta)
+        reference = self._reference(measured_position)
+        command = np.where(np.isfinite(command), command, self._rest_value(reference))
+        if reference is not None:
+            command = np.clip(command, reference - self.max_delta, reference + self.max_delta)
         return self._remember(command)
+
+    def _reference(self, measured_position) -> np.ndarray | None:
+        """What the rate limit counts from: the last command, else the joints at rest."""
+        if self._previous is not None:
+            return self._previous
+        if self.interface is not ControlInterface.POSITION:
+            return np.zeros_like(self.low)
+        if measured_position is not None:
+            measured = np.asarray(measured_position, dtype=np.float64).reshape(self.low.shape)
+            if np.all(np.isfinite(measured)):
+                return measured
+        return None  # position control with nothing known: no reference to limit from
 
     def safe_command(self, measured_position=None) -> np.ndarray | None:
         """Zero effort/velocity, or hold position: the measured one, else the last command.
@@ -69,10 +92,11 @@ class CommandSafety:
             hold = self._previous
         return None if hold is None else self._remember(hold)
 
-    def _rest_value(self) -> np.ndarray:
-        """What replaces a non-finite value: zero, or the last command for position control."""
-        if self.interface is ControlInterface.POSITION and self._previous is not None:
-            return self._previous
+    def _rest_value(self, reference: np.ndarray | None) -> np.ndarray:
+        """What replaces a non-finite value: zero, or for position control the last command
+        (else the measured position)."""
+        if self.interface is ControlInterface.POSITION and reference is not None:
+            return reference
         return np.zeros_like(self.low)
 
     def _remember(self, command: np.ndarray) -> np.ndarray:

@@ -36,6 +36,8 @@ from t3d_ros.td3.networks import ActionScaler
 
 RESET_RETRY_PERIOD = 0.5
 DIAGNOSTICS_PERIOD = 1.0
+E_STOP_WAIT = 1.0
+"""Deploy: longest wait after activation for the latched value of a known e_stop publisher."""
 
 
 class ActorNode(LifecycleNode):
@@ -61,6 +63,7 @@ class ActorNode(LifecycleNode):
         self.policy_version = -1
         self._pending_policy: UInt8MultiArray | None = None
         self._policy_event = threading.Event()
+        self._policy_thread: threading.Thread | None = None
         self._closing = False
         self._entities = []  # (destroy function, entity) made by configure
         self._reset_state()
@@ -93,10 +96,12 @@ class ActorNode(LifecycleNode):
                                '(s) -> safe command. <0: 3 control periods; 0: off.'),
             'max_delta': d('max_delta', 0.0, 'Largest command change per tick, all joints '
                            '(0 = no rate limit).'),
-            'command_low': d('command_low', [], 'Per-joint lower command limits, tighter '
-                             "than the policy's (empty = the policy's)."),
-            'command_high': d('command_high', [], 'Per-joint upper command limits, tighter '
-                              "than the policy's (empty = the policy's)."),
+            'command_low': d('command_low', [], 'Per-joint lower command limits in the '
+                             "task's joint order (not joint_order), tighter than the policy's "
+                             "(empty = the policy's)."),
+            'command_high': d('command_high', [], 'Per-joint upper command limits in the '
+                              "task's joint order (not joint_order), tighter than the "
+                              "policy's (empty = the policy's)."),
             'policy_file': d('policy_file', '', 'Policy bundle (.safetensors) to load at '
                              'configure; empty in training (weights come on /t3d/policy).'),
             'start_steps': d('start_steps', 10_000, 'Uniform random actions before using '
@@ -125,6 +130,8 @@ class ActorNode(LifecycleNode):
     def _reset_state(self) -> None:
         self.active = False
         self.e_stop = False
+        self.e_stop_settled = False  # deploy: the latched e_stop value is known (or not coming)
+        self.activated_at = time.monotonic()
         self.throttled = False
         self.latest: ros_io.JointStateReading | None = None
         self.latest_received = -np.inf  # time.monotonic() of the latest state (watchdog)
@@ -146,6 +153,7 @@ class ActorNode(LifecycleNode):
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         p = self.p
+        bundle = None
         if p['policy_file']:
             try:
                 bundle = PolicyBundle.load(p['policy_file'])
@@ -153,7 +161,6 @@ class ActorNode(LifecycleNode):
             except (BundleError, OSError) as error:
                 self.get_logger().error(f'refusing policy {p["policy_file"]}: {error}')
                 return TransitionCallbackReturn.FAILURE
-            self._use_bundle(bundle)
         elif not self.training:
             self.get_logger().error('deploy mode needs a policy_file')
             return TransitionCallbackReturn.FAILURE
@@ -164,6 +171,8 @@ class ActorNode(LifecycleNode):
         except ValueError as error:
             self.get_logger().error(f'bad command limits: {error}')
             return TransitionCallbackReturn.FAILURE
+        if bundle is not None:  # only once nothing can fail: a refused configure leaves none
+            self._use_bundle(bundle)
         self._create_entities()
         return TransitionCallbackReturn.SUCCESS
 
@@ -173,15 +182,19 @@ class ActorNode(LifecycleNode):
             Float64MultiArray, p['command_topic'] or self.task.command_topic, ros_io.ROBOT_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         publishers, clients = [self.diagnostics_pub], []
+        self.e_stop_sub = self.create_subscription(Bool, 'e_stop', self._on_e_stop,
+                                                   ros_io.LATCHED_QOS)
         subs = [
+            self.e_stop_sub,
             self.create_subscription(JointState, 'joint_states', self._on_joint_state,
                                      ros_io.state_qos(p['state_qos'])),
-            self.create_subscription(Bool, 'e_stop', self._on_e_stop, ros_io.LATCHED_QOS),
-            self.create_subscription(UInt8MultiArray, '/t3d/policy', self._on_policy,
-                                     ros_io.LATCHED_QOS),
         ]
         timers = [self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)]
         if self.training:
+            # Only a training actor takes new weights from the learner: a deployed one runs
+            # the bundle it checked at configure, whatever is published on /t3d/policy.
+            subs.append(self.create_subscription(UInt8MultiArray, '/t3d/policy', self._on_policy,
+                                                 ros_io.LATCHED_QOS))
             self.transitions_pub = self.create_publisher(
                 Float32MultiArray, '/t3d/transitions', ros_io.TRANSITIONS_QOS)
             self.goal_pub = self.create_publisher(PointStamped, 'goal', ros_io.LATCHED_QOS)
@@ -202,11 +215,13 @@ class ActorNode(LifecycleNode):
                           + [(self.destroy_client, c) for c in clients]
                           + [(self.destroy_lifecycle_publisher, self.command_pub)])
         self._closing = False
-        self._policy_thread = threading.Thread(target=self._load_policies, daemon=True)
-        self._policy_thread.start()
+        if self.training:
+            self._policy_thread = threading.Thread(target=self._load_policies, daemon=True)
+            self._policy_thread.start()
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         result = super().on_activate(state)
+        self.activated_at = time.monotonic()
         self.active = True
         if self.training:
             self._begin_reset()
@@ -230,11 +245,19 @@ class ActorNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def _destroy_entities(self) -> None:
-        self._closing = True
-        self._policy_event.set()
+        self._stop_policy_loader()
         for destroy, entity in self._entities:
             destroy(entity)
         self._entities = []
+
+    def _stop_policy_loader(self) -> None:
+        """End the loader thread (joined: a configure right after a cleanup must not leave
+        two of them, and a closed node must not leave one waiting forever)."""
+        self._closing = True
+        self._policy_event.set()
+        thread, self._policy_thread = self._policy_thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
 
     def close(self) -> None:
         """Leave the robot with a safe command when the process stops."""
@@ -242,6 +265,7 @@ class ActorNode(LifecycleNode):
             self._publish_safe()
             self._flush_transitions()
         self.active = False
+        self._stop_policy_loader()
 
     # --- inputs ---------------------------------------------------------------------------
 
@@ -250,8 +274,8 @@ class ActorNode(LifecycleNode):
         try:
             reading = self.parser.parse(msg)
         except ros_io.InvalidMessage as error:
-            # A joint the policy needs is missing: a wiring error, not noise. Say it loudly;
-            # the watchdog keeps the robot safe meanwhile.
+            # A joint the policy needs is missing: a wiring error, not noise. Say it at error
+            # level; the watchdog keeps the robot safe meanwhile.
             self.drops.drop(error.reason, str(error), error=error.reason == 'missing_joints')
             return
         if self.latest is not None and reading.stamp_ns < self.latest.stamp_ns:
@@ -270,6 +294,7 @@ class ActorNode(LifecycleNode):
         if bool(msg.data) != self.e_stop:
             self.get_logger().warning(f'e_stop {"ENGAGED" if msg.data else "released"}')
         self.e_stop = bool(msg.data)
+        self.e_stop_settled = True
         if self.e_stop and self.active:
             self._publish_safe()
 
@@ -341,13 +366,32 @@ class ActorNode(LifecycleNode):
         obs = self.task.observation(state)
         if self.training and self.previous is not None and self._record(state, obs):
             return
-        if self.e_stop or (self.policy is None and not self.training):
+        if (self.e_stop or not self._e_stop_known()
+                or (self.policy is None and not self.training)):
             self.previous = None
             self._publish_safe(reading.position)
             return
-        command = self._publish(self.scaler.from_unit(self._choose(obs)))
+        command = self._publish(self.scaler.from_unit(self._choose(obs)), reading.position)
         self.latency.add(time.perf_counter() - received)
         self.previous = (state, obs, command)
+
+    def _e_stop_known(self) -> bool:
+        """Deploy: whether the e_stop value is known, so the policy may command.
+
+        e_stop is latched (transient local), but its value reaches a starting actor only after
+        discovery, which may come after the first joint states: an actor started while e_stop
+        is engaged would otherwise send policy commands first. So until the first e_stop
+        message, a deploy actor sends safe commands while an e_stop publisher is known but has
+        not been heard from, for at most E_STOP_WAIT s after activation (a publisher that never
+        published must not block the robot forever). Training does not wait: in lockstep a
+        safe command would step the sim with an action nobody chose.
+        """
+        if self.training or self.e_stop_settled:
+            return True
+        if (time.monotonic() - self.activated_at >= E_STOP_WAIT
+                or self.count_publishers(self.e_stop_sub.topic_name) == 0):
+            self.e_stop_settled = True
+        return self.e_stop_settled
 
     def _choose(self, obs: np.ndarray) -> np.ndarray:
         """Normalised action: random before start_steps or any policy, then policy + noise."""
@@ -424,9 +468,9 @@ class ActorNode(LifecycleNode):
 
     # --- outputs --------------------------------------------------------------------------
 
-    def _publish(self, command: np.ndarray) -> np.ndarray:
+    def _publish(self, command: np.ndarray, measured_position: np.ndarray) -> np.ndarray:
         """Clamp, rate-limit and publish; returns the command actually sent (task order)."""
-        command = self.safety.limit(command)
+        command = self.safety.limit(command, measured_position)
         self.command_pub.publish(ros_io.command_msg(command[self.command_order]))
         self.counters['commands'] += 1
         return command

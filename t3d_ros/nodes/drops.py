@@ -23,8 +23,12 @@ class DropCounter:
         now = time.monotonic()
         if now - self._last_warned.get(reason, -float('inf')) >= self._period:
             self._last_warned[reason] = now
-            log = self._logger.error if error else self._logger.warning
-            log(f'dropped {self._what} ({reason}, {self._counts[reason]} so far): {detail}')
+            message = f'dropped {self._what} ({reason}, {self._counts[reason]} so far): {detail}'
+            # Two call sites: rclpy refuses one call site logging at two severities.
+            if error:
+                self._logger.error(message)
+            else:
+                self._logger.warning(message)
 
     @property
     def total(self) -> int:

@@ -97,6 +97,7 @@ class LearnerNode(Node):
         self.policy_pub.publish(ros_io.policy_msg(bundle))
 
     def _publish_diagnostics(self) -> None:
+        self.learner.check_healthy()  # the update thread died: fail, so the process exits 1
         now, updates = time.monotonic(), self.learner.updates
         rate = (updates - self._rate_mark[1]) / max(now - self._rate_mark[0], 1e-9)
         self._rate_mark = (now, updates)

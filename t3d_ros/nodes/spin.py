@@ -32,15 +32,17 @@ def run_node(make_node: Callable[[], Node], args=None) -> int:
     node = None
     status = 0
     try:
-        node = make_node()
-        executor.add_node(node)
-        while rclpy.ok() and not stop:
-            executor.spin_once(timeout_sec=SPIN_PERIOD)
-    except (KeyboardInterrupt, ExternalShutdownException):
+        try:
+            node = make_node()
+        except ValueError as error:  # configuration errors: say what is wrong, no traceback
+            print(f'[t3d_ros] {error}', file=sys.stderr)
+            status = 1
+        else:
+            executor.add_node(node)
+            while rclpy.ok() and not stop:
+                executor.spin_once(timeout_sec=SPIN_PERIOD)
+    except ExternalShutdownException:
         pass
-    except ValueError as error:  # configuration errors: say what is wrong, no traceback
-        print(f'[t3d_ros] {error}', file=sys.stderr)
-        status = 1
     finally:
         if node is not None:
             close = getattr(node, 'close', None)

@@ -1,0 +1,230 @@
+"""The actor as a managed (lifecycle) node: configure checks the policy, activate commands,
+deactivate sends one safe command and stops, cleanup and shutdown release everything.
+
+Transitions are driven through the node's ``trigger_*`` methods and, as a lifecycle manager
+(``ros2 lifecycle set``, launch) does, through the ``~/change_state`` service.
+"""
+import dataclasses
+import threading
+import time
+
+import numpy as np
+import pytest
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState, GetState
+from rclpy.lifecycle import TransitionCallbackReturn
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+
+from t3d_ros import ros_io
+from t3d_ros.nodes.actor_node import ActorNode
+from t3d_ros.tasks import make_task
+from t3d_ros.tasks.base import RobotState
+from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.td3.config import TD3Config
+from t3d_ros.td3.td3 import TD3
+
+TASK = make_task('pendulum')
+NS = 'robot'
+SUCCESS, FAILURE, ERROR = (TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE,
+                           TransitionCallbackReturn.ERROR)
+POSITION, VELOCITY = np.array([-2.0]), np.array([1.5])
+
+
+def make_bundle(task=TASK, seed=3):
+    agent = TD3(task.obs_dim, task.action_low, task.action_high,
+                TD3Config(hidden_sizes=(32, 32), seed=seed))
+    return PolicyBundle.from_agent(agent, task, policy_version=1)
+
+
+def state_of(node) -> str:
+    return node._state_machine.current_state[1]  # what ~/get_state answers
+
+
+class FakeRobot:
+    def __init__(self, ros):
+        self.node = ros.plain_node('fake_robot', NS)
+        self.state_pub = self.node.create_publisher(JointState, 'joint_states', ros_io.ROBOT_QOS)
+        self.commands: list[np.ndarray] = []
+        self.node.create_subscription(Float64MultiArray, TASK.command_topic,
+                                      lambda msg: self.commands.append(np.array(msg.data)),
+                                      ros_io.ROBOT_QOS)
+        self.stamp_ns = 0
+        self.node.create_timer(0.02, self.publish_state)  # 50 Hz, for the whole test
+
+    def publish_state(self):
+        self.stamp_ns += 20_000_000
+        self.state_pub.publish(ros_io.joint_state_msg(TASK.joint_names, POSITION, VELOCITY,
+                                                      [0.0], self.stamp_ns))
+
+
+@pytest.fixture
+def policy_file(tmp_path):
+    bundle = make_bundle()
+    bundle.save(tmp_path / 'policy.safetensors')
+    expected = bundle.make_policy()(TASK.observation(RobotState(POSITION, VELOCITY)))
+    assert np.all(expected != 0.0)
+    return tmp_path / 'policy.safetensors', expected
+
+
+def start_actor(ros, path, **params):
+    defaults = dict(task='pendulum', mode='deploy', policy_file=str(path), autostart=False,
+                    trigger='state', state_timeout=0.5)
+    return ros.start(ActorNode, NS, **{**defaults, **params})
+
+
+def wait_for_policy_commands(ros, robot, expected, since, count=5):
+    assert ros.spin_until(lambda: sum(np.array_equal(c, expected)
+                                      for c in robot.commands[since:]) >= count, timeout=15)
+
+
+def check_stopped_with_one_safe_command(ros, robot, expected, since):
+    """After a deactivate: the commands since ``since`` are the policy's, then one zero."""
+    assert ros.spin_until(lambda: any(np.all(c == 0.0) for c in robot.commands[since:]),
+                          timeout=10)
+    ros.spin_for(0.5)  # states keep coming: nothing more may be sent
+    tail = robot.commands[since:]
+    assert np.all(tail[-1] == 0.0)
+    for command in tail[:-1]:
+        np.testing.assert_array_equal(command, expected)
+
+
+def test_configure_activate_deactivate_cleanup_shutdown_by_trigger_methods(ros, policy_file):
+    path, expected = policy_file
+    robot = FakeRobot(ros)
+    actor = start_actor(ros, path)
+    assert state_of(actor) == 'unconfigured'
+    ros.spin_for(0.3)
+    assert robot.commands == []
+    assert actor.trigger_configure() == SUCCESS and state_of(actor) == 'inactive'
+    ros.spin_for(0.3)
+    assert robot.commands == [], 'inactive: no commands'
+    for cycle in range(2):  # activate, deactivate, and again
+        mark = len(robot.commands)
+        assert actor.trigger_activate() == SUCCESS and state_of(actor) == 'active'
+        wait_for_policy_commands(ros, robot, expected, mark)
+        sent = dict(actor.counters)
+        assert actor.trigger_deactivate() == SUCCESS and state_of(actor) == 'inactive'
+        assert actor.counters['safe_commands'] == sent['safe_commands'] + 1
+        check_stopped_with_one_safe_command(ros, robot, expected, mark)
+    assert actor.trigger_cleanup() == SUCCESS and state_of(actor) == 'unconfigured'
+    mark = len(robot.commands)
+    ros.spin_for(0.3)
+    assert len(robot.commands) == mark
+    assert actor.trigger_activate() == ERROR  # not from unconfigured
+    # Configured again after a cleanup: it works as new.
+    assert actor.trigger_configure() == SUCCESS
+    assert actor.trigger_activate() == SUCCESS
+    wait_for_policy_commands(ros, robot, expected, mark)
+    # Shutdown from active: one safe command, then nothing, and no way back.
+    assert actor.trigger_shutdown() == SUCCESS and state_of(actor) == 'finalized'
+    check_stopped_with_one_safe_command(ros, robot, expected, mark)
+    assert actor.trigger_configure() == ERROR and state_of(actor) == 'finalized'
+
+
+def test_change_state_service_drives_the_actor_like_a_lifecycle_manager(ros, policy_file):
+    path, expected = policy_file
+    robot = FakeRobot(ros)
+    start_actor(ros, path)
+    manager = ros.plain_node('lifecycle_manager')
+    change = manager.create_client(ChangeState, f'/{NS}/actor/change_state')
+    get = manager.create_client(GetState, f'/{NS}/actor/get_state')
+    assert ros.spin_until(lambda: change.service_is_ready() and get.service_is_ready(),
+                          timeout=15)
+
+    def call(client, request):
+        future = client.call_async(request)
+        assert ros.spin_until(future.done, timeout=10)
+        return future.result()
+
+    def transition(transition_id):
+        return call(change, ChangeState.Request(transition=Transition(id=transition_id))).success
+
+    def current():
+        return call(get, GetState.Request()).current_state.label
+
+    assert current() == 'unconfigured'
+    assert transition(Transition.TRANSITION_CONFIGURE) and current() == 'inactive'
+    assert robot.commands == []
+    assert transition(Transition.TRANSITION_ACTIVATE) and current() == 'active'
+    wait_for_policy_commands(ros, robot, expected, 0)
+    assert transition(Transition.TRANSITION_DEACTIVATE) and current() == 'inactive'
+    check_stopped_with_one_safe_command(ros, robot, expected, 0)
+    assert not transition(Transition.TRANSITION_DEACTIVATE)  # invalid from inactive
+    assert current() == 'inactive'
+    mark = len(robot.commands)
+    assert transition(Transition.TRANSITION_ACTIVATE)
+    wait_for_policy_commands(ros, robot, expected, mark)
+    assert transition(Transition.TRANSITION_ACTIVE_SHUTDOWN) and current() == 'finalized'
+    check_stopped_with_one_safe_command(ros, robot, expected, mark)
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+REFUSED = {
+    'other_task': lambda tmp: make_bundle(make_task('reacher')).save(tmp / 'p') or tmp / 'p',
+    'other_joints': lambda tmp: dataclasses.replace(
+        make_bundle(), joint_names=('wrist_joint',)).save(tmp / 'p') or tmp / 'p',
+    'other_limits': lambda tmp: dataclasses.replace(
+        make_bundle(), action_low=np.array([-1.0]), action_high=np.array([1.0])
+    ).save(tmp / 'p') or tmp / 'p',
+    'other_layout': lambda tmp: dataclasses.replace(
+        make_bundle(), obs_layout=(('sin_theta', 1), ('cos_theta', 1), ('theta_dot', 1))
+    ).save(tmp / 'p') or tmp / 'p',
+    'garbage': lambda tmp: _write(tmp / 'p', np.random.default_rng(1).bytes(3000)),
+    'truncated': lambda tmp: _write(tmp / 'p', make_bundle().to_bytes()[:2000]),
+    'missing_file': lambda tmp: tmp / 'does_not_exist.safetensors',
+}
+
+
+@pytest.mark.parametrize('kind', REFUSED)
+def test_a_policy_for_another_task_joints_or_limits_is_refused_at_configure(ros, tmp_path,
+                                                                            kind):
+    robot = FakeRobot(ros)
+    actor = start_actor(ros, REFUSED[kind](tmp_path))
+    assert actor.trigger_configure() == FAILURE
+    assert state_of(actor) == 'unconfigured'
+    assert actor.trigger_activate() == ERROR
+    ros.spin_for(0.3)
+    assert robot.commands == [] and actor.policy is None
+
+
+@pytest.mark.parametrize('limits', [dict(command_low=[-1.0, -1.0]),  # two values, one joint
+                                    dict(command_low=[3.0]),  # above the policy's high (2)
+                                    dict(command_high=[-2.5]),  # below the policy's low (-2)
+                                    dict(max_delta=-0.1)])
+def test_unusable_command_limits_are_refused_at_configure(ros, policy_file, limits):
+    robot = FakeRobot(ros)
+    actor = start_actor(ros, policy_file[0], **limits)
+    assert actor.trigger_configure() == FAILURE and state_of(actor) == 'unconfigured'
+    ros.spin_for(0.2)
+    assert robot.commands == [] and actor.policy is None
+
+
+def test_a_joint_order_that_is_not_the_tasks_joints_is_refused(ros, policy_file):
+    with pytest.raises(ValueError, match='joint_order'):
+        start_actor(ros, policy_file[0], joint_order=['pendulum_joint', 'extra_joint'])
+
+
+def loader_threads():
+    return [t for t in threading.enumerate() if '_load_policies' in t.name and t.is_alive()]
+
+
+def test_the_policy_loader_thread_ends_with_cleanup_and_close(ros):
+    before = len(loader_threads())
+    actor = ros.start(ActorNode, NS, task='pendulum', mode='train', state_timeout=0.0)
+    assert len(loader_threads()) == before + 1
+    assert actor.trigger_deactivate() == SUCCESS
+    for _ in range(3):  # cleanup and configure at once: never two loaders
+        assert actor.trigger_cleanup() == SUCCESS
+        assert len(loader_threads()) == before
+        assert actor.trigger_configure() == SUCCESS
+        assert len(loader_threads()) == before + 1
+    actor.close()
+    deadline = time.monotonic() + 5
+    while len(loader_threads()) > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(loader_threads()) == before
