@@ -56,11 +56,12 @@ def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed
     monitor = DiagnosticsMonitor(context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(monitor)
-    group = ProcessGroup(graph, run_dir / 'logs', env).start()
+    group = ProcessGroup(graph, run_dir / 'logs', env)
     start = time.monotonic()
     stats: dict = {}
     outcome = TrainingOutcome(0, 0, 0, math.nan, 0.0, None)
     try:
+        group.start()  # inside the try: a Ctrl-C while starting still stops those started
         while True:
             executor.spin_once(timeout_sec=0.2)
             stats = monitor.learner()

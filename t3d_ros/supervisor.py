@@ -2,10 +2,12 @@
 command's stand-in for `ros2 launch` where launch is not installed)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Sequence
@@ -60,17 +62,24 @@ class ProcessGroup:
         return next((p for p in self.processes if p.process.poll() is not None), None)
 
     def stop(self, grace: float = 20.0) -> dict[str, int]:
-        """Stop every node; returns each node's exit status."""
-        for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-            running = [p for p in self.processes if p.process.poll() is None]
-            for p in running:
-                p.process.send_signal(sig)
-            deadline = time.monotonic() + wait
-            for p in running:
-                try:
-                    p.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    pass
+        """Stop every node; returns each node's exit status.
+
+        Another Ctrl-C while this runs is ignored (the nodes ignore theirs too): it would
+        otherwise abort the stop half way, leaving nodes running and not waiting for the
+        learner's final save.
+        """
+        with _sigint_ignored():
+            for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 5.0),
+                              (signal.SIGKILL, 5.0)):
+                running = [p for p in self.processes if p.process.poll() is None]
+                for p in running:
+                    p.process.send_signal(sig)
+                deadline = time.monotonic() + wait
+                for p in running:
+                    try:
+                        p.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+                    except subprocess.TimeoutExpired:
+                        pass
         return {p.label: p.process.returncode for p in self.processes}
 
     def __enter__(self) -> 'ProcessGroup':
@@ -78,3 +87,22 @@ class ProcessGroup:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """SIGINT says 'stopping, please wait' instead of raising KeyboardInterrupt (main thread
+    only: elsewhere Python delivers no signals anyway)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def note(signum, frame):
+        print('\nstopping the nodes (they save first); please wait', file=sys.stderr,
+              flush=True)
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None
+                      else signal.default_int_handler)

@@ -27,7 +27,7 @@ class DirectResult:
     wall_time_s: float
     final_mean_return: float
     steps_to_threshold: int | None
-    """Env steps at the first evaluation whose mean return reached the target (None: never)."""
+    """Env steps when the target was reached (None: never)."""
     time_to_threshold_s: float | None
     updates_per_s: float
 
@@ -35,9 +35,12 @@ class DirectResult:
 def train_direct(task_name: str, config: TD3Config, total_steps: int,
                  options: LearnerOptions = LearnerOptions(), run_dir: str | None = None,
                  eval_every: int = 5000, eval_episodes: int = 10,
-                 target_return: float | None = None, progress=None) -> DirectResult:
+                 target_return: float | None = None, progress=None,
+                 target_on_training_episodes: bool = False) -> DirectResult:
     """Train for ``total_steps`` env steps (or until an evaluation reaches ``target_return``).
 
+    With ``target_on_training_episodes`` the target is checked after each episode against the
+    mean return of the last 10 training episodes instead, as training over ROS does.
     ``progress(stats: dict)`` is called after each evaluation.
     """
     task = make_task(task_name)
@@ -68,6 +71,10 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
         tick = time.monotonic()
         learner.run_updates()
         update_time += time.monotonic() - tick
+        if (target_on_training_episodes and (terminated or truncated) and target_return is not None
+                and np.mean(learner.recent_returns) >= target_return):
+            steps_to_threshold, time_to_threshold = step, time.monotonic() - start
+            break
         obs = env.reset()[0] if terminated or truncated else next_obs
         if step % eval_every == 0 or step == total_steps:
             evaluation = evaluate(agent.policy, task, eval_episodes, config.seed)
@@ -75,7 +82,8 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
                 run.log_evaluation(step, learner.updates, evaluation)
             if progress is not None:
                 progress(dict(learner.stats(), eval_mean_return=float(np.mean(evaluation))))
-            if target_return is not None and np.mean(evaluation) >= target_return:
+            if (target_return is not None and not target_on_training_episodes
+                    and np.mean(evaluation) >= target_return):
                 steps_to_threshold, time_to_threshold = step, time.monotonic() - start
                 break
     env.close()

@@ -69,6 +69,8 @@ class Learner:
         self._wake = threading.Condition(self._lock)
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self.failure: BaseException | None = None
+        """What ended the update thread, if it died."""
 
     @property
     def updates(self) -> int:
@@ -105,6 +107,11 @@ class Learner:
 
     def should_throttle(self) -> bool:
         with self._lock:
+            if len(self.memory) < max(self.config.batch_size, 1):
+                # No update can run before a batch is stored (a resume without the replay
+                # memory starts empty): asking the actors to wait would wait for ever.
+                self.limiter.throttled = False
+                return False
             return self.limiter.should_throttle(self.counters['env_steps'], self.updates)
 
     # --- updates --------------------------------------------------------------------------
@@ -155,8 +162,17 @@ class Learner:
         self._thread.start()
 
     def _update_loop(self) -> None:
-        while not self._stopping:
-            self.run_updates(block=True)
+        try:
+            while not self._stopping:
+                self.run_updates(block=True)
+        except BaseException as error:  # the owner raises it again (check_healthy)
+            self.failure = error
+
+    def check_healthy(self) -> None:
+        """Raise if the update thread died: ingesting on with frozen updates would only stall
+        the actors (throttled for ever) without saying why."""
+        if self.failure is not None:
+            raise RuntimeError(f'TD3 updates stopped: {self.failure!r}') from self.failure
 
     def stop(self) -> None:
         with self._wake:
@@ -169,13 +185,19 @@ class Learner:
     # --- persistence ----------------------------------------------------------------------
 
     def checkpoint(self):
-        """Write a training checkpoint and the current policy bundle into the run directory."""
+        """Write a training checkpoint and the current policy bundle into the run directory.
+
+        Call it where no update runs (the updating thread, or after ``stop``). Inserts wait
+        only while the counters and the memory are copied, not while the files are written.
+        """
         if self.run is None:
             return None
         with self._lock:
-            path = save_checkpoint(self.run.checkpoints, self.agent, dict(self.counters),
-                                   memory=self.memory, save_memory=self.options.save_replay,
-                                   keep=self.options.keep_checkpoints)
+            counters = dict(self.counters)
+            memory = _snapshot(self.memory, self.options.save_replay)
+        path = save_checkpoint(self.run.checkpoints, self.agent, counters, memory=memory,
+                               save_memory=self.options.save_replay,
+                               keep=self.options.keep_checkpoints)
         self.bundle().save(self.run.policy_file)
         return path
 
@@ -200,6 +222,18 @@ class Learner:
         return dict(self.counters, updates=self.updates, buffer_size=len(self.memory),
                     recent_return=recent, policy_age_s=time.monotonic() - self.last_publish,
                     throttled=self.limiter.throttled, **self.losses)
+
+
+def _snapshot(memory: ReplayMemory, with_transitions: bool) -> ReplayMemory:
+    """A copy of ``memory`` for a checkpoint: its counters and sampling generator, and its
+    stored transitions if ``with_transitions`` (rows past ``size`` stay unwritten zeros)."""
+    copy = ReplayMemory(memory.obs_dim, memory.act_dim, memory.capacity)
+    copy.load_state_dict(memory.state_dict())
+    copy.size, copy.cursor = memory.size, memory.cursor
+    if with_transitions:
+        for name in ('obs', 'action', 'reward', 'next_obs', 'terminated'):
+            getattr(copy, name)[:memory.size] = getattr(memory, name)[:memory.size]
+    return copy
 
 
 def resolve_device(device: str) -> str:

@@ -1,0 +1,435 @@
+"""The learner node in-process: ingestion from several actors, the update-to-data ratio,
+policy bundles on /t3d/policy (transient local), bad input, metrics, checkpoints, resume and
+the throttle (DESIGN.md sections 3, 4, 6 and 7).
+
+Small networks and a tiny replay memory keep every update cheap; every wait is on a condition.
+"""
+import json
+import math
+import threading
+
+import numpy as np
+import pytest
+from std_msgs.msg import Bool, Float32MultiArray, MultiArrayDimension, UInt8MultiArray
+
+from t3d_ros import ros_io
+from t3d_ros.nodes.learner_node import LearnerNode
+from t3d_ros.nodes.monitor import DiagnosticsMonitor
+from t3d_ros.tasks import make_task
+from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.td3.checkpoint import latest_checkpoint
+from t3d_ros.training.run_dir import read_csv
+
+TASK = make_task('pendulum')
+CODEC = ros_io.TransitionCodec(TASK.obs_dim, TASK.num_joints)
+SMALL = dict(task='pendulum', hidden_sizes=[16, 16], batch_size=8, learning_starts=20,
+             replay_capacity=200, publish_every=5, updates_per_step=0.5, checkpoint_every=0,
+             seed=3)
+TIMEOUT = 30.0
+"""Seconds for conditions that need a few updates or a diagnostics period (loaded CI)."""
+
+
+def transitions(rows, seed=0, actor='robot_0', version=0, reward=None, done_at=(),
+                terminated=False):
+    """A valid batch of pendulum transitions; ``done_at`` rows end an episode (truncated, or
+    terminated with ``terminated``)."""
+    rng = np.random.default_rng(seed)
+    done = np.zeros(rows, dtype=bool)
+    done[list(done_at)] = True
+    return ros_io.TransitionBatch(
+        actor, version, rng.uniform(-1, 1, (rows, TASK.obs_dim)),
+        rng.uniform(TASK.action_low, TASK.action_high, (rows, TASK.num_joints)),
+        rng.uniform(-5, 0, rows) if reward is None else np.asarray(reward, dtype=float),
+        rng.uniform(-1, 1, (rows, TASK.obs_dim)),
+        done & terminated, done & (not terminated))
+
+
+class LearnerHarness:
+    """A learner node, a transitions publisher, policy and throttle listeners, diagnostics."""
+
+    def __init__(self, ros, **parameters):
+        self.ros = ros
+        self.node = ros.start(LearnerNode, **{**SMALL, **parameters})
+        self.io = ros.plain_node('learner_test_io')
+        self.pub = self.io.create_publisher(Float32MultiArray, '/t3d/transitions',
+                                            ros_io.TRANSITIONS_QOS)
+        self.bundles = self.listen_policy()
+        self.throttle = []
+        self.io.create_subscription(Bool, '/t3d/throttle',
+                                    lambda msg: self.throttle.append(msg.data),
+                                    ros_io.LATCHED_QOS)
+        self.monitor = ros.add(DiagnosticsMonitor('learner_test_monitor', context=ros.context))
+        assert ros.spin_until(lambda: self.pub.get_subscription_count() >= 1, TIMEOUT)
+
+    def listen_policy(self):
+        """A new /t3d/policy subscription; returns the list its bundles land in."""
+        received = []
+        self.io.create_subscription(
+            UInt8MultiArray, '/t3d/policy',
+            lambda msg: received.append(PolicyBundle.from_bytes(bytes(msg.data))),
+            ros_io.LATCHED_QOS)
+        return received
+
+    def send(self, msg_or_batch):
+        msg = (CODEC.encode(msg_or_batch) if isinstance(msg_or_batch, ros_io.TransitionBatch)
+               else msg_or_batch)
+        self.pub.publish(msg)
+
+    @property
+    def learner(self):
+        return self.node.learner
+
+    def diagnostics(self):
+        return self.monitor.learner()
+
+    def wait_diagnostics(self, **expected):
+        """Spin until the learner's /diagnostics show every ``key=value`` (numbers)."""
+        def shown():
+            values = self.diagnostics()
+            return all(float(values.get(key, 'nan')) == value for key, value in expected.items())
+        assert self.ros.spin_until(shown, TIMEOUT), (expected, self.diagnostics())
+        return self.diagnostics()
+
+    def wait_env_steps(self, count):
+        assert self.ros.spin_until(lambda: self.learner.counters['env_steps'] >= count,
+                                   TIMEOUT), self.learner.stats()
+        assert self.learner.counters['env_steps'] == count
+
+    def wait_updates(self, count):
+        assert self.ros.spin_until(lambda: self.learner.updates >= count, TIMEOUT), \
+            self.learner.stats()
+
+
+def stop(ros, node):
+    """Close a node before the test ends (as its process would on SIGINT) and forget it."""
+    node.close()
+    ros.nodes.remove(node)
+    ros.executor.remove_node(node)
+    node.destroy_node()
+
+
+def target_updates(env_steps, learning_starts=SMALL['learning_starts'],
+                   ratio=SMALL['updates_per_step']):
+    return max(0, math.floor((env_steps - learning_starts) * ratio))
+
+
+def test_two_actors_are_ingested_updates_keep_the_ratio_and_policies_flow(ros, tmp_path):
+    h = LearnerHarness(ros, run_dir=str(tmp_path / 'run'))
+    for i in range(3):  # 60 transitions, interleaved from two actors
+        h.send(transitions(10, seed=i, actor='robot_0'))
+        h.send(transitions(10, seed=10 + i, actor='robot_1', version=0))
+    h.wait_env_steps(60)
+    expected = target_updates(60)  # floor((60 - 20) * 0.5) = 20
+    h.wait_updates(expected)
+    h.ros.spin_for(0.5)  # the update thread must stop at the ratio, not run on
+    assert h.learner.updates == expected
+    values = h.wait_diagnostics(actors=2, env_steps=60, updates=expected,
+                                policy_version=expected // 5, buffer_size=60)
+    assert math.isfinite(float(values['critic_loss'])), values
+
+    # A new policy every publish_every updates, versions rising, each one for this task.
+    assert h.ros.spin_until(lambda: len(h.bundles) >= expected // 5, TIMEOUT)
+    assert [b.policy_version for b in h.bundles] == list(range(1, expected // 5 + 1))
+    assert [b.update_step for b in h.bundles] == [5 * v for v in range(1, expected // 5 + 1)]
+    for bundle in h.bundles:
+        bundle.check_matches(TASK)
+        assert bundle.hidden_sizes == (16, 16)
+    policy = h.bundles[-1].make_policy()
+    action = policy(np.zeros(TASK.obs_dim, dtype=np.float32))
+    assert action.shape == (1,) and TASK.action_low[0] <= action[0] <= TASK.action_high[0]
+
+    # Transient local: a subscriber that comes late still gets the latest bundle, only it.
+    late = h.listen_policy()
+    assert h.ros.spin_until(lambda: late, TIMEOUT)
+    h.ros.spin_for(0.3)
+    assert [b.policy_version for b in late] == [expected // 5]
+    assert late[0] == h.bundles[-1]
+
+    # More data: the ratio holds on.
+    h.send(transitions(20, seed=99, actor='robot_1'))
+    h.wait_env_steps(80)
+    h.wait_updates(target_updates(80))
+    h.ros.spin_for(0.3)
+    assert h.learner.updates == target_updates(80) == 30
+    h.wait_diagnostics(actors=2, env_steps=80, policy_version=6)
+
+
+def _relabel(msg, index, label=None, size=None):
+    dim = msg.layout.dim[index]
+    msg.layout.dim[index] = MultiArrayDimension(
+        label=dim.label if label is None else label, size=dim.size if size is None else size,
+        stride=dim.stride)
+    return msg
+
+
+def bad_messages():
+    """(reason counted, message) for whole messages that must be dropped."""
+    good = lambda: CODEC.encode(transitions(4, seed=5))  # noqa: E731
+    no_dims = good()
+    no_dims.layout.dim = []
+    reordered = good()
+    reordered.layout.dim = [reordered.layout.dim[0], *reversed(reordered.layout.dim[1:])]
+    other_sizes = ros_io.TransitionCodec(TASK.obs_dim + 1, TASK.num_joints).encode(
+        ros_io.TransitionBatch('robot_0', 0, np.zeros((2, 4)), np.zeros((2, 1)), np.zeros(2),
+                               np.zeros((2, 4)), np.zeros(2), np.zeros(2)))
+    short = good()
+    short.data = short.data[:-1]
+    long = good()
+    long.data = np.concatenate([np.asarray(long.data), [0.0]]).astype(np.float32)
+    header = 't3d_transitions/1;actor=robot_0;policy_version=0'
+    return [
+        ('bad_layout', no_dims),
+        ('bad_layout', reordered),
+        ('bad_layout', other_sizes),
+        ('bad_layout', _relabel(good(), 2, size=TASK.num_joints + 1)),  # action width
+        ('bad_layout', _relabel(good(), 0, size=0)),
+        ('bad_layout', _relabel(good(), 0, size=10**9)),
+        ('bad_length', _relabel(good(), 0, size=3)),  # says 3 rows, has data for 4
+        ('bad_length', short),
+        ('bad_length', long),
+        ('bad_layout', _relabel(good(), 0, label='garbage')),
+        ('bad_layout', _relabel(good(), 0, label='')),
+        ('bad_layout', _relabel(good(), 0, label='t3d_transitions/2;actor=x;policy_version=0')),
+        ('bad_layout', _relabel(good(), 0, label='t3d_transitions/1;actor=x')),
+        ('bad_layout', _relabel(good(), 0, label='t3d_transitions/1;actor;policy_version=1')),
+        ('bad_layout', _relabel(good(), 0, label='t3d_transitions/1;actor=x;policy_version=v')),
+        ('bad_layout', _relabel(good(), 1, label='observation')),
+        ('bad_layout', _relabel(good(), 0, label=header.replace('t3d', '\x00\xff'))),
+    ]
+
+
+def test_bad_transitions_are_dropped_and_counted_never_a_crash(ros):
+    h = LearnerHarness(ros)
+    cases = bad_messages()
+    for _, msg in cases:
+        h.send(msg)
+    # Rows that are not finite, absurd, or have flags other than 0/1: only those rows go.
+    batch = transitions(8, seed=1, actor='robot_0')
+    obs, reward, terminated = batch.obs.copy(), batch.reward.copy(), batch.terminated.astype(float)
+    obs[1, 0] = np.nan
+    reward[3] = np.inf
+    obs[5, 2] = 1e9
+    terminated[6] = 0.5
+    h.send(batch._replace(obs=obs, reward=reward, terminated=terminated))
+    # Actions outside the task's limits (pendulum: +-2 N m): those rows are dropped.
+    batch = transitions(6, seed=2, actor='robot_1')
+    action = batch.action.copy()
+    action[0, 0], action[4, 0] = 2.5, -7.0
+    h.send(batch._replace(action=action))
+    h.send(transitions(5, seed=3, actor='robot_1'))  # and good data still gets in
+
+    expected_steps = (8 - 4) + (6 - 2) + 5
+    h.wait_env_steps(expected_steps)
+    reasons = [reason for reason, _ in cases]
+    values = h.wait_diagnostics(
+        env_steps=expected_steps, buffer_size=expected_steps, actors=2,
+        dropped_transitions_bad_layout=reasons.count('bad_layout'),
+        dropped_transitions_bad_length=reasons.count('bad_length'),
+        dropped_transitions_bad_rows=1, dropped_transitions_action_out_of_limits=1,
+        dropped_out_of_limits=2)
+    stored = len(h.learner.memory)
+    assert np.all(np.abs(h.learner.memory.action[:stored]) <= 1.0), values  # unit actions
+    for field in ('obs', 'reward', 'next_obs'):
+        assert np.all(np.abs(getattr(h.learner.memory, field)[:stored]) <= 5.0), field
+
+
+def test_episode_returns_go_to_metrics_and_close_saves_checkpoint_and_policy(ros, tmp_path):
+    run = tmp_path / 'run'
+    h = LearnerHarness(ros, run_dir=str(run))
+    # Two actors' episodes interleave; each actor's stream is summed on its own.
+    h.send(transitions(2, seed=1, actor='robot_0', reward=[-1.0, -2.0]))
+    h.send(transitions(3, seed=2, actor='robot_1', reward=[0.5, 0.5, 0.5], done_at=[2],
+                       terminated=True))
+    h.send(transitions(2, seed=3, actor='robot_0', reward=[-3.0, -4.0], done_at=[1]))
+    h.send(transitions(30, seed=4, actor='robot_1', reward=np.full(30, -0.25), done_at=[9]))
+    h.wait_env_steps(37)
+    h.wait_updates(target_updates(37))
+    h.wait_diagnostics(episodes=3, recent_return=float(f'{np.mean([1.5, -10.0, -2.5]):.6g}'))
+
+    metrics = read_csv(run / 'metrics.csv')
+    assert list(metrics['actor_id']) == ['robot_1', 'robot_0', 'robot_1']
+    np.testing.assert_allclose(metrics['episode_return'], [1.5, -10.0, -2.5], rtol=1e-6)
+    np.testing.assert_array_equal(metrics['episode_length'], [3, 4, 10])
+    assert np.all(np.diff(metrics['env_steps']) >= 0)
+
+    updates = h.learner.updates
+    stop(ros, h.node)
+    checkpoint = latest_checkpoint(run / 'checkpoints')
+    assert checkpoint is not None and checkpoint.name == f'step_{updates:09d}'
+    bundle = PolicyBundle.load(run / 'policy.safetensors')
+    bundle.check_matches(TASK)
+    assert bundle.update_step == updates
+    assert (run / 'tensorboard').is_dir()
+
+
+@pytest.mark.parametrize('save_replay', [False, True])
+def test_resume_continues_counters_and_republishes_at_once(ros, tmp_path, save_replay):
+    run = str(tmp_path / 'run')
+    first = LearnerHarness(ros, run_dir=run, save_replay=save_replay)
+    first.send(transitions(30, seed=1, actor='robot_0', done_at=[9]))
+    first.send(transitions(30, seed=2, actor='robot_1'))
+    first.wait_env_steps(60)
+    first.wait_updates(20)
+    assert first.ros.spin_until(lambda: len(first.bundles) >= 4, TIMEOUT)
+    final = first.learner.bundle()
+    stop(ros, first.node)
+
+    second = ros.start(LearnerNode, **{**SMALL, 'run_dir': run, 'resume': True,
+                                       'save_replay': save_replay})
+    learner = second.learner
+    assert learner.counters['env_steps'] == 60
+    assert learner.counters['episodes'] == 1
+    assert learner.updates == 20
+    assert learner.counters['policy_version'] == 5  # 4 before, republished as 5 at once
+    assert len(learner.memory) == (60 if save_replay else 0)
+    late = first.listen_policy()
+    assert ros.spin_until(lambda: late, TIMEOUT)
+    assert late[-1].policy_version == 5 and late[-1].update_step == 20
+    for name, tensor in final.actor_state.items():
+        assert (late[-1].actor_state[name] == tensor).all(), name
+
+    # Training goes on from there: 20 more transitions -> 10 more updates at 0.5 per step.
+    first.send(transitions(20, seed=3, actor='robot_0'))
+    assert ros.spin_until(lambda: learner.counters['env_steps'] == 80, TIMEOUT)
+    assert ros.spin_until(lambda: learner.updates >= 30, TIMEOUT), learner.stats()
+    ros.spin_for(0.3)
+    assert learner.updates == 30
+    assert ros.spin_until(lambda: learner.counters['policy_version'] == 7, TIMEOUT)
+    assert ros.spin_until(lambda: late[-1].policy_version == 7, TIMEOUT)
+
+
+def test_resume_false_starts_fresh(ros, tmp_path):
+    run = str(tmp_path / 'run')
+    first = LearnerHarness(ros, run_dir=run)
+    first.send(transitions(40, seed=1))
+    first.wait_env_steps(40)
+    first.wait_updates(10)
+    stop(ros, first.node)
+    second = ros.start(LearnerNode, **{**SMALL, 'run_dir': run, 'resume': False})
+    assert second.learner.counters['env_steps'] == 0 and second.learner.updates == 0
+
+
+def test_throttle_asks_actors_to_wait_while_inserts_run_ahead(ros):
+    h = LearnerHarness(ros, max_ahead=4, updates_per_step=1.0)
+    assert h.learner.limiter.max_ahead == 4
+    gate = threading.Event()  # slow updates: none finishes until the gate opens
+    update = h.learner.agent.update
+    h.learner.agent.update = lambda batch: (gate.wait(TIMEOUT), update(batch))[1]
+    try:
+        assert h.ros.spin_until(lambda: h.throttle == [False], TIMEOUT), h.throttle
+        h.send(transitions(20, seed=1))  # up to learning_starts: nothing to catch up
+        h.wait_env_steps(20)
+        h.ros.spin_for(0.3)
+        assert h.throttle == [False]
+        h.send(transitions(3, seed=2))  # 3 ahead: still within max_ahead
+        h.wait_env_steps(23)
+        h.send(transitions(5, seed=3))  # 8 ahead of 0 updates: > max_ahead 4
+        assert h.ros.spin_until(lambda: h.throttle == [False, True], TIMEOUT), h.throttle
+        assert h.learner.should_throttle()
+        gate.set()  # updates catch up: 8 updates for 8 transitions past learning_starts
+        h.wait_updates(8)
+        assert h.ros.spin_until(lambda: h.throttle == [False, True, False], TIMEOUT), \
+            h.throttle
+        assert h.ros.spin_until(lambda: h.diagnostics().get('throttled') == 'False', TIMEOUT)
+    finally:
+        gate.set()
+
+
+def test_a_slow_checkpoint_write_does_not_stall_ingestion(ros, tmp_path, monkeypatch):
+    """Updates run in their own thread "so ingestion never stalls" (DESIGN.md section 4):
+    not even while that thread writes a checkpoint to a slow disk (here: one that blocks)."""
+    from t3d_ros.training import learner as learner_module
+
+    writing, disk = threading.Event(), threading.Event()
+    timed_out = []
+    save = learner_module.save_checkpoint
+
+    def slow_save(*args, **kwargs):
+        writing.set()
+        if not disk.wait(TIMEOUT):
+            timed_out.append(True)
+        return save(*args, **kwargs)
+    monkeypatch.setattr(learner_module, 'save_checkpoint', slow_save)
+    h = LearnerHarness(ros, run_dir=str(tmp_path / 'run'), checkpoint_every=5, save_replay=True)
+    try:
+        h.send(transitions(30, seed=1))  # 5 updates: the first checkpoint starts
+        assert h.ros.spin_until(writing.is_set, TIMEOUT)
+        h.send(transitions(10, seed=2))
+        h.send(transitions(10, seed=3))
+        # Inserted while the checkpoint is still being written.
+        assert h.ros.spin_until(lambda: h.learner.counters['env_steps'] == 50, TIMEOUT), \
+            h.learner.counters
+        assert not timed_out, 'ingestion waited for the checkpoint write to finish'
+        h.wait_diagnostics(env_steps=50)  # the diagnostics timer is not blocked either
+    finally:
+        disk.set()
+    # The checkpoint holds the state of when it was taken, and loads.
+    assert h.ros.spin_until(
+        lambda: latest_checkpoint(tmp_path / 'run' / 'checkpoints') is not None, TIMEOUT)
+    checkpoint = latest_checkpoint(tmp_path / 'run' / 'checkpoints')
+    state = json.loads((checkpoint / 'state.json').read_text())
+    assert state['total_updates'] == 5 and state['counters']['env_steps'] == 30
+    assert state['memory']['size'] == 30 and state['memory']['total_added'] == 30
+    with np.load(checkpoint / 'replay.npz') as replay:
+        assert replay['obs'].shape == (30, TASK.obs_dim)
+        np.testing.assert_array_equal(replay['obs'], transitions(30, seed=1).obs.astype(np.float32))
+
+
+def test_a_failing_update_thread_stops_the_node_loudly(ros):
+    """If TD3 updates die (a bug, no memory, a full disk while checkpointing), the node must
+    not go on ingesting with frozen updates (actors throttled for ever): it fails, so its
+    process exits non-zero and the supervisor says why."""
+    h = LearnerHarness(ros)
+    update = h.learner.agent.update
+
+    def failing(batch):
+        if h.learner.updates >= 3:
+            raise RuntimeError('boom: no memory left')
+        return update(batch)
+    h.learner.agent.update = failing
+    h.send(transitions(40, seed=1))
+    with pytest.raises(RuntimeError, match='boom: no memory left'):
+        h.ros.spin_until(lambda: False, TIMEOUT)
+    assert h.learner.updates == 3
+
+
+def test_the_throttle_never_waits_for_updates_that_cannot_run(ros):
+    """Fewer transitions than a batch: no update can run, so pausing the actors would wait
+    for ever (learning_starts + max_ahead < batch_size here)."""
+    h = LearnerHarness(ros, learning_starts=0, max_ahead=2, updates_per_step=1.0)
+    h.send(transitions(5, seed=1))  # 5 ahead of 0 updates, but a batch is 8
+    h.wait_env_steps(5)
+    h.wait_diagnostics(env_steps=5)
+    assert h.diagnostics()['throttled'] == 'False'
+    assert h.throttle == [False]
+    h.send(transitions(5, seed=2))  # now updates can run: they catch up
+    h.wait_updates(10)
+    assert h.ros.spin_until(lambda: h.throttle[-1] is False
+                            and h.diagnostics().get('throttled') == 'False', TIMEOUT)
+
+
+def test_resume_without_replay_does_not_deadlock_on_the_throttle(ros, tmp_path):
+    """A checkpoint taken while inserts were ahead of the updates, resumed without its replay
+    memory: the memory starts empty, so the learner must let the actors fill a batch."""
+    from t3d_ros.td3.config import TD3Config
+    from t3d_ros.training.learner import Learner, LearnerOptions
+    from t3d_ros.training.run_dir import RunDirectory
+
+    run = tmp_path / 'run'
+    config = TD3Config(hidden_sizes=(16, 16), batch_size=8, learning_starts=20,
+                       replay_capacity=200, updates_per_step=0.5, seed=3)
+    behind = Learner(TASK, config, LearnerOptions(), RunDirectory(run, tensorboard=False))
+    batch = transitions(200, seed=1)
+    behind.insert('robot_0', *batch[2:])  # 200 inserted, no update ran: 90 updates owed
+    behind.checkpoint()
+    behind.run.close()
+
+    h = LearnerHarness(ros, run_dir=str(run), resume=True, max_ahead=10)
+    assert h.learner.counters['env_steps'] == 200 and len(h.learner.memory) == 0
+    h.send(transitions(4, seed=2))
+    h.wait_env_steps(204)
+    assert not h.learner.should_throttle()
+    h.send(transitions(8, seed=3))  # a batch: the owed updates run, the throttle lifts
+    h.wait_updates(target_updates(212))
+    assert h.ros.spin_until(lambda: h.throttle[-1] is False
+                            and h.diagnostics().get('throttled') == 'False', TIMEOUT), h.throttle

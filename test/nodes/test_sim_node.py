@@ -1,0 +1,301 @@
+"""The sim node in-process (DESIGN.md sections 3, 4 and 7): lockstep stepping and stamps,
+/clock, the reset service, bad commands, realtime rate, actuation latency, observation noise
+and randomised dynamics. Driven by test publishers; every wait is on a condition.
+"""
+import math
+import time
+
+import numpy as np
+import pytest
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+from std_srvs.srv import Trigger
+
+from t3d_ros import ros_io
+from t3d_ros.nodes.monitor import DiagnosticsMonitor
+from t3d_ros.nodes.sim_node import SimNode
+from t3d_ros.tasks import make_task
+from t3d_ros.tasks.base import episode_rngs
+
+TIMEOUT = 20.0
+PENDULUM = make_task('pendulum')
+STEP_NS = ros_io.seconds_to_ns(PENDULUM.control_dt)  # 50 ms
+
+
+class SimProbe:
+    """A sim node in ``namespace`` with a command publisher, a state and clock listener and a
+    reset client, all on the test's executor."""
+
+    def __init__(self, ros, namespace='robot_0', task='pendulum', **parameters):
+        self.ros = ros
+        self.task = make_task(task)
+        self.sim = ros.start(SimNode, namespace, task=task, **parameters)
+        self.io = ros.plain_node(f'sim_probe_{namespace}', namespace)
+        self.states: list[JointState] = []
+        self.clock: list[int] = []
+        self.io.create_subscription(JointState, 'joint_states', self.states.append,
+                                    ros_io.ROBOT_QOS)
+        self.io.create_subscription(Clock, '/clock',
+                                    lambda msg: self.clock.append(ros_io.stamp_to_ns(msg.clock)),
+                                    10)
+        self.commands = self.io.create_publisher(Float64MultiArray, self.task.command_topic,
+                                                 ros_io.ROBOT_QOS)
+        self.reset_client = self.io.create_client(Trigger, 'reset')
+        assert ros.spin_until(lambda: self.commands.get_subscription_count() >= 1
+                              and self.reset_client.service_is_ready(), TIMEOUT)
+        # Our state subscription must be matched before we count states.
+        assert ros.spin_until(lambda: self.sim.state_pub.get_subscription_count() >= 1, TIMEOUT)
+
+    def command(self, values):
+        msg = Float64MultiArray()
+        msg.data = [float(v) for v in np.atleast_1d(values)]
+        self.commands.publish(msg)
+
+    def step(self, values):
+        """One lockstep command; returns the state it produced."""
+        count = len(self.states)
+        self.command(values)
+        assert self.ros.spin_until(lambda: len(self.states) > count, TIMEOUT)
+        assert len(self.states) == count + 1
+        return self.states[-1]
+
+    def reset(self) -> JointState:
+        count = len(self.states)
+        future = self.reset_client.call_async(Trigger.Request())
+        assert self.ros.spin_until(lambda: future.done() and len(self.states) > count, TIMEOUT)
+        assert future.result().success, future.result().message
+        return self.states[-1]
+
+
+def stamp(msg: JointState) -> int:
+    return ros_io.stamp_to_ns(msg.header.stamp)
+
+
+def position(msg: JointState) -> np.ndarray:
+    return np.array(msg.position)
+
+
+def velocity(msg: JointState) -> np.ndarray:
+    return np.array(msg.velocity)
+
+
+def effort(msg: JointState) -> np.ndarray:
+    return np.array(msg.effort)
+
+
+def monitor(ros):
+    return ros.add(DiagnosticsMonitor('sim_test_monitor', context=ros.context))
+
+
+def wait_sim_diagnostics(ros, mon, namespace='/robot_0', **expected):
+    name = f't3d/sim{namespace}'
+
+    def shown():
+        return all(mon.value(name, key) == value for key, value in expected.items())
+    assert ros.spin_until(shown, TIMEOUT), (expected, mon.latest.get(name))
+    return mon.latest[name]
+
+
+def test_lockstep_steps_once_per_command_stamped_one_period_later(ros):
+    probe = SimProbe(ros, republish_period=0.0, seed=1)
+    first = probe.step(0.5)
+    assert probe.task.joint_names == tuple(first.name)
+    stamps = [stamp(first)]
+    for command in (1.0, -2.0, 0.0, 2.0):
+        state = probe.step(command)
+        stamps.append(stamp(state))
+        np.testing.assert_array_equal(effort(state), [command])  # what moved it
+    assert np.all(np.diff(stamps) == STEP_NS), np.diff(stamps)
+
+    # A burst of commands: one step each, none lost or merged.
+    before = len(probe.states)
+    for command in np.linspace(-1, 1, 10):
+        probe.command(command)
+    assert ros.spin_until(lambda: len(probe.states) >= before + 10, TIMEOUT)
+    ros.spin_for(0.3)
+    assert len(probe.states) == before + 10
+    burst = [stamp(s) for s in probe.states[before - 1:]]
+    assert np.all(np.diff(burst) == STEP_NS)
+    np.testing.assert_allclose([effort(s)[0] for s in probe.states[before:]],
+                               np.linspace(-1, 1, 10))
+    assert probe.sim.counters['steps'] == 15
+
+    # No command, no step (republishing is off here).
+    ros.spin_for(0.3)
+    assert len(probe.states) == before + 10
+    # /clock follows the state stamps (sim time).
+    assert ros.spin_until(lambda: probe.clock and probe.clock[-1] == burst[-1], TIMEOUT)
+    assert all(np.diff(probe.clock) > 0)
+
+
+def test_lockstep_republishes_the_last_state_when_no_command_comes(ros):
+    probe = SimProbe(ros, republish_period=0.2, seed=1)
+    state = probe.step(1.0)
+    assert ros.spin_until(lambda: len(probe.states) >= 3, TIMEOUT)
+    for again in probe.states[1:]:
+        assert stamp(again) == stamp(state)
+        np.testing.assert_array_equal(position(again), position(state))
+    assert probe.sim.counters['steps'] == 1
+
+
+@pytest.mark.parametrize('task_name', ['pendulum', 'reacher'])
+def test_reset_returns_new_seeded_initial_states(ros, task_name):
+    seed = 11
+    probe = SimProbe(ros, task=task_name, republish_period=0.0, seed=seed)
+    rng = episode_rngs(seed)[0]
+    expected = [probe.task.sample_initial_state(rng) for _ in range(3)]
+    zero = np.zeros(probe.task.num_joints)
+
+    # The episode that has not begun is already new: the same state, stamped anew.
+    first = probe.reset()
+    np.testing.assert_array_equal(position(first), expected[0][0])
+    np.testing.assert_array_equal(velocity(first), expected[0][1])
+    again = probe.reset()
+    np.testing.assert_array_equal(position(again), expected[0][0])
+    assert stamp(again) == stamp(first) + probe.sim.step_ns
+    # After steps, a reset draws the next initial state of the seeded sequence.
+    for episode in (1, 2):
+        moved = probe.step(zero + 0.1)
+        assert stamp(moved) > stamp(again)
+        again = probe.reset()
+        np.testing.assert_array_equal(position(again), expected[episode][0])
+        np.testing.assert_array_equal(velocity(again), expected[episode][1])
+        assert stamp(again) == stamp(moved) + probe.sim.step_ns
+    assert probe.sim.counters['resets'] == 3  # the first at start, two after steps
+
+
+def test_bad_commands_are_ignored_counted_and_the_last_good_one_kept(ros):
+    mon = monitor(ros)
+    probe = SimProbe(ros, republish_period=0.0, seed=2)
+    probe.step(1.5)
+    steps = probe.sim.counters['steps']
+    count = len(probe.states)
+    bad = [[1.0, 2.0], [], [math.nan], [math.inf], [-math.inf], [1e9]]
+    for values in bad:
+        msg = Float64MultiArray()
+        msg.data = values
+        probe.commands.publish(msg)
+    wait_sim_diagnostics(ros, mon, dropped_command_bad_length=2, dropped_command_not_finite=3,
+                         dropped_command_absurd_value=1, steps=steps)
+    assert len(probe.states) == count  # lockstep: a bad command steps nothing
+    np.testing.assert_array_equal(probe.sim.command, [1.5])
+    state = probe.step(-0.5)  # and good commands still work
+    np.testing.assert_array_equal(effort(state), [-0.5])
+
+
+def test_realtime_bad_commands_keep_the_last_good_one(ros):
+    probe = SimProbe(ros, mode='realtime', rate_hz=100.0, seed=2)
+    probe.command(1.25)
+    assert ros.spin_until(lambda: probe.states and effort(probe.states[-1])[0] == 1.25, TIMEOUT)
+    applied = len(probe.states) - 1
+    for values in ([math.nan], [1.0, 1.0], [math.inf]):
+        msg = Float64MultiArray()
+        msg.data = values
+        probe.commands.publish(msg)
+    assert ros.spin_until(lambda: probe.sim.drops.total == 3, TIMEOUT)
+    count = len(probe.states)
+    assert ros.spin_until(lambda: len(probe.states) >= count + 10, TIMEOUT)
+    assert all(effort(s)[0] == 1.25 for s in probe.states[applied:])
+    assert probe.sim.drops.counts() == {'dropped_command_bad_length': 1,
+                                        'dropped_command_not_finite': 2}
+
+
+def test_realtime_publishes_at_rate_hz_without_commands(ros):
+    rate_hz = 40.0  # sim time runs at 2x wall time: 0.05 s of physics per 1/40 s tick
+    mon = monitor(ros)
+    probe = SimProbe(ros, mode='realtime', rate_hz=rate_hz, seed=3)
+    probe.states.clear()
+    start = time.monotonic()
+    assert ros.spin_until(lambda: len(probe.states) >= 41, TIMEOUT)
+    elapsed = time.monotonic() - start
+    rate = (len(probe.states) - 1) / elapsed
+    assert 0.4 * rate_hz <= rate <= 1.2 * rate_hz, rate
+    stamps = [stamp(s) for s in probe.states]
+    assert np.all(np.diff(stamps) == STEP_NS)  # one control period of sim time per tick
+    assert all(effort(s)[0] == 0.0 for s in probe.states)  # no command yet: zero effort
+    # The pendulum falls freely: the state changes without any command.
+    assert len({float(position(s)[0]) for s in probe.states}) > 30
+    wait_sim_diagnostics(ros, mon, commands=0.0)
+    assert mon.latest['t3d/sim/robot_0']['mode'] == 'realtime'
+
+
+@pytest.mark.parametrize('latency', [0.0, 0.15])
+def test_actuation_latency_delays_the_effect_by_that_much_sim_time(ros, latency):
+    probe = SimProbe(ros, mode='realtime', rate_hz=100.0, actuation_latency=latency, seed=4)
+    received_at = []  # sim time at which the sim took each command in
+    subscription = next(s for s in probe.sim.subscriptions if s.topic.endswith('/commands'))
+    callback = subscription.callback
+
+    def recording(msg):
+        received_at.append(probe.sim.time_ns)
+        callback(msg)
+    subscription.callback = recording
+    assert ros.spin_until(lambda: len(probe.states) >= 2, TIMEOUT)
+    probe.command(1.75)
+    assert ros.spin_until(lambda: received_at, TIMEOUT)
+    assert ros.spin_until(lambda: effort(probe.states[-1])[0] == 1.75, TIMEOUT)
+    effect = next(stamp(s) for s in probe.states if effort(s)[0] == 1.75)
+    # The command acts from sim time received + latency on: the first state that shows it
+    # ends that control period.
+    assert effect - received_at[0] == ros_io.seconds_to_ns(latency) + STEP_NS
+    # Before that, the rest command (zero effort) was in force.
+    before = [s for s in probe.states if stamp(s) < effect]
+    assert before and all(effort(s)[0] == 0.0 for s in before)
+
+
+def _run_pair(ros, commands, clean_params, other_params, seed=5):
+    """Two lockstep sims, same seed, same commands: their published states, side by side."""
+    clean = SimProbe(ros, 'clean', republish_period=0.0, seed=seed, **clean_params)
+    other = SimProbe(ros, 'other', republish_period=0.0, seed=seed, **other_params)
+    pairs = [(clean.step(c), other.step(c)) for c in commands]
+    return clean, other, pairs
+
+
+def test_observation_noise_perturbs_published_states_not_the_physics(ros):
+    noise = 0.05
+    commands = np.tile([2.0, -2.0, 1.0, 0.0], 10)
+    clean, noisy, pairs = _run_pair(ros, commands, {}, {'observation_noise': noise})
+    differences = np.array([np.concatenate([position(b) - position(a), velocity(b) - velocity(a)])
+                            for a, b in pairs])
+    assert np.all(differences != 0.0)
+    assert 0.5 * noise < differences.std() < 1.5 * noise, differences.std()
+    assert abs(differences.mean()) < noise
+    # The physics underneath is the clean sim's.
+    for a, b in zip(clean.sim.robot.joint_state(), noisy.sim.robot.joint_state()):
+        np.testing.assert_array_equal(a, b)
+
+
+def _link_dynamics(probe):
+    robot = probe.sim.robot
+    return np.array([robot.client.getDynamicsInfo(robot.body_id, link)[:2]
+                     for link in range(robot.client.getNumJoints(robot.body_id))])
+
+
+def test_mass_scale_changes_the_dynamics_and_is_drawn_anew_per_reset(ros):
+    commands = [2.0] * 6
+    clean, heavy, pairs = _run_pair(ros, commands, {}, {'mass_scale': [0.3, 3.0]})
+    # Same seeded initial state, same torques, other masses: another trajectory.
+    gaps = [abs(velocity(a)[0] - velocity(b)[0]) for a, b in pairs]
+    assert gaps[-1] > 0.05, gaps
+    masses = [_link_dynamics(heavy)[0, 0]]
+    for _ in range(3):
+        heavy.step(0.0)
+        heavy.reset()
+        masses.append(_link_dynamics(heavy)[0, 0])
+    assert len(set(masses)) == 4, masses  # a new draw per episode
+    assert all(0.3 <= m <= 3.0 for m in masses), masses  # the rod's URDF mass is 1 kg
+    np.testing.assert_array_equal(_link_dynamics(clean)[:, 0], [1.0])
+
+
+def test_friction_range_is_drawn_anew_per_reset(ros):
+    probe = SimProbe(ros, republish_period=0.0, seed=6, friction_range=[0.2, 3.0])
+    nominal = 0.5  # PyBullet's default lateral friction of the rod
+    frictions = [_link_dynamics(probe)[0, 1]]
+    for _ in range(3):
+        probe.step(0.0)
+        probe.reset()
+        frictions.append(_link_dynamics(probe)[0, 1])
+    assert len(set(frictions)) == 4, frictions
+    assert all(0.2 * nominal <= f <= 3.0 * nominal for f in frictions), frictions
+    np.testing.assert_array_equal(_link_dynamics(probe)[:, 0], [1.0])  # masses untouched

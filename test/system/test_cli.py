@@ -1,0 +1,219 @@
+"""The `t3d-ros` command in a subprocess (DESIGN.md sections 6 and 8): a short training run
+leaves a complete run directory; Ctrl-C stops every node and still saves the policy; a node
+that dies ends the command with an error naming it; `t3d-ros eval` prints a mean return.
+
+Node processes are found as the command's children (/proc) and killed at the end of each
+test whatever happens.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip('rclpy', reason='needs rclpy (the ros-* wheels or a ROS 2 install)')
+
+from t3d_ros.tasks import make_task  # noqa: E402
+from t3d_ros.td3.bundle import PolicyBundle  # noqa: E402
+from t3d_ros.td3.checkpoint import latest_checkpoint, load_checkpoint  # noqa: E402
+from t3d_ros.td3.config import TD3Config  # noqa: E402
+from t3d_ros.td3.td3 import TD3  # noqa: E402
+from t3d_ros.training.run_dir import read_csv  # noqa: E402
+
+T3D_ROS = shutil.which('t3d-ros', path=str(Path(sys.executable).parent))
+COMMAND = [T3D_ROS] if T3D_ROS else [sys.executable, '-m', 't3d_ros.cli']
+RUN_TIMEOUT = 240.0
+"""Seconds for a short training run: three processes import torch and PyBullet."""
+STARTUP = 120.0
+TRAIN = ['train', '--task', 'pendulum', '--config', 'test_fast.yaml', '--seed', '3',
+         '--eval-episodes', '2']
+
+
+def node_pids(parent: int) -> dict[int, str]:
+    """The node processes (pid: command line) that ``parent`` started."""
+    found = {}
+    for entry in Path('/proc').iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / 'stat').read_text().rsplit(')', 1)[1].split()[1])
+            cmdline = (entry / 'cmdline').read_bytes().replace(b'\0', b' ').decode()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and 't3d_ros.nodes.' in cmdline:
+            found[int(entry.name)] = cmdline
+    return found
+
+
+def alive(pid: int, cmdline: str) -> bool:
+    """Whether ``pid`` still runs that command (not a zombie, not a reused pid)."""
+    try:
+        state = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0]
+        return state != 'Z' and Path(f'/proc/{pid}/cmdline').read_bytes().replace(
+            b'\0', b' ').decode() == cmdline
+    except (OSError, IndexError):
+        return False
+
+
+class Cli:
+    """A `t3d-ros` subprocess and the node processes it starts (killed at teardown)."""
+
+    def __init__(self):
+        self.process: subprocess.Popen | None = None
+        self.nodes: dict[int, str] = {}
+
+    def start(self, *args: str) -> 'Cli':
+        self.process = subprocess.Popen([*COMMAND, *args], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True,
+                                        env=dict(os.environ))
+        return self
+
+    def watch_nodes(self) -> dict[int, str]:
+        if self.process.poll() is None:
+            self.nodes.update(node_pids(self.process.pid))
+        return self.nodes
+
+    def wait_for(self, condition, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            self.watch_nodes()
+            if self.process.poll() is not None:
+                out, err = self.process.communicate()
+                pytest.fail(f't3d-ros exited ({self.process.returncode}) before {what}:\n'
+                            f'{out}\n{err}')
+            if time.monotonic() > deadline:
+                pytest.fail(f'no {what} within {timeout:.0f} s')
+            time.sleep(0.2)
+
+    def finish(self, timeout: float = RUN_TIMEOUT) -> tuple[int, str, str]:
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
+            self.watch_nodes()
+            time.sleep(0.2)
+        out, err = self.process.communicate(timeout=max(1.0, deadline - time.monotonic()))
+        return self.process.returncode, out, err
+
+    def left_running(self) -> list[str]:
+        return [cmd for pid, cmd in self.nodes.items() if alive(pid, cmd)]
+
+    def kill_all(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+        for pid, cmd in self.nodes.items():
+            if alive(pid, cmd):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def cli():
+    started = []
+
+    def make() -> Cli:
+        started.append(Cli())
+        return started[-1]
+    yield make
+    for c in started:
+        c.kill_all()
+
+
+def check_policy(path: Path) -> PolicyBundle:
+    bundle = PolicyBundle.load(path)
+    bundle.check_matches(make_task('pendulum'))
+    return bundle
+
+
+def test_train_leaves_a_complete_run_directory(cli, tmp_path):
+    run_dir = tmp_path / 'run'
+    c = cli().start(*TRAIN, '--steps', '600', '--run-dir', str(run_dir))
+    code, out, err = c.finish()
+    assert code == 0, out + err
+    assert len(c.nodes) == 3, c.nodes  # learner, sim, actor
+    assert not c.left_running()
+    for name in ('config.yaml', 'metrics.csv', 'learning_curve.png', 'policy.safetensors',
+                 'evaluations.csv'):
+        assert (run_dir / name).is_file(), name
+    assert (run_dir / 'learning_curve.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert 'robot_0/actor' in (run_dir / 'config.yaml').read_text()
+    metrics = read_csv(run_dir / 'metrics.csv')
+    assert len(metrics['episode_return']) >= 2  # 200-step episodes
+    checkpoint = latest_checkpoint(run_dir / 'checkpoints')
+    assert checkpoint is not None
+    bundle = check_policy(run_dir / 'policy.safetensors')
+    agent = TD3(3, [-2.0], [2.0], TD3Config(hidden_sizes=bundle.hidden_sizes))
+    counters = load_checkpoint(checkpoint, agent)
+    assert counters['env_steps'] >= 600 and agent.total_updates == bundle.update_step > 0
+    assert re.search(r'final evaluation over 2 episodes: -?\d+\.\d', out), out
+
+
+@pytest.mark.parametrize('presses', [1, 2], ids=['ctrl_c', 'ctrl_c_twice'])
+def test_ctrl_c_stops_every_node_cleanly_and_saves_the_policy(cli, tmp_path, presses):
+    run_dir = tmp_path / 'run'
+    c = cli().start(*TRAIN, '--steps', '10000000', '--run-dir', str(run_dir))
+    metrics = run_dir / 'metrics.csv'
+    c.wait_for(lambda: metrics.is_file() and len(metrics.read_text().splitlines()) >= 2,
+               STARTUP, 'a first training episode')
+    assert len(c.watch_nodes()) == 3, c.nodes
+    c.process.send_signal(signal.SIGINT)
+    if presses == 2:  # an impatient user: the second Ctrl-C lands while the nodes stop
+        time.sleep(0.2)
+        c.process.send_signal(signal.SIGINT)
+    code, out, err = c.finish(timeout=90.0)
+    assert code == 130, out + err
+    assert not c.left_running()
+    bundle = check_policy(run_dir / 'policy.safetensors')
+    assert bundle.update_step > 0
+    assert latest_checkpoint(run_dir / 'checkpoints') is not None
+    assert 'Traceback' not in err, err
+    # Each node stopped on the SIGINT it was sent, on its own (not SIGTERM/SIGKILL).
+    for log in (run_dir / 'logs').glob('*.log'):
+        assert 'Traceback' not in log.read_text(errors='replace'), log
+
+
+def test_a_node_with_a_bad_parameter_fails_the_command_naming_it(cli, tmp_path):
+    c = cli().start(*TRAIN, '--steps', '600', '--run-dir', str(tmp_path / 'run'),
+                    '--set', 'sim.mode=bogus')
+    code, out, err = c.finish()
+    assert code not in (0, 130), out + err
+    assert 'robot_0/sim exited with status 1' in err, err
+    assert "parameter 'mode' must be one of ['lockstep', 'realtime'], not 'bogus'" in err, err
+    assert not c.left_running()
+
+
+def test_a_killed_node_fails_the_command_naming_it(cli, tmp_path):
+    run_dir = tmp_path / 'run'
+    c = cli().start(*TRAIN, '--steps', '10000000', '--run-dir', str(run_dir))
+    metrics = run_dir / 'metrics.csv'
+    c.wait_for(lambda: metrics.is_file() and len(metrics.read_text().splitlines()) >= 2,
+               STARTUP, 'a first training episode')
+    actor = next(pid for pid, cmd in c.watch_nodes().items() if 'actor_node' in cmd)
+    os.kill(actor, signal.SIGKILL)
+    code, out, err = c.finish(timeout=90.0)
+    assert code not in (0, 130), out + err
+    assert f'robot_0/actor exited with status {-signal.SIGKILL}' in err, err
+    assert not c.left_running()
+    check_policy(run_dir / 'policy.safetensors')  # the learner still saved on its way out
+
+
+def test_eval_prints_the_mean_return_of_a_policy(cli, tmp_path):
+    task = make_task('pendulum')
+    agent = TD3(task.obs_dim, task.action_low, task.action_high,
+                TD3Config(hidden_sizes=(16, 16)))
+    policy = tmp_path / 'policy.safetensors'
+    PolicyBundle.from_agent(agent, task, policy_version=7).save(policy)
+    code, out, err = cli().start('eval', str(policy), '--episodes', '2').finish()
+    assert code == 0, out + err
+    match = re.search(r'pendulum: mean return (-?\d+\.\d+) \+- \d+\.\d+ over 2 episodes '
+                      r'\(policy v7', out)
+    assert match, out
+    assert -16.3 * 200 <= float(match[1]) <= 0.0  # pendulum rewards are in [-16.3, 0]
+
+    garbage = tmp_path / 'garbage.safetensors'
+    garbage.write_bytes(b'not a policy bundle')
+    code, out, err = cli().start('eval', str(garbage)).finish()
+    assert code == 2 and 't3d-ros eval:' in err and 'Traceback' not in err, out + err

@@ -1,0 +1,51 @@
+"""TD3 learns over ROS 2 (DESIGN.md section 9): `t3d-ros train` semantics, as processes over
+DDS, on the pendulum with 64-64 networks reaches the solved level (mean return of the last 10
+training episodes >= -200) within 20k env steps, and the policy bundle it leaves behind is
+above -200 on 10 evaluation episodes of the gymnasium env. Seeded; about 2 minutes.
+"""
+import os
+
+import numpy as np
+import pytest
+
+pytest.importorskip('rclpy', reason='needs rclpy (the ros-* wheels or a ROS 2 install)')
+
+from t3d_ros.ros_training import train_over_ros  # noqa: E402
+from t3d_ros.tasks import make_task  # noqa: E402
+from t3d_ros.td3.bundle import PolicyBundle  # noqa: E402
+from t3d_ros.training.evaluate import evaluate  # noqa: E402
+from t3d_ros.training.run_dir import read_csv  # noqa: E402
+
+STEPS = 20_000
+THRESHOLD = -200.0
+
+
+@pytest.mark.slow
+def test_pendulum_is_solved_over_ros_within_20k_env_steps(tmp_path):
+    task = make_task('pendulum')
+    assert task.reward_threshold == THRESHOLD
+    run_dir = tmp_path / 'pendulum'
+    outcome = train_over_ros(
+        'pendulum', 1, [], seed=0, run_dir=run_dir,
+        overrides={'learner': {'hidden_sizes': [64, 64]}}, steps=STEPS,
+        target_return=THRESHOLD, max_minutes=8.0, env=dict(os.environ))
+    assert outcome.failure is None, outcome.failure
+    assert not outcome.interrupted
+    assert outcome.time_to_target_s is not None, (
+        f'mean return {outcome.recent_return:.1f} after {outcome.env_steps} env steps '
+        f'({outcome.wall_time_s / 60:.1f} min): not solved')
+    assert outcome.recent_return >= THRESHOLD
+    assert outcome.env_steps <= STEPS + 1000  # the learner's count when it was solved
+
+    metrics = read_csv(run_dir / 'metrics.csv')
+    assert np.mean(metrics['episode_return'][-10:]) >= THRESHOLD
+    assert metrics['env_steps'][-1] <= STEPS + 1000
+
+    bundle = PolicyBundle.load(run_dir / 'policy.safetensors')
+    bundle.check_matches(task)
+    assert bundle.hidden_sizes == (64, 64)
+    returns = evaluate(bundle.make_policy(), task, episodes=10, seed=0)
+    print(f'solved over ROS after {outcome.env_steps} env steps, {outcome.updates} updates, '
+          f'{outcome.time_to_target_s:.0f} s; final policy: {np.mean(returns):.1f} over 10 '
+          'evaluation episodes')
+    assert np.mean(returns) > THRESHOLD, returns

@@ -1,0 +1,303 @@
+"""The training system as separate processes over DDS (DESIGN.md sections 4, 6 and 9).
+
+A first test SIGKILLs a process in the middle of checkpoint writes, again and again. Then one
+graph (learner + 2 x (sim + actor), pendulum, config/test_fast.yaml) serves the other tests of
+this module, in order: experience and policies flow; an actor is SIGKILLed and restarted; the
+learner is SIGKILLed and resumes from its checkpoint. The test process watches /diagnostics
+with a DiagnosticsMonitor.
+
+Every process is started by a fixture that kills what is left of it, also on failure.
+"""
+import json
+import os
+import random
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+rclpy = pytest.importorskip('rclpy', reason='needs rclpy (the ros-* wheels or a ROS 2 install)')
+from rclpy.executors import SingleThreadedExecutor  # noqa: E402
+
+from t3d_ros.bringup import train_graph  # noqa: E402
+from t3d_ros.nodes.monitor import DiagnosticsMonitor  # noqa: E402
+from t3d_ros.supervisor import NodeProcess, ProcessGroup  # noqa: E402
+from t3d_ros.td3.checkpoint import complete_checkpoints, latest_checkpoint  # noqa: E402
+
+STARTUP = 120.0
+"""Seconds for five processes to import torch and PyBullet and meet on 2 loaded cores."""
+PROGRESS = 60.0
+"""Seconds for a counter to move on by the amounts the tests ask for."""
+LEARNER, ACTOR_0, ACTOR_1 = '/learner', 'robot_0/actor', 'robot_1/actor'
+
+
+CHECKPOINT_WRITER = textwrap.dedent('''
+    """Learner core checkpointing back to back, with its replay memory; resumes if it can."""
+    import sys
+    import numpy as np
+    import torch
+    from t3d_ros.tasks import make_task
+    from t3d_ros.td3.config import TD3Config
+    from t3d_ros.training.learner import Learner, LearnerOptions
+    from t3d_ros.training.run_dir import RunDirectory
+
+    torch.set_num_threads(1)
+    task = make_task('pendulum')
+    config = TD3Config(hidden_sizes=(64, 64), batch_size=32, replay_capacity=200_000,
+                       learning_starts=0, updates_per_step=0.0001)
+    options = LearnerOptions(checkpoint_every=0, keep_checkpoints=2, save_replay=True)
+    learner = Learner(task, config, options, RunDirectory(sys.argv[1], tensorboard=False))
+    resumed = learner.resume()
+    rng = np.random.default_rng(len(sys.argv[1]) + learner.updates)
+    rows = 100_000
+    obs = rng.normal(size=(rows, 3)).astype(np.float32)
+    action = rng.uniform(-2, 2, (rows, 1))
+    done = np.zeros(rows, dtype=bool)
+    learner.insert('writer', obs, action, rng.normal(size=rows), obs, done, done)
+    while True:
+        learner.agent.update(learner.memory.sample(32))
+        learner.checkpoint()
+        print('saved', learner.updates, resumed, flush=True)
+''')
+
+
+@pytest.fixture
+def killable():
+    """Processes a test starts; killed at the end whatever happens."""
+    processes = []
+    yield processes
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+
+
+def test_sigkill_during_checkpoint_writes_leaves_a_loadable_checkpoint(tmp_path, killable):
+    from t3d_ros.tasks import make_task
+    from t3d_ros.td3.bundle import PolicyBundle
+    from t3d_ros.td3.checkpoint import load_checkpoint
+    from t3d_ros.td3.config import TD3Config
+    from t3d_ros.td3.replay import ReplayMemory
+    from t3d_ros.td3.td3 import TD3
+
+    script = tmp_path / 'writer.py'
+    script.write_text(CHECKPOINT_WRITER)
+    run = tmp_path / 'run'
+    task = make_task('pendulum')
+    rng = random.Random(1234)
+    debris, partials = 0, set()  # kills that left a half-written checkpoint behind
+    last_updates = 0
+    for round_ in range(5):
+        process = subprocess.Popen([sys.executable, str(script), str(run)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   env=dict(os.environ))
+        killable.append(process)
+        ready, _, _ = select.select([process.stdout], [], [], STARTUP)
+        assert ready, 'the checkpoint writer did not start'
+        line = process.stdout.readline()  # the first complete save of this round
+        assert line.startswith('saved'), line + process.stdout.read()
+        updates, resumed = int(line.split()[1]), line.split()[2] == 'True'
+        assert resumed == (round_ > 0), line
+        assert updates == last_updates + 1, (line, last_updates)  # continued where it was
+        time.sleep(rng.uniform(0.0, 0.6))  # a random moment: mostly inside a write
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        process.stdout.close()
+        names = [entry.name for entry in (run / 'checkpoints').iterdir()]
+        left = {name for name in names if name.startswith('.partial_')}
+        debris += bool(left - partials)
+        partials |= left
+
+        # The newest complete checkpoint loads, with its replay memory.
+        path = latest_checkpoint(run / 'checkpoints')
+        assert path is not None, names
+        agent = TD3(task.obs_dim, task.action_low, task.action_high,
+                    TD3Config(hidden_sizes=(64, 64), batch_size=32, replay_capacity=200_000,
+                              learning_starts=0, updates_per_step=0.0001))
+        memory = ReplayMemory(task.obs_dim, task.num_joints, 200_000)
+        counters = load_checkpoint(path, agent, memory)
+        assert agent.total_updates == int(path.name[5:]) >= updates
+        assert len(memory) == min(100_000 * (round_ + 1), 200_000)
+        assert counters['env_steps'] == memory.total_added
+        last_updates = agent.total_updates
+        assert len(complete_checkpoints(run / 'checkpoints')) <= 2 + 1
+        # The policy bundle is written atomically too.
+        PolicyBundle.load(run / 'policy.safetensors').check_matches(task)
+    print('kills inside a checkpoint write:', debris)
+    assert debris >= 1, 'no kill landed inside a checkpoint write'
+
+
+class Watch:
+    """/diagnostics of the system, seen from the test process, and its node processes."""
+
+    def __init__(self, group: ProcessGroup):
+        self.group = group
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.monitor = DiagnosticsMonitor('system_test_monitor', context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.monitor)
+        self.dead: set[str] = set()
+        """Labels of processes a test killed on purpose (not yet restarted)."""
+
+    def value(self, status: str, key: str) -> float:
+        return self.monitor.value(status, key)
+
+    def learner(self, key: str) -> float:
+        return self.value('t3d/learner', key)
+
+    def actor(self, index: int, key: str) -> float:
+        return self.value(f't3d/actor/robot_{index}', key)
+
+    def forget(self, status: str) -> None:
+        """Drop a status's latest values, so the next ones come from a new process."""
+        self.monitor.latest.pop(status, None)
+
+    def spin_until(self, condition, timeout: float = PROGRESS, what: str = '') -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            for p in self.group.processes:
+                if p.label not in self.dead and p.process.poll() is not None:
+                    pytest.fail(f'{p.label} exited with {p.process.returncode} while waiting '
+                                f'for {what}:\n{p.tail(40)}')
+            if time.monotonic() > deadline:
+                pytest.fail(f'no {what} within {timeout:.0f} s; diagnostics: '
+                            f'{json.dumps(self.monitor.latest, indent=1)}')
+            self.executor.spin_once(timeout_sec=0.1)
+
+    def rising(self, read, by: float, what: str, timeout: float = PROGRESS) -> float:
+        """Wait until ``read()`` (a number, NaN while unknown) exceeds its value now + ``by``."""
+        self.spin_until(lambda: read() == read(), timeout, what)  # not NaN
+        start = read()
+        self.spin_until(lambda: read() >= start + by, timeout, f'{what} rising by {by}')
+        return read()
+
+    def process(self, label: str) -> NodeProcess:
+        return next(p for p in self.group.processes if p.label == label)
+
+    def kill(self, label: str) -> None:
+        p = self.process(label)
+        self.dead.add(label)
+        p.process.send_signal(signal.SIGKILL)
+        p.process.wait(timeout=30)
+
+    def restart(self, label: str) -> None:
+        """Start the node again, same command and parameters, output appended to its log."""
+        index = next(i for i, p in enumerate(self.group.processes) if p.label == label)
+        old = self.group.processes[index]
+        assert old.process.poll() is not None
+        with open(old.log_file, 'ab') as log:
+            process = subprocess.Popen(old.spec.command(self.group.params_dir), stdout=log,
+                                       stderr=subprocess.STDOUT, env=self.group.env,
+                                       start_new_session=True)
+        self.group.processes[index] = NodeProcess(old.spec, process, old.log_file)
+        self.dead.discard(label)
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.monitor.destroy_node()
+        rclpy.shutdown(context=self.context)
+
+
+@pytest.fixture(scope='module')
+def system(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp('system') / 'run'
+    overrides = {'learner': {
+        'checkpoint_every': 100, 'keep_checkpoints': 2, 'resume': True,
+        # Inserts may run far ahead of the updates: no throttling. A lockstep actor that the
+        # learner had asked to wait (/t3d/throttle, latched) when it was SIGKILLed keeps
+        # waiting until a learner starts again (it publishes false at start); without
+        # throttling, the test below checks that the actors act on while the learner is down.
+        'max_ahead': 10**9}}
+    graph = train_graph('pendulum', 2, ['test_fast.yaml'], seed=1, run_dir=run_dir,
+                        overrides=overrides)
+    group = ProcessGroup(graph, run_dir / 'logs')
+    watch = None
+    try:
+        group.start()
+        watch = Watch(group)
+        watch.run_dir = run_dir
+        yield watch
+    finally:
+        if watch is not None:
+            watch.close()
+        group.stop(grace=10.0)
+
+
+def test_two_actors_feed_the_learner_and_both_switch_to_new_policies(system):
+    system.spin_until(lambda: system.learner('actors') == 2, STARTUP, 'transitions from 2 actors')
+    system.rising(lambda: system.learner('env_steps'), 200, 'learner env steps')
+    system.rising(lambda: system.learner('policy_version'), 3, 'the policy version')
+    assert system.learner('updates') > 0
+    for index in (0, 1):
+        system.spin_until(lambda: system.actor(index, 'policy_version') > 0, PROGRESS,
+                          f'robot_{index} acting with a published policy')
+        assert system.actor(index, 'env_steps') > 0
+        assert system.monitor.actors()[f'robot_{index}']['active'] == 'True'
+    system.rising(lambda: system.actor(0, 'policy_version'), 1, 'robot_0 policy updates')
+    system.rising(lambda: system.actor(1, 'policy_version'), 1, 'robot_1 policy updates')
+
+
+def test_a_killed_actor_does_not_stop_training_and_rejoins_with_the_latest_policy(system):
+    system.spin_until(lambda: system.actor(1, 'env_steps') > 0, STARTUP, 'robot_1 acting')
+    system.kill(ACTOR_1)
+    system.rising(lambda: system.learner('updates'), 100, 'learner updates without robot_1')
+    system.rising(lambda: system.actor(0, 'env_steps'), 100, 'robot_0 steps without robot_1')
+    learner_steps = system.learner('env_steps')
+
+    system.forget('t3d/actor/robot_1')
+    system.restart(ACTOR_1)
+    # It gets the latest policy (/t3d/policy is latched: test_learner_node checks that a late
+    # subscriber gets it without a new publish) and acts again.
+    version = system.learner('policy_version')
+    system.spin_until(lambda: system.actor(1, 'policy_version') >= version, STARTUP,
+                      'the restarted robot_1 with the latest policy')
+    assert system.actor(1, 'policy_updates') >= 1
+    system.rising(lambda: system.actor(1, 'env_steps'), 100, 'restarted robot_1 steps')
+    system.spin_until(lambda: system.learner('env_steps') > learner_steps + 200, PROGRESS,
+                      'learner env steps after robot_1 rejoined')
+    assert system.learner('actors') == 2
+
+
+def test_a_killed_learner_resumes_from_its_checkpoint_while_actors_keep_acting(system):
+    checkpoints = system.run_dir / 'checkpoints'
+    system.spin_until(lambda: latest_checkpoint(checkpoints) is not None, STARTUP,
+                      'a checkpoint')
+    system.rising(lambda: system.learner('updates'), 150, 'learner updates')
+    system.kill(LEARNER)
+    checkpoint = latest_checkpoint(checkpoints)
+    state = json.loads((checkpoint / 'state.json').read_text())
+    saved = dict(state['counters'], updates=state['total_updates'])
+    assert saved['updates'] > 0 and saved['env_steps'] > 0 and saved['policy_version'] > 0
+
+    # The learner is gone: lockstep actors are not throttled (max_ahead is out of reach), so
+    # they keep acting; their transitions are lost until a learner listens again.
+    system.forget('t3d/learner')
+    system.rising(lambda: system.actor(0, 'env_steps'), 100, 'robot_0 steps, learner down')
+    system.rising(lambda: system.actor(1, 'env_steps'), 100, 'robot_1 steps, learner down')
+    assert 't3d/learner' not in system.monitor.latest
+
+    system.restart(LEARNER)
+    system.spin_until(lambda: 't3d/learner' in system.monitor.latest, STARTUP,
+                      'the restarted learner')
+    first = {k: float(v) for k, v in system.monitor.latest['t3d/learner'].items()
+             if k in ('env_steps', 'updates', 'policy_version')}
+    assert first['env_steps'] >= saved['env_steps'], (first, saved)
+    assert first['updates'] >= saved['updates'], (first, saved)
+    assert first['policy_version'] > saved['policy_version'], (first, saved)
+    assert 'resumed from' in system.process(LEARNER).tail(200)
+    system.rising(lambda: system.learner('env_steps'), 200, 'env steps after the resume')
+    system.rising(lambda: system.learner('updates'), 100, 'updates after the resume')
+    system.spin_until(lambda: system.learner('actors') == 2, PROGRESS, 'both actors again')
+    # The actors act with the resumed learner's policies.
+    version = system.learner('policy_version')
+    for index in (0, 1):
+        system.spin_until(lambda: system.actor(index, 'policy_version') >= version, PROGRESS,
+                          f'robot_{index} with a policy of the resumed learner')
+    # Checkpoints go on from the resumed counts.
+    system.spin_until(lambda: int(latest_checkpoint(checkpoints).name[5:]) > saved['updates'],
+                      PROGRESS, 'a checkpoint after the resume')
