@@ -181,9 +181,10 @@ def _deploy(args) -> int:
     overrides.setdefault('actor', {}).setdefault('autostart', True)
     graph = deploy_graph(task, args.policy, args.with_sim, args.namespace, args.config,
                          overrides)
-    group = ProcessGroup(graph, args.log_dir).start()
+    group = ProcessGroup(graph, args.log_dir)
     print(f'deploying {args.policy} ({task}); logs in {args.log_dir}; Ctrl-C stops')
     try:
+        group.start()
         while (exited := group.first_exited()) is None:
             time.sleep(0.2)
         print(f'{exited.label} exited with status {exited.process.returncode}:\n'
@@ -223,17 +224,30 @@ def _eval(args) -> int:
 
 # --- bench ------------------------------------------------------------------------------
 
+BENCH_NAMES = ('learner_updates', 'ros_loop', 'latency', 'policy_propagation',
+               'time_to_threshold')
+
+
 def _add_bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--out', default='bench.json', help='results JSON')
-    parser.add_argument('--quick', action='store_true', help='shorter runs (a smoke check)')
+    parser.add_argument('--quick', action='store_true',
+                        help='shorter runs, no time-to-threshold run (a smoke check)')
+    parser.add_argument('--only', action='append', choices=BENCH_NAMES, metavar='NAME',
+                        help=f'run only this measurement (repeatable): {", ".join(BENCH_NAMES)}')
     parser.set_defaults(run=_bench)
 
 
 def _bench(args) -> int:
-    from t3d_ros.bench import run_benchmarks
+    from t3d_ros.bench import failures, run_benchmarks
 
-    run_benchmarks(args.out, quick=args.quick)
-    return 0
+    try:
+        failed = failures(run_benchmarks(args.out, quick=args.quick, only=args.only))
+    except KeyboardInterrupt:
+        print(f'\ninterrupted; the results so far are in {args.out}', file=sys.stderr)
+        return 130
+    for name, error in failed.items():
+        print(f'{name} failed: {error}', file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == '__main__':

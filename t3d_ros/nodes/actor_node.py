@@ -200,8 +200,9 @@ class ActorNode(LifecycleNode):
             self.goal_pub = self.create_publisher(PointStamped, 'goal', ros_io.LATCHED_QOS)
             self.reset_client = self.create_client(Trigger, 'reset')
             publishers += [self.transitions_pub, self.goal_pub]
-            subs.append(self.create_subscription(Bool, '/t3d/throttle', self._on_throttle,
-                                                 ros_io.LATCHED_QOS))
+            self.throttle_sub = self.create_subscription(Bool, '/t3d/throttle',
+                                                         self._on_throttle, ros_io.LATCHED_QOS)
+            subs.append(self.throttle_sub)
             clients.append(self.reset_client)
             timers.append(self.create_timer(RESET_RETRY_PERIOD, self._request_reset))
         elif self.task.has_goal:
@@ -354,6 +355,8 @@ class ActorNode(LifecycleNode):
 
     def _act(self, reading: ros_io.JointStateReading, received: float) -> None:
         """One control step on ``reading`` (train mode: also close the last transition)."""
+        if self.throttled and self.throttle_sub.get_publisher_count() == 0:
+            self.throttled = False  # the learner that asked us to wait is gone: act on
         if not self.active or self.awaiting_reset or self.throttled:
             return
         if self.p['trigger'] == 'state' and reading.stamp_ns <= self.last_acted_stamp:
@@ -443,6 +446,13 @@ class ActorNode(LifecycleNode):
             return
         if not self.reset_client.service_is_ready():
             self.get_logger().info('waiting for the reset service', throttle_duration_sec=5.0)
+            return
+        if self.counters['episodes'] == 0 and self.transitions_pub.get_subscription_count() == 0:
+            # First episode: wait for a learner, so no start-up transition is sent to nobody.
+            # (Later the actor goes on without one: a learner that died is restarted and
+            # resumes, and the robot keeps acting meanwhile.)
+            self.get_logger().info('waiting for a learner on /t3d/transitions',
+                                   throttle_duration_sec=5.0)
             return
         self.reset_future = self.reset_client.call_async(Trigger.Request())
         self.reset_future.add_done_callback(self._on_reset_done)

@@ -52,8 +52,8 @@ class SimNode(Node):
                                    'published positions and velocities.')
         self.mass_scale = d('mass_scale', [1.0, 1.0], 'Range of the per-episode link mass '
                             'scale (domain randomisation).')
-        self.friction_range = d('friction_range', [], 'Range of per-episode lateral friction '
-                                '(empty = unchanged).')
+        self.friction_range = d('friction_range', [], 'Range of the per-episode scale of the '
+                                "model's lateral friction (empty = unchanged).")
         republish_period = d('republish_period', 1.0, 'Lockstep: republish the last state '
                              'after this long without a command (s; 0 = never).')
         if self.latency_ns < 0 or self.observation_noise < 0 or rate_hz < 0:

@@ -11,7 +11,7 @@ import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.lifecycle import TransitionCallbackReturn
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Bool, Float64MultiArray, UInt8MultiArray
+from std_msgs.msg import Bool, Float32MultiArray, Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import Trigger
 
 from t3d_ros import ros_io
@@ -47,7 +47,7 @@ def lifecycle_state(node) -> str:
 class FakeRobot:
     """joint_states out (a timer streams a constant state), commands in, e_stop, reset."""
 
-    def __init__(self, ros, reset_service=False):
+    def __init__(self, ros, reset_service=False, learner=True):
         self.node = ros.plain_node('fake_robot', NS)
         self.state_pub = self.node.create_publisher(JointState, 'joint_states', ros_io.ROBOT_QOS)
         # e_stop is transient local: an actor that starts later still hears the latest value.
@@ -63,9 +63,12 @@ class FakeRobot:
         self.node.create_subscription(
             DiagnosticArray, '/diagnostics',
             lambda msg: self.diagnostics.update(ros_io.diagnostic_values(msg)), 10)
-        if reset_service:
+        if reset_service:  # a sim for a training actor
             self.resets = 0
             self.node.create_service(Trigger, 'reset', self._on_reset)
+        if reset_service and learner:  # a learner stand-in listening
+            self.node.create_subscription(Float32MultiArray, '/t3d/transitions',
+                                          lambda msg: None, ros_io.TRANSITIONS_QOS)
         self.stamp_ns = 0
         self.timer = None
         self.last_publish = None
@@ -331,3 +334,36 @@ def test_state_to_command_latency_percentiles_are_in_diagnostics(ros, tmp_path):
     print(f'\nactor state-to-command latency (deploy, trigger state, in-process fake robot at '
           f'100 Hz): p50 {p50:.3f} ms, p99 {p99:.3f} ms')
     assert 0.0 < p50 <= p99 < 1000.0
+
+
+# --- training flow ----------------------------------------------------------------------
+
+def test_training_actor_starts_its_first_episode_only_once_a_learner_listens(ros):
+    robot = FakeRobot(ros, reset_service=True, learner=False)
+    start_train_actor(ros)
+    robot.stream()
+    ros.spin_for(2.0)
+    assert robot.resets == 0 and robot.commands == []  # nothing sent to nobody
+    learner = ros.plain_node('learner_stand_in')
+    learner.create_subscription(Float32MultiArray, '/t3d/transitions', lambda msg: None,
+                                ros_io.TRANSITIONS_QOS)
+    assert ros.spin_until(lambda: robot.resets >= 1 and len(robot.commands) >= 5, timeout=10)
+    robot.stop()
+
+
+def test_a_throttle_from_a_learner_that_is_gone_does_not_stop_the_actor(ros):
+    robot = FakeRobot(ros, reset_service=True)
+    learner = ros.plain_node('learner')
+    throttle = learner.create_publisher(Bool, '/t3d/throttle', ros_io.LATCHED_QOS)
+    actor = start_train_actor(ros)
+    robot.stream()
+    assert ros.spin_until(lambda: len(robot.commands) >= 5, timeout=10)
+    throttle.publish(Bool(data=True))
+    assert ros.spin_until(lambda: actor.throttled, timeout=5)
+    ros.spin_for(0.5)
+    paused_at = len(robot.commands)
+    ros.spin_for(1.0)
+    assert len(robot.commands) == paused_at  # waits while the learner asks
+    learner.destroy_publisher(throttle)  # the learner dies with the throttle on
+    assert ros.spin_until(lambda: len(robot.commands) >= paused_at + 5, timeout=10)
+    robot.stop()
