@@ -96,26 +96,30 @@ def _train_direct(args, run_dir: Path, overrides: dict) -> int:
                           progress=lambda stats: progress(stats, args.steps))
     print()
     _finish(args.task, run_dir, result.env_steps, result.updates, args.eval_episodes,
-            args.seed, result.wall_time_s, 'direct, one process')
+            args.seed, result.wall_time_s, 'direct, one process', result.final_returns)
     return 0
 
 
 def _finish(task_name: str, run_dir: Path, env_steps: int, updates: int, episodes: int,
-            seed: int, wall_time_s: float, how: str) -> None:
-    """Final evaluation of the saved policy, the learning curve, and where everything is."""
+            seed: int, wall_time_s: float, how: str, returns: list[float] | None = None) -> None:
+    """Final evaluation of the saved policy (unless ``returns`` has it already), the
+    learning curve, and where everything is."""
     import numpy as np
 
     from t3d_ros.td3.bundle import PolicyBundle
     from t3d_ros.training.evaluate import evaluate
     from t3d_ros.training.run_dir import RunDirectory, plot_learning_curve
 
-    run = RunDirectory(run_dir, tensorboard=False)
+    run = RunDirectory(run_dir, tensorboard=False, elapsed_s=wall_time_s)
     if not run.policy_file.exists():
         print(f'no policy was saved in {run_dir}', file=sys.stderr)
         return
     task = make_task(task_name)
-    returns = evaluate(PolicyBundle.load(run.policy_file).make_policy(), task, episodes, seed)
-    run.log_evaluation(env_steps, updates, returns)
+    if returns is None:
+        returns = evaluate(PolicyBundle.load(run.policy_file).make_policy(), task, episodes,
+                           seed)
+        run.log_evaluation(env_steps, updates, returns)
+    episodes = len(returns)
     plot_learning_curve(run, f'TD3 on {task_name} ({how})', threshold=task.reward_threshold)
     run.close()
     print(f'{env_steps:,} env steps, {updates:,} updates in {wall_time_s / 60:.1f} min\n'

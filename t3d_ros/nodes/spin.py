@@ -23,11 +23,12 @@ def run_node(make_node: Callable[[], Node], args=None) -> int:
     process exits with status 1, so launch and the `t3d-ros` command report it.
     """
     # Our own handlers instead of rclpy's: rclpy's shut the context down at once, before the
-    # node could publish anything on its way out.
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    # node could publish anything on its way out. Installed before rclpy.init, so that a stop
+    # while DDS starts is not lost (one during the imports before this call still is).
     stop = []  # a flag, not an exception: a callback is never cut off half way
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.append(True))
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     executor = SingleThreadedExecutor()
     node = None
     status = 0

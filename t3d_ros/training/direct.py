@@ -25,11 +25,16 @@ class DirectResult:
     env_steps: int
     updates: int
     wall_time_s: float
-    final_mean_return: float
+    final_returns: list[float]
+    """Returns of the last evaluation."""
     steps_to_threshold: int | None
     """Env steps when the target was reached (None: never)."""
     time_to_threshold_s: float | None
     updates_per_s: float
+
+    @property
+    def final_mean_return(self) -> float:
+        return float(np.mean(self.final_returns))
 
 
 def train_direct(task_name: str, config: TD3Config, total_steps: int,
@@ -81,7 +86,8 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
             if run is not None:
                 run.log_evaluation(step, learner.updates, evaluation)
             if progress is not None:
-                progress(dict(learner.stats(), eval_mean_return=float(np.mean(evaluation))))
+                progress(dict(learner.stats(), eval_mean_return=float(np.mean(evaluation)),
+                              updates_per_s=learner.updates / max(update_time, 1e-9)))
             if (target_return is not None and not target_on_training_episodes
                     and np.mean(evaluation) >= target_return):
                 steps_to_threshold, time_to_threshold = step, time.monotonic() - start
@@ -92,5 +98,5 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
         plot_learning_curve(run, f'TD3 on {task_name} (direct, one process)',
                             threshold=task.reward_threshold)
     return DirectResult(step, learner.updates, time.monotonic() - start,
-                        float(np.mean(evaluation)), steps_to_threshold, time_to_threshold,
+                        evaluation, steps_to_threshold, time_to_threshold,
                         learner.updates / max(update_time, 1e-9))

@@ -18,10 +18,11 @@ EVALUATION_FIELDS = ('wall_time_s', 'env_steps', 'updates', 'mean_return', 'std_
 class RunDirectory:
     """Paths and append-only writers of one training run (resuming appends to the same run)."""
 
-    def __init__(self, path: str | Path, tensorboard: bool = True):
+    def __init__(self, path: str | Path, tensorboard: bool = True, elapsed_s: float = 0.0):
+        """``elapsed_s``: wall time the run has already taken (for rows written afterwards)."""
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self.start = time.monotonic()
+        self.start = time.monotonic() - elapsed_s
         self._writers = {}
         self._tensorboard = None
         if tensorboard:
