@@ -255,11 +255,12 @@ class _ReferenceTD3:
 
 def bench_ros_loop(seconds: float = 20.0) -> dict:
     """Env steps/s of the training loop: the sim and a training actor as `t3d-ros train`
-    starts them (its params files; no learner, the policy comes from here), acting with a
+    starts them (its params files; no learner: the policy comes from here and the
+    transitions come here, received but not learnt from), acting with a
     256-256 policy plus exploration noise from the first step; vs the gymnasium env and the
     same policy and noise in one process."""
     from diagnostic_msgs.msg import DiagnosticArray
-    from std_msgs.msg import UInt8MultiArray
+    from std_msgs.msg import Float32MultiArray, UInt8MultiArray
 
     from t3d_ros import ros_io
 
@@ -276,6 +277,8 @@ def bench_ros_loop(seconds: float = 20.0) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp, _ros_session(graph, tmp) as session:
         session.node.create_subscription(DiagnosticArray, '/diagnostics', on_diagnostics, 100)
+        session.node.create_subscription(Float32MultiArray, '/t3d/transitions',
+                                         lambda msg: None, ros_io.TRANSITIONS_QOS)
         session.node.create_publisher(UInt8MultiArray, '/t3d/policy', ros_io.LATCHED_QOS) \
             .publish(ros_io.policy_msg(bundle))
         session.wait_for(lambda: marks and marks[-1][1] > 0, STARTUP_TIMEOUT,
