@@ -13,11 +13,10 @@ import time
 import numpy as np
 import pytest
 import torch
-from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
-from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64MultiArray, UInt8MultiArray
+from std_msgs.msg import UInt8MultiArray
 
+from fake_robot import FakeRobotBase
 from t3d_ros import ros_io
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.tasks import make_task
@@ -54,26 +53,14 @@ def expected_command(bundle, position, velocity, low=TASK.action_low, high=TASK.
     return np.clip(bundle.make_policy()(obs), low, high)[TO_CONTROLLER]
 
 
-class FakeRobot:
+class FakeRobot(FakeRobotBase):
     """A ros2_control robot stand-in: joint_states out, forward commands in."""
 
     def __init__(self, ros, names=PUBLISHED_JOINTS):
+        super().__init__(ros, NS, TASK)
         self.ros, self.names = ros, list(names)
-        self.node = ros.plain_node('fake_robot', NS)
-        self.state_pub = self.node.create_publisher(JointState, 'joint_states', ros_io.ROBOT_QOS)
         self.goal_pub = self.node.create_publisher(PointStamped, 'goal', ros_io.LATCHED_QOS)
-        self.commands: list[tuple[float, np.ndarray]] = []  # (arrival time, values)
-        self.node.create_subscription(
-            Float64MultiArray, TASK.command_topic,
-            lambda msg: self.commands.append((time.monotonic(), np.array(msg.data))),
-            ros_io.ROBOT_QOS)
-        self.diagnostics: dict[str, dict[str, str]] = {}
-        self.node.create_subscription(
-            DiagnosticArray, '/diagnostics',
-            lambda msg: self.diagnostics.update(ros_io.diagnostic_values(msg)), 10)
-        self.stamp_ns = 0
         self.position, self.velocity = np.array([0.3, -0.4]), np.array([0.1, 0.2])
-        self.timer = None
         self.published = 0
 
     def publish_goal(self, goal=GOAL):
@@ -91,21 +78,6 @@ class FakeRobot:
         self.state_pub.publish(ros_io.joint_state_msg(names, pos, vel, np.zeros(len(names)),
                                                       self.stamp_ns))
         self.published += 1
-
-    def stream(self, rate_hz, names=None):
-        self.stop()
-        self.timer = self.node.create_timer(1.0 / rate_hz, lambda: self.publish_state(names=names))
-
-    def stop(self):
-        if self.timer is not None:
-            self.node.destroy_timer(self.timer)
-            self.timer = None
-
-    def values(self, since=0):
-        return [c for _, c in self.commands[since:]]
-
-    def actor_diagnostics(self):
-        return self.diagnostics.get(f't3d/actor/{NS}', {})
 
 
 def start_actor(ros, bundle_path, **params):

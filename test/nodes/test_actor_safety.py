@@ -8,12 +8,11 @@ import time
 
 import numpy as np
 import pytest
-from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.lifecycle import TransitionCallbackReturn
-from sensor_msgs.msg import JointState
-from std_msgs.msg import Bool, Float32MultiArray, Float64MultiArray, UInt8MultiArray
+from std_msgs.msg import Bool, Float32MultiArray, UInt8MultiArray
 from std_srvs.srv import Trigger
 
+from fake_robot import FakeRobotBase
 from t3d_ros import ros_io
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.safety import CommandSafety
@@ -44,33 +43,21 @@ def lifecycle_state(node) -> str:
     return node._state_machine.current_state[1]  # what ~/get_state answers
 
 
-class FakeRobot:
+class FakeRobot(FakeRobotBase):
     """joint_states out (a timer streams a constant state), commands in, e_stop, reset."""
 
     def __init__(self, ros, reset_service=False, learner=True):
-        self.node = ros.plain_node('fake_robot', NS)
-        self.state_pub = self.node.create_publisher(JointState, 'joint_states', ros_io.ROBOT_QOS)
+        super().__init__(ros, NS, TASK)
         # e_stop is transient local: an actor that starts later still hears the latest value.
         self.e_stop_pub = self.node.create_publisher(Bool, 'e_stop', ros_io.LATCHED_QOS)
         self.policy_pub = self.node.create_publisher(UInt8MultiArray, '/t3d/policy',
                                                      ros_io.LATCHED_QOS)
-        self.commands: list[tuple[float, np.ndarray]] = []
-        self.node.create_subscription(
-            Float64MultiArray, TASK.command_topic,
-            lambda msg: self.commands.append((time.monotonic(), np.array(msg.data))),
-            ros_io.ROBOT_QOS)
-        self.diagnostics: dict[str, dict[str, str]] = {}
-        self.node.create_subscription(
-            DiagnosticArray, '/diagnostics',
-            lambda msg: self.diagnostics.update(ros_io.diagnostic_values(msg)), 10)
         if reset_service:  # a sim for a training actor
             self.resets = 0
             self.node.create_service(Trigger, 'reset', self._on_reset)
         if reset_service and learner:  # a learner stand-in listening
             self.node.create_subscription(Float32MultiArray, '/t3d/transitions',
                                           lambda msg: None, ros_io.TRANSITIONS_QOS)
-        self.stamp_ns = 0
-        self.timer = None
         self.last_publish = None
 
     def _on_reset(self, request, response):
@@ -83,21 +70,6 @@ class FakeRobot:
         self.last_publish = time.monotonic()
         self.state_pub.publish(ros_io.joint_state_msg(TASK.joint_names, position, velocity,
                                                       [0.0], self.stamp_ns))
-
-    def stream(self, rate_hz=50.0):
-        self.stop()
-        self.timer = self.node.create_timer(1.0 / rate_hz, self.publish_state)
-
-    def stop(self):
-        if self.timer is not None:
-            self.node.destroy_timer(self.timer)
-            self.timer = None
-
-    def values(self, since=0):
-        return [c for _, c in self.commands[since:]]
-
-    def actor_diagnostics(self):
-        return self.diagnostics.get(f't3d/actor/{NS}', {})
 
 
 def start_deploy_actor(ros, tmp_path, bundle=None, **params):
