@@ -449,7 +449,7 @@ def bench_time_to_threshold(max_steps: int = 30_000, max_minutes: float = 15.0,
     when the mean return of the last 10 training episodes reaches the threshold."""
     from t3d_ros.ros_training import train_over_ros
     from t3d_ros.training.direct import train_direct
-    from t3d_ros.training.learner import LearnerOptions
+    from t3d_ros.training.learner import learner_settings
 
     task = make_task(THRESHOLD_TASK)
     overrides = {'learner': {'hidden_sizes': list(hidden_sizes), 'checkpoint_every': 0}}
@@ -463,10 +463,7 @@ def bench_time_to_threshold(max_steps: int = 30_000, max_minutes: float = 15.0,
     # The learner node's parameters, so the direct trainer learns with the very same settings.
     params = train_graph(THRESHOLD_TASK, 1, seed=seed, overrides=overrides)[0] \
         .resolved_parameters()
-    config = TD3Config.from_dict({k: v for k, v in params.items()
-                                  if k in TD3Config.__dataclass_fields__})
-    options = LearnerOptions(**{k: v for k, v in params.items()
-                                if k in LearnerOptions.__dataclass_fields__})
+    config, options = learner_settings(params)
     direct = train_direct(THRESHOLD_TASK, config, max_steps, options, eval_every=max_steps,
                           eval_episodes=1, target_return=task.reward_threshold,
                           target_on_training_episodes=True)

@@ -70,26 +70,17 @@ def _train(args) -> int:
 
 
 def _train_direct(args, run_dir: Path, overrides: dict) -> int:
-    from t3d_ros.bringup import TRAIN_CONFIG, load_params
-    from t3d_ros.paths import config_path
-    from t3d_ros.td3.config import TD3Config
-    from t3d_ros.training.direct import train_direct
-    from t3d_ros.training.learner import LearnerOptions
-
-    files = [config_path(TRAIN_CONFIG)]
-    try:
-        files.append(config_path(f'{args.task}.yaml'))
-    except FileNotFoundError:
-        pass
-    files += [Path(f) if Path(f).is_file() else config_path(f) for f in args.config]
-    params = {**load_params(files, 'learner'), **overrides.get('learner', {}), 'seed': args.seed}
     import torch
 
+    from t3d_ros.bringup import train_graph
+    from t3d_ros.training.direct import train_direct
+    from t3d_ros.training.learner import learner_settings
+
+    # The parameters the learner node would start with: same files, same overrides.
+    learner = train_graph(args.task, 1, args.config, args.seed, overrides=overrides)[0]
+    params = learner.resolved_parameters()
     torch.set_num_threads(int(params.get('torch_threads', 1)))
-    config = TD3Config.from_dict({k: v for k, v in params.items()
-                                  if k in TD3Config.__dataclass_fields__})
-    options = LearnerOptions(**{k: v for k, v in params.items()
-                                if k in LearnerOptions.__dataclass_fields__})
+    config, options = learner_settings(params)
     progress = _ProgressLine()
     result = train_direct(args.task, config, args.steps, options, str(run_dir),
                           target_return=args.target_return,

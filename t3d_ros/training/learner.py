@@ -43,6 +43,13 @@ class LearnerOptions:
     """Torch device of the updates ('cpu', 'cuda', 'auto')."""
 
 
+
+def learner_settings(params: dict) -> tuple[TD3Config, LearnerOptions]:
+    """Split a learner node's parameters (e.g. ``NodeSpec.resolved_parameters()``) into the
+    TD3 hyperparameters and the learner options; other keys are ignored."""
+    pick = lambda cls: {k: v for k, v in params.items() if k in cls.__dataclass_fields__}  # noqa: E731
+    return TD3Config.from_dict(pick(TD3Config)), LearnerOptions(**pick(LearnerOptions))
+
 class Learner:
     """Thread-safe: ``insert`` from ingestion, updates in ``run_updates`` (own thread or not).
 

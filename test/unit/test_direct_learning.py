@@ -1,11 +1,9 @@
 """The direct trainer (one process, no ROS) solves pendulum within 20k env steps, seeded."""
 import pytest
 
-from t3d_ros.bringup import load_params
-from t3d_ros.paths import config_path
-from t3d_ros.td3.config import TD3Config
+from t3d_ros.bringup import train_graph
 from t3d_ros.training.direct import train_direct
-from t3d_ros.training.learner import LearnerOptions
+from t3d_ros.training.learner import LearnerOptions, learner_settings
 
 
 @pytest.mark.slow
@@ -13,9 +11,7 @@ def test_direct_trainer_solves_pendulum_within_20k_steps(tmp_path):
     import torch
 
     torch.set_num_threads(1)
-    params = load_params([config_path('train.yaml'), config_path('pendulum.yaml')], 'learner')
-    config = TD3Config.from_dict({k: v for k, v in params.items()
-                                  if k in TD3Config.__dataclass_fields__})
+    config, _ = learner_settings(train_graph('pendulum')[0].resolved_parameters())
     # 64-64 networks: the same learning, three times the updates per second of 256-256.
     config = config.replace(hidden_sizes=(64, 64), seed=0)
     result = train_direct('pendulum', config, total_steps=20_000,
