@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from t3d_ros.bringup import NodeSpec, train_graph
+from t3d_ros.ros_domain import private_domain
 from t3d_ros.supervisor import ProcessGroup
 from t3d_ros.tasks import make_task
 from t3d_ros.td3.config import TD3Config
@@ -53,7 +54,6 @@ STARTUP_TIMEOUT = 180.0
 """Seconds for node processes to come up (they import torch and PyBullet, on busy CPUs)."""
 ANSWER_TIMEOUT = 2.0
 """Seconds one answer (a command, a policy acknowledgement) may take before it counts lost."""
-PRIVATE_DOMAINS = range(215, 233)
 """ROS domains the bench picks from when the user set none: above the domains people use,
 and their DDS ports (7400 + 250 x domain) above Linux's ephemeral port range."""
 POLICY_TOPIC = '/t3d_bench/policy'
@@ -72,7 +72,7 @@ def run_benchmarks(out_path: str | os.PathLike, quick: bool = False,
     with its error; the others still run."""
     torch.set_num_threads(1)
     results: dict = {'machine': _machine(quick)}
-    with _private_ros_domain() as domain, _sigterm_as_interrupt():
+    with private_domain() as domain, _sigterm_as_interrupt():
         results['machine']['ros_domain_id'] = domain
         for name in only or BENCHES:
             bench, quick_settings, full_settings = BENCHES[name]
@@ -562,29 +562,6 @@ def _ros_session(specs: list[NodeSpec], log_dir: str | os.PathLike) -> Iterator[
     failed = {label: status for label, status in statuses.items() if status != 0}
     if failed:
         raise BenchError(f'nodes did not stop cleanly: {failed}{session.logs()}')
-
-
-@contextlib.contextmanager
-def _private_ros_domain() -> Iterator[str]:
-    """Unless ROS_DOMAIN_ID is set: a private domain with localhost-only discovery (and no
-    static peers) for this process and the nodes it starts, restored afterwards. Yields the
-    domain in use."""
-    names = ('ROS_DOMAIN_ID', 'ROS_AUTOMATIC_DISCOVERY_RANGE', 'ROS_STATIC_PEERS')
-    if os.environ.get('ROS_DOMAIN_ID'):
-        yield os.environ['ROS_DOMAIN_ID']
-        return
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ['ROS_DOMAIN_ID'] = str(PRIVATE_DOMAINS[os.getpid() % len(PRIVATE_DOMAINS)])
-    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
-    os.environ.pop('ROS_STATIC_PEERS', None)
-    try:
-        yield os.environ['ROS_DOMAIN_ID']
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @contextlib.contextmanager

@@ -6,7 +6,6 @@ service makes it command the realtime sim with the policy; after shutdown every 
 exited cleanly. Run with `launch_test test/launch/test_deploy_launch_test.py` or pytest
 (launch_testing's plugin); skipped where launch_testing is missing (the PyPI ROS wheels).
 """
-import os
 import tempfile
 import time
 import unittest
@@ -32,7 +31,7 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.signals import SignalHandlerOptions  # noqa: E402
 from std_msgs.msg import Float64MultiArray  # noqa: E402
 
-from t3d_ros import ros_io  # noqa: E402
+from t3d_ros import ros_domain, ros_io  # noqa: E402
 from t3d_ros.tasks import make_task  # noqa: E402
 from t3d_ros.td3.bundle import PolicyBundle  # noqa: E402
 from t3d_ros.td3.config import TD3Config  # noqa: E402
@@ -49,8 +48,7 @@ TIMEOUT = 120.0
 def generate_test_description():
     # A private DDS domain, discovery on this machine only, for the launched nodes and for
     # this test's client node (same process as launch).
-    os.environ['ROS_DOMAIN_ID'] = str(100 + os.getpid() % 100)
-    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+    ros_domain.isolate()
     policy_file = Path(tempfile.mkdtemp(prefix='t3d_deploy_test_')) / 'policy.safetensors'
     agent = TD3(TASK.obs_dim, TASK.action_low, TASK.action_high, TD3Config(seed=0))
     PolicyBundle.from_agent(agent, TASK, policy_version=1).save(policy_file)

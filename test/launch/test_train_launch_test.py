@@ -5,7 +5,6 @@ While it runs, experience reaches the learner (/t3d/transitions), policies reach
 has exited cleanly. Run with `launch_test test/launch/test_train_launch_test.py` or pytest
 (launch_testing's plugin); skipped where launch_testing is missing (the PyPI ROS wheels).
 """
-import os
 import unittest
 from pathlib import Path
 
@@ -25,6 +24,8 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource  # n
 from sensor_msgs.msg import JointState  # noqa: E402
 from std_msgs.msg import Float32MultiArray, UInt8MultiArray  # noqa: E402
 
+from t3d_ros import ros_domain  # noqa: E402
+
 TRAIN_LAUNCH = Path(__file__).resolve().parents[2] / 'launch' / 'train.launch.py'
 TOPICS = [('/t3d/transitions', Float32MultiArray), ('/t3d/policy', UInt8MultiArray),
           ('/robot_0/joint_states', JointState)]
@@ -36,8 +37,7 @@ TIMEOUT = 120.0
 def generate_test_description():
     # A private DDS domain, discovery on this machine only; the launched nodes and this
     # test's listener (same process as launch) both read these.
-    os.environ['ROS_DOMAIN_ID'] = str(100 + os.getpid() % 100)
-    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+    ros_domain.isolate()
     return launch.LaunchDescription([
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(str(TRAIN_LAUNCH)),

@@ -94,23 +94,6 @@ def test_every_benchmark_accepts_its_settings_and_the_cli_knows_it():
                 inspect.signature(function).bind(**settings)
 
 
-def test_a_private_ros_domain_unless_the_user_chose_one(monkeypatch):
-    monkeypatch.delenv('ROS_DOMAIN_ID', raising=False)
-    monkeypatch.setenv('ROS_STATIC_PEERS', '10.0.0.1')
-    monkeypatch.delenv('ROS_AUTOMATIC_DISCOVERY_RANGE', raising=False)
-    with bench._private_ros_domain() as domain:
-        assert os.environ['ROS_DOMAIN_ID'] == domain
-        assert int(domain) in bench.PRIVATE_DOMAINS
-        assert os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] == 'LOCALHOST'
-        assert 'ROS_STATIC_PEERS' not in os.environ
-    assert 'ROS_DOMAIN_ID' not in os.environ
-    assert os.environ['ROS_STATIC_PEERS'] == '10.0.0.1'
-
-    monkeypatch.setenv('ROS_DOMAIN_ID', '42')
-    with bench._private_ros_domain() as domain:
-        assert domain == '42' and 'ROS_AUTOMATIC_DISCOVERY_RANGE' not in os.environ
-
-
 def test_helper_nodes_run_as_this_module_with_ros_arguments(tmp_path):
     spec = bench._HelperSpec('echo', 'echo', 'robot_0', (), {'command_topic': 'x/commands'})
     command = spec.command(tmp_path, 'python3')
