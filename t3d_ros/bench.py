@@ -295,7 +295,7 @@ def bench_ros_loop(seconds: float = 20.0) -> dict:
 
 def _direct_steps(task, bundle, seconds: float) -> float:
     from t3d_ros.envs.task_env import TaskEnv
-    from t3d_ros.td3.exploration import explore
+    from t3d_ros.acting.exploration import explore
 
     env, policy = TaskEnv(task), bundle.make_policy()
     noise_rng = np.random.default_rng(0)
@@ -447,6 +447,7 @@ def bench_time_to_threshold(max_steps: int = 30_000, max_minutes: float = 15.0,
     pendulum.yaml, ``hidden_sizes`` networks): `t3d-ros train` over ROS (learner, sim, actor
     processes; the clock starts as they start) vs the direct trainer in one process. Both stop
     when the mean return of the last 10 training episodes reaches the threshold."""
+    from t3d_ros.acting.core import ActorSettings
     from t3d_ros.ros_training import train_over_ros
     from t3d_ros.training.direct import train_direct
     from t3d_ros.training.learner import learner_settings
@@ -460,11 +461,13 @@ def bench_time_to_threshold(max_steps: int = 30_000, max_minutes: float = 15.0,
         raise KeyboardInterrupt
     if ros.failure:
         raise BenchError(ros.failure)
-    # The learner node's parameters, so the direct trainer learns with the very same settings.
-    params = train_graph(THRESHOLD_TASK, 1, seed=seed, overrides=overrides)[0] \
-        .resolved_parameters()
-    config, options = learner_settings(params)
-    direct = train_direct(THRESHOLD_TASK, config, max_steps, options, eval_every=max_steps,
+    # The learner and actor nodes' parameters, so the direct trainer learns with the very
+    # same settings.
+    learner, _, actor = train_graph(THRESHOLD_TASK, 1, seed=seed, overrides=overrides)
+    config, options = learner_settings(learner.resolved_parameters())
+    direct = train_direct(THRESHOLD_TASK, config, max_steps, options,
+                          ActorSettings.from_parameters(actor.resolved_parameters()),
+                          eval_every=max_steps,
                           eval_episodes=1, target_return=task.reward_threshold,
                           target_on_training_episodes=True)
     return {'ros_s': ros.time_to_target_s,

@@ -47,7 +47,8 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--max-minutes', type=float, help='wall-clock budget')
     parser.add_argument('--eval-episodes', type=int, default=10)
     parser.add_argument('--direct', action='store_true',
-                        help='one process, no ROS: TD3 on the gymnasium env (the reference)')
+                        help='one process, no ROS: the same robot, actor core and learner (the '
+                             'reference)')
     parser.set_defaults(run=_train)
 
 
@@ -72,17 +73,19 @@ def _train(args) -> int:
 def _train_direct(args, run_dir: Path, overrides: dict) -> int:
     import torch
 
+    from t3d_ros.acting.core import ActorSettings
     from t3d_ros.bringup import train_graph
     from t3d_ros.training.direct import train_direct
     from t3d_ros.training.learner import learner_settings
 
-    # The parameters the learner node would start with: same files, same overrides.
-    learner = train_graph(args.task, 1, args.config, args.seed, overrides=overrides)[0]
+    # The parameters the learner and actor nodes would start with: same files, same overrides.
+    learner, _, actor = train_graph(args.task, 1, args.config, args.seed, overrides=overrides)
     params = learner.resolved_parameters()
     torch.set_num_threads(int(params.get('torch_threads', 1)))
     config, options = learner_settings(params)
     progress = _ProgressLine()
-    result = train_direct(args.task, config, args.steps, options, str(run_dir),
+    result = train_direct(args.task, config, args.steps, options,
+                          ActorSettings.from_parameters(actor.resolved_parameters()), str(run_dir),
                           target_return=args.target_return,
                           progress=lambda stats: progress(stats, args.steps))
     print()

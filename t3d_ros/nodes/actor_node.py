@@ -4,12 +4,15 @@ A managed (lifecycle) node. ``configure`` builds the task and, in deploy mode, l
 the policy bundle; ``activate`` starts commanding; ``deactivate`` sends a safe command and
 stops. With ``autostart`` (training) it configures and activates itself.
 
-In ``train`` mode it also keeps the episode: reward, termination and the time limit from the
-task, ``reset`` at episode end, a new goal per episode, transitions in batches to the learner,
-and new weights from ``/t3d/policy``.
+The episode, exploration and time-limit logic is the actor core's (``t3d_ros.acting.core``,
+shared with the direct trainer); this node converts messages, runs the timers and the
+lifecycle, and keeps the robot safe. In ``train`` mode it calls ``reset`` at episode end,
+publishes each episode's goal, sends transitions in batches to the learner and takes new
+weights from ``/t3d/policy``.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -23,16 +26,15 @@ from std_msgs.msg import Bool, Float32MultiArray, Float64MultiArray, UInt8MultiA
 from std_srvs.srv import Trigger
 
 from t3d_ros import ros_io
+from t3d_ros.acting.core import ActorCore, ActorSettings, Transition
 from t3d_ros.nodes.drops import DropCounter
 from t3d_ros.nodes.latency import LatencyWindow
 from t3d_ros.nodes.params import declare
 from t3d_ros.nodes.spin import run_node
 from t3d_ros.safety import CommandSafety
 from t3d_ros.tasks import make_task, task_names
-from t3d_ros.tasks.base import RobotState, episode_rngs
 from t3d_ros.td3.bundle import BundleError, PolicyBundle
-from t3d_ros.td3.exploration import explore, random_unit_action
-from t3d_ros.td3.networks import ActionScaler
+from t3d_ros.td3.config import field_docs
 
 RESET_RETRY_PERIOD = 0.5
 DIAGNOSTICS_PERIOD = 1.0
@@ -51,12 +53,10 @@ class ActorNode(LifecycleNode):
         self.training = p['mode'] == 'train'
         self.period = 1.0 / (p['control_rate_hz'] or 1.0 / self.task.control_dt)
         self.state_timeout = 3 * self.period if p['state_timeout'] < 0 else p['state_timeout']
-        self.scaler = ActionScaler(self.task.action_low, self.task.action_high)
+        self.settings = ActorSettings.from_parameters(p)
         self.codec = ros_io.TransitionCodec(self.task.obs_dim, self.task.num_joints)
         self.parser = ros_io.JointStateParser(self.task.joint_names)
         self.command_order = self._command_order(p['joint_order'])
-        _, self.goal_rng = episode_rngs(p['seed'])
-        self.noise_rng = np.random.default_rng(np.random.SeedSequence(p['seed'], spawn_key=(2,)))
         self.drops = DropCounter(self.get_logger(), 'input')
         self.latency = LatencyWindow()
         self.policy = None
@@ -104,10 +104,8 @@ class ActorNode(LifecycleNode):
                               "policy's (empty = the policy's)."),
             'policy_file': d('policy_file', '', 'Policy bundle (.safetensors) to load at '
                              'configure; empty in training (weights come on /t3d/policy).'),
-            'start_steps': d('start_steps', 10_000, 'Uniform random actions before using '
-                             'the policy (train mode).'),
-            'exploration_noise': d('exploration_noise', 0.1, 'Gaussian exploration std, '
-                                   "fraction of each joint's half range (train mode)."),
+            **{name: d(name, value, f'{field_docs(ActorSettings)[name]} (train mode)')
+               for name, value in dataclasses.asdict(ActorSettings()).items()},
             'transitions_per_message': d('transitions_per_message', 64, 'Transitions sent '
                                          'per /t3d/transitions message (and at episode end).'),
             'max_policy_bytes': d('max_policy_bytes', 64 * 2**20, 'Larger policy messages '
@@ -137,17 +135,13 @@ class ActorNode(LifecycleNode):
         self.latest_received = -np.inf  # time.monotonic() of the latest state (watchdog)
         self.latest_received_perf = 0.0  # time.perf_counter() of the same (latency)
         self.last_acted_stamp = -1
-        self.goal = None
-        self.previous = None  # (state, obs, action) awaiting its next state
+        self.core = ActorCore(self.task, self.settings, self.p['seed'], self.training)
         self.awaiting_reset = False
         self.reset_floor_stamp = -1
         self.reset_future = None
         self.stale = False
         self.outbox = []
-        self.counters = dict(env_steps=0, episodes=0, commands=0, safe_commands=0,
-                             watchdog_trips=0, policy_updates=0, episode_steps=0)
-        self.episode_return = 0.0
-        self.last_episode_return = float('nan')
+        self.counters = dict(commands=0, safe_commands=0, watchdog_trips=0, policy_updates=0)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -306,7 +300,7 @@ class ActorNode(LifecycleNode):
 
     def _on_goal(self, msg: PointStamped) -> None:
         try:
-            self.goal = ros_io.parse_goal(msg)
+            self.core.goal = ros_io.parse_goal(msg)
         except ros_io.InvalidMessage as error:
             self.drops.drop(f'goal_{error.reason}', str(error))
 
@@ -348,7 +342,7 @@ class ActorNode(LifecycleNode):
                 self.stale = True
                 self.counters['watchdog_trips'] += 1
                 self.get_logger().warning(f'no fresh joint state for {age:.3f} s: safe command')
-            self.previous = None
+            self.core.interrupt()
             self._publish_safe()
         elif self.p['trigger'] == 'timer' and self.latest is not None:
             self._act(self.latest, self.latest_received_perf)
@@ -362,21 +356,19 @@ class ActorNode(LifecycleNode):
         if self.p['trigger'] == 'state' and reading.stamp_ns <= self.last_acted_stamp:
             return  # a republished state we already acted on
         self.last_acted_stamp = reading.stamp_ns
-        if self.task.has_goal and self.goal is None:
+        if self.task.has_goal and self.core.goal is None:
             self._publish_safe()
             return
-        state = RobotState(reading.position, reading.velocity, self.goal)
-        obs = self.task.observation(state)
-        if self.training and self.previous is not None and self._record(state, obs):
+        state, obs, transition = self.core.observe(reading.position, reading.velocity)
+        if transition is not None and self._record(transition):
             return
         if (self.e_stop or not self._e_stop_known()
                 or (self.policy is None and not self.training)):
-            self.previous = None
             self._publish_safe(reading.position)
             return
-        command = self._publish(self.scaler.from_unit(self._choose(obs)), reading.position)
+        command = self._publish(self.core.choose(obs, self.policy), reading.position)
         self.latency.add(time.perf_counter() - received)
-        self.previous = (state, obs, command)
+        self.core.sent(state, obs, command)
 
     def _e_stop_known(self) -> bool:
         """Deploy: whether the e_stop value is known, so the policy may command.
@@ -396,27 +388,10 @@ class ActorNode(LifecycleNode):
             self.e_stop_settled = True
         return self.e_stop_settled
 
-    def _choose(self, obs: np.ndarray) -> np.ndarray:
-        """Normalised action: random before start_steps or any policy, then policy + noise."""
-        if not self.training:
-            return self.policy.unit_action(obs)
-        if self.policy is None or self.counters['env_steps'] < self.p['start_steps']:
-            return random_unit_action(self.task.num_joints, self.noise_rng)
-        return explore(self.policy.unit_action(obs), self.p['exploration_noise'], self.noise_rng)
-
-    def _record(self, state: RobotState, obs: np.ndarray) -> bool:
-        """Close the pending transition; True when it ended the episode."""
-        previous_state, previous_obs, action = self.previous
-        reward = self.task.reward(previous_state, action, state)
-        terminated = self.task.terminated(state)
-        self.counters['env_steps'] += 1
-        self.counters['episode_steps'] += 1
-        truncated = not terminated and self.counters['episode_steps'] >= self.task.max_episode_steps
-        self.episode_return += reward
-        self.outbox.append((previous_obs, action, reward, obs, terminated, truncated))
-        if terminated or truncated:
-            self.counters['episodes'] += 1
-            self.last_episode_return = self.episode_return
+    def _record(self, transition: Transition) -> bool:
+        """Queue a closed transition for the learner; True when it ended the episode."""
+        self.outbox.append(transition)
+        if transition.done:
             self._flush_transitions()
             self._publish_diagnostics()
             self._begin_reset()
@@ -437,7 +412,7 @@ class ActorNode(LifecycleNode):
 
     def _begin_reset(self) -> None:
         self.awaiting_reset = True
-        self.previous = None
+        self.core.interrupt()
         self.reset_floor_stamp = self.latest.stamp_ns if self.latest is not None else -1
         self._request_reset()
 
@@ -447,7 +422,7 @@ class ActorNode(LifecycleNode):
         if not self.reset_client.service_is_ready():
             self.get_logger().info('waiting for the reset service', throttle_duration_sec=5.0)
             return
-        if self.counters['episodes'] == 0 and self.transitions_pub.get_subscription_count() == 0:
+        if self.core.episodes == 0 and self.transitions_pub.get_subscription_count() == 0:
             # First episode: wait for a learner, so no start-up transition is sent to nobody.
             # (Later the actor goes on without one: a learner that died is restarted and
             # resumes, and the robot keeps acting meanwhile.)
@@ -464,12 +439,10 @@ class ActorNode(LifecycleNode):
             self.get_logger().warning(f'reset failed: {getattr(response, "message", "")}; '
                                       'retrying')
             return
-        if self.task.has_goal:
-            self.goal = self.task.sample_goal(self.goal_rng)
-            self.goal_pub.publish(ros_io.goal_msg(self.goal, self.latest_stamp()))
+        goal = self.core.begin_episode()
+        if goal is not None:
+            self.goal_pub.publish(ros_io.goal_msg(goal, self.latest_stamp()))
         self.awaiting_reset = False
-        self.counters['episode_steps'] = 0
-        self.episode_return = 0.0
         if self.latest is not None and self.latest.stamp_ns > self.reset_floor_stamp:
             self._act(self.latest, self.latest_received_perf)  # the reset state came first
 
@@ -494,13 +467,13 @@ class ActorNode(LifecycleNode):
             self.counters['safe_commands'] += 1
 
     def _publish_diagnostics(self) -> None:
-        values = dict(self.counters, policy_version=self.policy_version, e_stop=self.e_stop,
-                      stale_state=self.stale, last_episode_return=self.last_episode_return,
-                      active=self.active)
+        values = dict(self.counters, **self.core.counters(), policy_version=self.policy_version,
+                      e_stop=self.e_stop, stale_state=self.stale, active=self.active)
         values.update(self.latency.percentiles('state_to_command'))
         values.update(self.drops.counts())
         self.diagnostics_pub.publish(ros_io.diagnostics_msg(
-            self.get_clock().now().nanoseconds, f't3d/actor/{self.actor_id}', self.actor_id, values))
+            self.get_clock().now().nanoseconds, f't3d/actor/{self.actor_id}', self.actor_id,
+            values))
 
 
 def main(args=None) -> int:

@@ -2,7 +2,6 @@
 from .bundle import BundleError, BundleMismatch, PolicyBundle
 from .checkpoint import CheckpointError, latest_checkpoint, load_checkpoint, save_checkpoint
 from .config import PRESETS, TD3Config
-from .exploration import explore, random_unit_action
 from .networks import ActionScaler, Actor, Critic
 from .policy import Policy
 from .replay import Batch, ReplayMemory
@@ -10,7 +9,7 @@ from .td3 import TD3
 
 __all__ = [
     'TD3', 'TD3Config', 'PRESETS', 'Actor', 'Critic', 'ActionScaler', 'Policy', 'Batch',
-    'ReplayMemory', 'explore', 'random_unit_action', 'PolicyBundle', 'BundleError',
+    'ReplayMemory', 'PolicyBundle', 'BundleError',
     'BundleMismatch', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint',
     'CheckpointError',
 ]

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 class TD3Config:
     """Hyperparameters of TD3 (Fujimoto et al., 2018). Defaults follow the paper's code.
 
+    The behaviour policy's settings (random start steps, exploration noise) are the actors':
+    ``t3d_ros.acting.core.ActorSettings``.
+
     The learning rate is 3e-4 with 256-256 networks, the values of the authors' updated
     implementation (sfujim/TD3); the paper's 1e-3 belongs to its 400-300 networks.
     """
@@ -29,14 +32,10 @@ class TD3Config:
     """Clip of the target-policy smoothing noise, same units as ``policy_noise``."""
     policy_delay: int = 2
     """Critic updates per actor and target update."""
-    exploration_noise: float = 0.1
-    """Std of the Gaussian exploration noise, as a fraction of each joint's half range."""
     batch_size: int = 256
     """Transitions per update."""
     replay_capacity: int = 1_000_000
     """Replay memory size (oldest transitions are overwritten)."""
-    start_steps: int = 10_000
-    """Uniform random actions each actor takes before it uses the policy."""
     learning_starts: int = 10_000
     """Transitions in the replay memory before the first update."""
     updates_per_step: float = 1.0
@@ -73,11 +72,10 @@ class TD3Config:
             (0.0 <= self.gamma <= 1.0, 'gamma must be in [0, 1]'),
             (0.0 < self.tau <= 1.0, 'tau must be in (0, 1]'),
             (self.policy_noise >= 0 and self.noise_clip >= 0, 'noise must be >= 0'),
-            (self.exploration_noise >= 0, 'exploration_noise must be >= 0'),
             (self.policy_delay >= 1, 'policy_delay must be >= 1'),
             (self.batch_size >= 1, 'batch_size must be >= 1'),
             (self.replay_capacity >= self.batch_size, 'replay_capacity must be >= batch_size'),
-            (self.start_steps >= 0 and self.learning_starts >= 0, 'step counts must be >= 0'),
+            (self.learning_starts >= 0, 'learning_starts must be >= 0'),
             (self.updates_per_step > 0, 'updates_per_step must be > 0'),
         ]
         for ok, message in checks:
@@ -101,7 +99,8 @@ def field_docs(cls: type | None = None) -> dict[str, str]:
     return docs
 
 
-SEED_T3D = TD3Config(replay_capacity=20_000, start_steps=10_000, learning_starts=10_000)
-"""The seed project's values: a 20,000-transition replay memory, 10,000 random start actions."""
+SEED_T3D = TD3Config(replay_capacity=20_000, learning_starts=10_000)
+"""The seed project's learner: a 20,000-transition replay memory, learning after 10,000 steps
+(its 10,000 random start actions are ``ActorSettings(start_steps=10_000)``)."""
 
 PRESETS: dict[str, TD3Config] = {'td3_paper': TD3Config(), 'seed_t3d': SEED_T3D}

@@ -1,8 +1,9 @@
 """The direct trainer: TD3 on a task's gymnasium env in one process, no ROS.
 
 It is the reference the ROS system is measured against and the fastest way to check that a
-task and the TD3 core learn. It drives the same Learner core as the learner node, so the
-update-to-data ratio, episode metrics, checkpoints and bundles are the same.
+task and the TD3 core learn. It runs the same cores as the nodes, in one loop: a PyBullet robot
+reset from the sim node's seeded initial states, the actor core (goals, exploration, rewards,
+time limit) and the Learner (update-to-data ratio, episode metrics, checkpoints, bundles).
 """
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from t3d_ros.envs.task_env import TaskEnv
+from t3d_ros.acting.core import ActorCore, ActorSettings
+from t3d_ros.envs.robot import BulletRobot
 from t3d_ros.tasks import make_task
+from t3d_ros.tasks.base import episode_rngs
 from t3d_ros.td3.config import TD3Config
-from t3d_ros.td3.exploration import explore, random_unit_action
 from t3d_ros.training.evaluate import evaluate
 from t3d_ros.training.learner import Learner, LearnerOptions
 from t3d_ros.training.run_dir import RunDirectory, plot_learning_curve
@@ -38,11 +40,15 @@ class DirectResult:
 
 
 def train_direct(task_name: str, config: TD3Config, total_steps: int,
-                 options: LearnerOptions = LearnerOptions(), run_dir: str | None = None,
+                 options: LearnerOptions = LearnerOptions(),
+                 actor: ActorSettings = ActorSettings(), run_dir: str | None = None,
                  eval_every: int = 5000, eval_episodes: int = 10,
                  target_return: float | None = None, progress=None,
                  target_on_training_episodes: bool = False) -> DirectResult:
     """Train for ``total_steps`` env steps (or until an evaluation reaches ``target_return``).
+
+    ``config`` and ``options`` are the learner node's settings, ``actor`` the actor node's;
+    ``config.seed`` seeds the robot's initial states, the goals and the exploration.
 
     With ``target_on_training_episodes`` the target is checked after each episode against the
     mean return of the last 10 training episodes instead, as training over ROS does.
@@ -53,34 +59,39 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
     learner = Learner(task, config, options, run)
     if run is not None:
         run.write_config({'task': task_name, 'total_steps': total_steps, 'td3': config.to_dict(),
-                          'learner': options.__dict__})
-    env = TaskEnv(task)
-    noise_rng = np.random.default_rng(np.random.SeedSequence(config.seed, spawn_key=(2,)))
-    agent, scaler = learner.agent, learner.agent.scaler
+                          'learner': options.__dict__, 'actor': actor.__dict__})
+    robot = BulletRobot.for_task(task)
+    state_rng, _ = episode_rngs(config.seed)  # the sim node's initial states for this seed
+    core = ActorCore(task, actor, config.seed)
+    agent = learner.agent
+
+    def new_episode():
+        robot.reset(*task.sample_initial_state(state_rng))
+        core.begin_episode()
+        return core.observe(*robot.joint_state()[:2])[:2]
+
     start = time.monotonic()
     update_time = 0.0
     steps_to_threshold = time_to_threshold = None
     evaluation = [float('nan')]
-    obs, _ = env.reset(seed=config.seed)
+    state, obs = new_episode()
     step = 0
     while step < total_steps:
-        if step < config.start_steps:
-            unit = random_unit_action(task.num_joints, noise_rng)
-        else:
-            unit = explore(agent.policy.unit_action(obs), config.exploration_noise, noise_rng)
-        action = scaler.from_unit(unit)
-        next_obs, reward, terminated, truncated, _ = env.step(action)
-        learner.insert('direct', obs[None], action[None], np.array([reward]), next_obs[None],
-                       np.array([terminated]), np.array([truncated]))
+        command = core.choose(obs, agent.policy)
+        robot.step(command)
+        core.sent(state, obs, command)
+        state, obs, transition = core.observe(*robot.joint_state()[:2])
+        learner.insert('direct', *(np.array([value]) for value in transition))
         step += 1
         tick = time.monotonic()
         learner.run_updates()
         update_time += time.monotonic() - tick
-        if (target_on_training_episodes and (terminated or truncated) and target_return is not None
+        if (target_on_training_episodes and transition.done and target_return is not None
                 and np.mean(learner.recent_returns) >= target_return):
             steps_to_threshold, time_to_threshold = step, time.monotonic() - start
             break
-        obs = env.reset()[0] if terminated or truncated else next_obs
+        if transition.done:
+            state, obs = new_episode()
         if step % eval_every == 0 or step == total_steps:
             evaluation = evaluate(agent.policy, task, eval_episodes, config.seed)
             if run is not None:
@@ -92,7 +103,7 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
                     and np.mean(evaluation) >= target_return):
                 steps_to_threshold, time_to_threshold = step, time.monotonic() - start
                 break
-    env.close()
+    robot.close()
     learner.close()
     if run is not None:
         plot_learning_curve(run, f'TD3 on {task_name} (direct, one process)',

@@ -124,7 +124,7 @@ def test_state_trigger_sends_one_command_per_new_state(ros, tmp_path):
     robot.publish_goal()
     actor = start_actor(ros, tmp_path / 'policy.safetensors', trigger='state',
                         state_timeout=0.0)
-    assert ros.spin_until(lambda: actor.goal is not None, timeout=10)
+    assert ros.spin_until(lambda: actor.core.goal is not None, timeout=10)
     rng = np.random.default_rng(5)
     states = [(rng.uniform(-2, 2, 2), rng.uniform(-3, 3, 2)) for _ in range(25)]
     # Discovery: the first state may be missed by a late subscription; resend it until heard.
@@ -227,7 +227,7 @@ def test_deploy_mode_takes_its_weights_only_from_the_policy_file(ros, tmp_path):
     policy_pub = robot.node.create_publisher(UInt8MultiArray, '/t3d/policy', ros_io.LATCHED_QOS)
     policy_pub.publish(ros_io.policy_msg(other))  # latched: there before the actor starts
     actor = start_actor(ros, tmp_path / 'policy.safetensors', trigger='state', state_timeout=0.0)
-    assert ros.spin_until(lambda: actor.goal is not None, timeout=10)  # else: safe commands
+    assert ros.spin_until(lambda: actor.core.goal is not None, timeout=10)  # else: safe commands
     robot.stream(50.0)
     expected = expected_command(bundle, robot.position, robot.velocity)
     assert not np.array_equal(expected, expected_command(other, robot.position, robot.velocity))

@@ -20,8 +20,8 @@ from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import ControlInterface, RobotState
 from t3d_ros.td3.bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
-from t3d_ros.td3.exploration import random_unit_action
-from t3d_ros.td3.networks import ActionScaler
+from t3d_ros.acting.exploration import random_unit_action
+from t3d_ros.acting.scaling import ActionScaler
 from t3d_ros.td3.td3 import TD3
 
 TASK = make_task('pendulum')

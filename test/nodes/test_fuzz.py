@@ -264,7 +264,7 @@ def test_malformed_messages_everywhere_are_dropped_counted_and_never_forwarded(r
     robot_timer = fuzzer.node.create_timer(0.02, robot_1_state)
 
     # Training runs before the fuzz starts (an old stamp must then be out of order).
-    assert ros.spin_until(lambda: trainer.counters['env_steps'] > 20 and deploy.goal is not None
+    assert ros.spin_until(lambda: trainer.core.env_steps > 20 and deploy.core.goal is not None
                           and len(recorder.commands['robot_1']) > 5, timeout=30)
     start = time.monotonic()
     fuzz_timer = fuzzer.node.create_timer(1.0 / FUZZ_RATE_HZ, fuzzer.throw)
@@ -290,9 +290,9 @@ def test_malformed_messages_everywhere_are_dropped_counted_and_never_forwarded(r
     assert ros.spin_until(lambda: not any(missing_drops().values()), timeout=10), missing_drops()
 
     # Training goes on: env steps rise, the learner updates and the actor takes new policies.
-    steps, updates, version = (trainer.counters['env_steps'], learner.learner.updates,
+    steps, updates, version = (trainer.core.env_steps, learner.learner.updates,
                                trainer.policy_version)
-    assert ros.spin_until(lambda: trainer.counters['env_steps'] >= steps + 100
+    assert ros.spin_until(lambda: trainer.core.env_steps >= steps + 100
                           and learner.learner.updates > updates
                           and trainer.policy_version > version, timeout=30), (
         trainer.counters, learner.learner.stats(), trainer.policy_version)

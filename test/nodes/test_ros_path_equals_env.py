@@ -13,8 +13,8 @@ from t3d_ros.envs.task_env import TaskEnv
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
-from t3d_ros.td3.exploration import random_unit_action
-from t3d_ros.td3.networks import ActionScaler
+from t3d_ros.acting.exploration import random_unit_action
+from t3d_ros.acting.scaling import ActionScaler
 
 
 @pytest.mark.parametrize('task_name,steps', [('pendulum', 450), ('reacher', 160)])

@@ -102,14 +102,15 @@ def test_training_configs_resolve_to_the_documented_values():
                            fast[4].resolved_parameters())
 
     assert learner['hidden_sizes'] == [64, 64] and learner['learning_starts'] == 100
-    assert learner['start_steps'] == 100 and actor['start_steps'] == 100
+    assert 'start_steps' not in learner and actor['start_steps'] == 100
     assert (sim['mode'], sim['task']) == ('lockstep', 'pendulum')
     assert (actor['actor_id'], actor['seed']) == ('robot_1', fast[4].parameters['seed'])
     assert (actor['trigger'], actor['state_timeout'], actor['state_qos']) == (
         'state', 0.0, 'reliable')
 
     reacher = train_graph('reacher')[0].resolved_parameters()
-    assert reacher['start_steps'] == reacher['learning_starts'] == 1000
+    assert train_graph('reacher')[2].resolved_parameters()['start_steps'] == 1000
+    assert reacher['learning_starts'] == 1000
     td3 = TD3Config.from_dict({name: reacher[name] for name in TD3Config().to_dict()
                                if name != 'seed'})
     assert td3.hidden_sizes == (256, 256) and td3.batch_size == 256

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from t3d_ros.td3 import ActionScaler, Actor, Critic, Policy, explore, random_unit_action
+from t3d_ros.acting.exploration import explore, random_unit_action
+from t3d_ros.td3 import ActionScaler, Actor, Critic, Policy
 
 LOW = np.array([-1.0, 0.0, -10.0])
 HIGH = np.array([3.0, 0.5, -2.0])

@@ -1,0 +1,166 @@
+"""The actor core: one robot's episodes as its actor sees them (DESIGN sections 4 and 5, step 4).
+
+From joint states it builds the task's observations, chooses commands (uniform random for the
+first ``start_steps``, then the policy plus Gaussian noise; the policy alone when deploying),
+closes each transition with the task's reward and termination and the time limit (truncation
+is not termination), keeps the episode return and the step counts, and samples a goal per
+episode. Transport is the caller's: the actor node converts messages and calls this; the
+direct trainer calls it next to a PyBullet robot in one process. So the two paths produce the
+same transitions by construction.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Mapping, NamedTuple, Protocol
+
+import numpy as np
+
+from t3d_ros.acting.exploration import explore, random_unit_action
+from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.tasks.base import RobotState, Task, episode_rngs
+
+
+@dataclass(frozen=True)
+class ActorSettings:
+    """How an actor explores while training: its parameters, never the learner's."""
+
+    start_steps: int = 10_000
+    """Uniform random actions each actor takes before it uses the policy."""
+    exploration_noise: float = 0.1
+    """Std of the Gaussian exploration noise, as a fraction of each joint's half range."""
+
+    def __post_init__(self):
+        if self.start_steps < 0:
+            raise ValueError(f'start_steps must be >= 0, not {self.start_steps}')
+        if not self.exploration_noise >= 0:
+            raise ValueError(f'exploration_noise must be >= 0, not {self.exploration_noise}')
+
+    @classmethod
+    def from_parameters(cls, params: Mapping) -> 'ActorSettings':
+        """Pick the settings from an actor node's parameters; ignore other keys.
+
+        ``params`` is e.g. ``NodeSpec.resolved_parameters()`` of an actor node.
+        """
+        return cls(**{field.name: params[field.name] for field in dataclasses.fields(cls)
+                      if field.name in params})
+
+
+class UnitPolicy(Protocol):
+    """Anything that maps an observation to a normalised action in [-1, 1]."""
+
+    def unit_action(self, obs: np.ndarray) -> np.ndarray:
+        """Return the normalised action for ``obs``."""
+
+
+class Transition(NamedTuple):
+    """One step of experience, as the learner stores it."""
+
+    obs: np.ndarray
+    action: np.ndarray
+    """The command the robot was sent (physical units, task joint order)."""
+    reward: float
+    next_obs: np.ndarray
+    terminated: bool
+    truncated: bool
+
+    @property
+    def done(self) -> bool:
+        return self.terminated or self.truncated
+
+
+class ActorCore:
+    """One robot's actor side, without transport.
+
+    Its caller drives it in this order, per control step: ``observe`` a new joint state
+    (closes the pending transition, if any), ``choose`` a command, send it (through the
+    caller's safety layer) and report what was sent with ``sent``. A transition that ends the
+    episode is followed by the robot's reset and ``begin_episode``; ``interrupt`` drops a
+    pending command that will not get its next state (stale state, safe commands).
+    ``training=False`` (deploy): no exploration, no transitions.
+    """
+
+    def __init__(self, task: Task, settings: ActorSettings = ActorSettings(), seed: int = 0,
+                 training: bool = True):
+        self.task, self.settings, self.training = task, settings, training
+        self.scaler = ActionScaler(task.action_low, task.action_high)
+        # The goal stream equals the gymnasium env's for the same seed (episode_rngs); the
+        # exploration stream is the actor's own.
+        _, self.goal_rng = episode_rngs(seed)
+        self.noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+        self.goal: np.ndarray | None = None
+        self.env_steps = 0
+        self.episodes = 0
+        self.episode_steps = 0
+        self.episode_return = 0.0
+        self.last_episode_return = float('nan')
+        self._pending: tuple[RobotState, np.ndarray, np.ndarray] | None = None
+
+    def begin_episode(self) -> np.ndarray | None:
+        """Begin an episode, once the robot has been reset; return its goal (or None).
+
+        A new goal where the task has one; step count and return from zero.
+        """
+        self.goal = self.task.sample_goal(self.goal_rng)
+        self.episode_steps = 0
+        self.episode_return = 0.0
+        self._pending = None
+        return self.goal
+
+    def observe(self, position: np.ndarray, velocity: np.ndarray
+                ) -> tuple[RobotState, np.ndarray, Transition | None]:
+        """Turn a new joint state (task joint order) into the state and observation.
+
+        Also returns the transition it closes (training, after ``sent``), else None.
+        """
+        state = RobotState(position, velocity, self.goal)
+        obs = self.task.observation(state)
+        transition = self._close(state, obs) if self._pending is not None else None
+        return state, obs, transition
+
+    def choose(self, obs: np.ndarray, policy: UnitPolicy | None) -> np.ndarray:
+        """Choose the command for ``obs``, in physical units within the task's limits.
+
+        Training: uniform random while there is no policy or for the first ``start_steps``,
+        then the policy's action plus N(0, exploration_noise), clipped. Deploy: the policy's.
+        """
+        if not self.training:
+            unit = policy.unit_action(obs)
+        elif policy is None or self.env_steps < self.settings.start_steps:
+            unit = random_unit_action(self.task.num_joints, self.noise_rng)
+        else:
+            unit = explore(policy.unit_action(obs), self.settings.exploration_noise,
+                           self.noise_rng)
+        return self.scaler.from_unit(unit)
+
+    def sent(self, state: RobotState, obs: np.ndarray, command: np.ndarray) -> None:
+        """Note that the robot was sent ``command`` (after any safety limits) in ``state``.
+
+        Training closes its transition at the next ``observe``.
+        """
+        if self.training:
+            self._pending = (state, obs, np.asarray(command, dtype=np.float64))
+
+    def interrupt(self) -> None:
+        """No transition across this point: the pending command's is discarded."""
+        self._pending = None
+
+    def counters(self) -> dict:
+        """Return the step and episode counts and the last return, for diagnostics."""
+        return dict(env_steps=self.env_steps, episodes=self.episodes,
+                    episode_steps=self.episode_steps,
+                    last_episode_return=self.last_episode_return)
+
+    def _close(self, state: RobotState, obs: np.ndarray) -> Transition:
+        previous_state, previous_obs, action = self._pending
+        self._pending = None
+        reward = float(self.task.reward(previous_state, action, state))
+        terminated = bool(self.task.terminated(state))
+        self.env_steps += 1
+        self.episode_steps += 1
+        truncated = not terminated and self.episode_steps >= self.task.max_episode_steps
+        self.episode_return += reward
+        if terminated or truncated:
+            self.episodes += 1
+            self.last_episode_return = self.episode_return
+        return Transition(previous_obs, action, reward, obs, terminated, truncated)
