@@ -7,6 +7,7 @@ sessions on one host never pick the same one. A domain the user set is never ove
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
@@ -34,9 +35,17 @@ def claim_domain(lock_dir: str | os.PathLike | None = None) -> int:
         except OSError:
             lock.close()
             continue
+        if not _held:
+            atexit.register(_release)
         _held[domain] = lock
         return domain
     raise RuntimeError(f'every ROS domain in {PRIVATE_DOMAINS} is held by another process')
+
+
+def _release() -> None:
+    for lock in _held.values():
+        lock.close()
+    _held.clear()
 
 
 def isolate() -> str:
