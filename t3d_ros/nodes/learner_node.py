@@ -16,6 +16,7 @@ from rclpy.node import Node
 from std_msgs.msg import Bool, Float32MultiArray, UInt8MultiArray
 
 from t3d_ros import ros_io
+from t3d_ros.nodes.clocks import steady_timer
 from t3d_ros.nodes.drops import DropCounter
 from t3d_ros.nodes.params import declare
 from t3d_ros.nodes.spin import run_node
@@ -64,7 +65,8 @@ class LearnerNode(Node):
         self.actors: set[str] = set()
         self.create_subscription(Float32MultiArray, '/t3d/transitions', self._on_transitions,
                                  ros_io.TRANSITIONS_QOS)
-        self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
+        # Steady: it also updates the throttle, which must not stop without a /clock.
+        steady_timer(self, DIAGNOSTICS_PERIOD, self._publish_diagnostics)
         self._rate_mark = (time.monotonic(), self.learner.updates)
         self.learner.start()
         self.get_logger().info(f'learning {self.task.name} with {config}')

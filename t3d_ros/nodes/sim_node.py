@@ -1,16 +1,26 @@
 """sim_node: a PyBullet robot behind the ros2_control contract.
 
-Publishes ``joint_states`` (task joint order, stamped with sim time) and ``/clock``; takes
+Publishes ``joint_states`` (task joint order) and, with ``publish_clock``, ``/clock``; takes
 ``std_msgs/Float64MultiArray`` on the forward command controller topic; serves ``reset``
 (std_srvs/Trigger: a new seeded initial state); shows the ``goal``.
 
-- ``lockstep``: one control step of physics per received command, then publish: no step is
-  lost or stale, and the numbers equal the gymnasium env's for the same seed and actions.
-- ``realtime``: physics at ``rate_hz`` with the latest command, like hardware; optional
-  actuation latency, observation noise and randomised dynamics (sim-to-real).
+- ``lockstep``: one control step of physics per command of its own actor (the node
+  ``actor_node``), then publish: no step is lost or stale, and the numbers equal the gymnasium
+  env's for the same seed and actions. Commands of any other publisher are counted and
+  ignored: they would step the sim with actions its actor never chose.
+- ``realtime``: physics at ``rate_hz`` (steady clock) with the latest command from anyone,
+  like a forward command controller; optional actuation latency, observation noise and
+  randomised dynamics (sim-to-real).
+
+Time (the README's rule): the sim's own time advances one control period per step (and per
+reset). ``joint_states`` carry it where it is the graph's time or no other exists: when the sim
+publishes ``/clock`` (one source per graph at most), and in lockstep, whose time is the step
+count and nobody else's. A realtime sim without ``/clock`` stamps like a hardware driver, with
+its node clock.
 """
 from __future__ import annotations
 
+import time
 from collections import deque
 
 import numpy as np
@@ -24,6 +34,8 @@ from std_srvs.srv import Trigger
 
 from t3d_ros import ros_io
 from t3d_ros.envs.robot import BulletRobot
+from t3d_ros.nodes.any_qos import AnyQosListener
+from t3d_ros.nodes.clocks import steady_timer
 from t3d_ros.nodes.drops import DropCounter
 from t3d_ros.nodes.params import declare
 from t3d_ros.nodes.spin import run_node
@@ -31,6 +43,11 @@ from t3d_ros.tasks import make_task, task_names
 from t3d_ros.tasks.base import ControlInterface, episode_rngs
 
 DIAGNOSTICS_PERIOD = 1.0
+IDENTIFY_PERIOD = 0.02
+"""Lockstep: how often the graph is asked again for a command publisher not yet in it."""
+IDENTIFY_TIMEOUT = 5.0
+"""Lockstep: a command whose publisher the graph has not shown by then is dropped."""
+MAX_UNIDENTIFIED = 32
 
 
 class SimNode(Node):
@@ -56,6 +73,11 @@ class SimNode(Node):
                                 "model's lateral friction (empty = unchanged).")
         republish_period = d('republish_period', 1.0, 'Lockstep: republish the last state '
                              'after this long without a command (s; 0 = never).')
+        actor_node = d('actor_node', 'actor', "Lockstep: the node whose commands step the sim "
+                       "(a relative name is in the sim's namespace); other publishers' "
+                       "commands are counted and ignored. '' = any publisher.")
+        self.publish_clock = d('publish_clock', False, "Publish /clock with this sim's time "
+                               '(one /clock source per graph at most).')
         if self.latency_ns < 0 or self.observation_noise < 0 or rate_hz < 0:
             raise ValueError('rate_hz, actuation_latency and observation_noise must be >= 0')
         for name, bounds in (('mass_scale', self.mass_scale), ('friction_range',
@@ -70,38 +92,97 @@ class SimNode(Node):
         self.time_ns = 0
         self.command = np.zeros(self.task.num_joints)
         self.pending_commands: deque[tuple[int, np.ndarray]] = deque()
-        self.counters = dict(steps=0, resets=0, commands=0)
+        self.counters = dict(steps=0, resets=0, commands=0, foreign_commands=0,
+                             other_clock_sources=0)
         self.drops = DropCounter(self.get_logger(), 'command')
 
         self.state_pub = self.create_publisher(JointState, 'joint_states', ros_io.ROBOT_QOS)
-        self.clock_pub = self.create_publisher(Clock, '/clock', 10)
+        self.clock_pub = (self.create_publisher(Clock, '/clock', 10) if self.publish_clock
+                          else None)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.create_subscription(Float64MultiArray, command_topic, self._on_command,
-                                 ros_io.ROBOT_QOS)
-        self.create_subscription(PointStamped, 'goal', self._on_goal, ros_io.LATCHED_QOS)
+        self.command_sub = self.create_subscription(
+            Float64MultiArray, command_topic, self._on_command, ros_io.ROBOT_QOS)
+        self.goal_listener = AnyQosListener(self, PointStamped, 'goal', self._on_goal)
         self.create_service(Trigger, 'reset', self._on_reset)
-        self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
+        steady_timer(self, DIAGNOSTICS_PERIOD, self._publish_diagnostics)
+        self.actor_name = ''  # lockstep: the fully qualified name of the node we obey
+        if self.mode == 'lockstep' and actor_node:
+            self.actor_name = (actor_node if actor_node.startswith('/') else
+                               self.get_namespace().rstrip('/') + '/' + actor_node)
+        self.publisher_names: dict[bytes, str] = {}  # command publishers' gids -> node names
+        self.unidentified: deque[tuple[float, bytes, np.ndarray]] = deque()
+        self.identify_timer = steady_timer(self, IDENTIFY_PERIOD, self._identify_pending,
+                                           autostart=False)
         self.republish_timer = None
         if self.mode == 'realtime':
-            self.create_timer(1.0 / (rate_hz or 1.0 / self.task.control_dt), self._on_tick)
+            steady_timer(self, 1.0 / (rate_hz or 1.0 / self.task.control_dt), self._on_tick)
         elif republish_period > 0:
-            self.republish_timer = self.create_timer(republish_period, self._publish_state)
+            self.republish_timer = steady_timer(self, republish_period, self._publish_state)
         self._reset_robot()
+        obeys = f', from {self.actor_name} only' if self.actor_name else ''
         self.get_logger().info(f'{self.task.name} sim ready ({self.mode}), commands on '
-                               f'{self.resolve_topic_name(command_topic)}')
+                               f'{self.command_sub.topic_name}{obeys}')
 
-    def _on_command(self, msg: Float64MultiArray) -> None:
+    def _on_command(self, msg: Float64MultiArray, info) -> None:
         try:
             command = ros_io.parse_command(msg, self.task.num_joints)
         except ros_io.InvalidMessage as error:
             self.drops.drop(error.reason, f'{error}; keeping the last good command')
             return
-        self.counters['commands'] += 1
-        if self.mode == 'lockstep':
-            self.command = command
-            self._step()
-        else:
+        if self.mode == 'realtime':
+            self.counters['commands'] += 1
             self.pending_commands.append((self.time_ns + self.latency_ns, command))
+        elif not self.actor_name:
+            self._take_lockstep(command)
+        else:
+            gid = bytes((info.get('publisher_gid') or {}).get('data', b''))
+            if gid not in self.publisher_names:
+                self._refresh_publisher_names()
+            if gid in self.publisher_names:
+                self._obey_or_count(self.publisher_names[gid], command)
+            elif len(self.unidentified) < MAX_UNIDENTIFIED:
+                # The message came before the graph showed its publisher: ask again shortly.
+                self.unidentified.append((time.monotonic(), gid, command))
+                self.identify_timer.reset()
+            else:
+                self.drops.drop('unidentified_publisher', 'too many commands from publishers '
+                                'the ROS graph does not show yet')
+
+    def _take_lockstep(self, command: np.ndarray) -> None:
+        self.counters['commands'] += 1
+        self.command = command
+        self._step()
+
+    def _obey_or_count(self, publisher: str, command: np.ndarray) -> None:
+        if publisher == self.actor_name:
+            self._take_lockstep(command)
+            return
+        self.counters['foreign_commands'] += 1
+        self.get_logger().warning(
+            f'ignoring commands from {publisher}: this lockstep sim steps on {self.actor_name} '
+            f'only ({self.counters["foreign_commands"]} ignored so far)',
+            throttle_duration_sec=5.0)
+
+    def _refresh_publisher_names(self) -> None:
+        """gid -> fully qualified node name of every publisher on the command topic now (so
+        the table holds only publishers that exist)."""
+        self.publisher_names = {
+            bytes(info.endpoint_gid): info.node_namespace.rstrip('/') + '/' + info.node_name
+            for info in self.get_publishers_info_by_topic(self.command_sub.topic_name)}
+
+    def _identify_pending(self) -> None:
+        self._refresh_publisher_names()
+        while self.unidentified:
+            arrived, gid, command = self.unidentified[0]
+            if gid in self.publisher_names:
+                self._obey_or_count(self.publisher_names[gid], command)
+            elif time.monotonic() - arrived > IDENTIFY_TIMEOUT:
+                self.drops.drop('unidentified_publisher', 'the ROS graph never showed the '
+                                f'publisher of a command in {IDENTIFY_TIMEOUT} s')
+            else:
+                return  # in order: later commands wait behind this one
+            self.unidentified.popleft()
+        self.identify_timer.cancel()
 
     def _on_tick(self) -> None:
         while self.pending_commands and self.pending_commands[0][0] <= self.time_ns:
@@ -160,15 +241,34 @@ class SimNode(Node):
             position = position + self.noise_rng.normal(0, self.observation_noise, position.shape)
             velocity = velocity + self.noise_rng.normal(0, self.observation_noise, velocity.shape)
         self.state_pub.publish(ros_io.joint_state_msg(self.task.joint_names, position, velocity,
-                                                      effort, self.time_ns))
-        self.clock_pub.publish(ros_io.clock_msg(self.time_ns))
+                                                      effort, self._stamp_ns()))
+        if self.clock_pub is not None:
+            self.clock_pub.publish(ros_io.clock_msg(self.time_ns))
+
+    def _stamp_ns(self) -> int:
+        """The time a state is stamped with (module docstring)."""
+        if self.publish_clock or self.mode == 'lockstep':
+            return self.time_ns
+        return self.get_clock().now().nanoseconds
 
     def _publish_diagnostics(self) -> None:
+        if self.publish_clock:
+            self._check_one_clock()
         values = dict(self.counters, sim_time=self.time_ns * 1e-9, mode=self.mode)
         values.update(self.drops.counts())
+        stamp = self.time_ns if self.publish_clock else self.get_clock().now().nanoseconds
         self.diagnostics_pub.publish(ros_io.diagnostics_msg(
-            self.get_clock().now().nanoseconds, f't3d/sim{self.get_namespace()}',
-            self.get_namespace(), values))
+            stamp, f't3d/sim{self.get_namespace()}', self.get_namespace(), values))
+
+    def _check_one_clock(self) -> None:
+        """One /clock source per graph: say so when another node publishes /clock too."""
+        others = self.count_publishers('/clock') - 1
+        self.counters['other_clock_sources'] = others
+        if others > 0:
+            self.get_logger().error(
+                f'{others} other /clock publisher(s): nodes with use_sim_time see unrelated '
+                'times interleaved; give the graph one /clock source (publish_clock on one sim)',
+                throttle_duration_sec=10.0)
 
     def close(self) -> None:
         self.robot.close()

@@ -1,6 +1,7 @@
 """The sim node in-process (DESIGN.md sections 3, 4 and 7): lockstep stepping and stamps,
-/clock, the reset service, bad commands, realtime rate, actuation latency, observation noise
-and randomised dynamics. Driven by test publishers; every wait is on a condition.
+obeying only its own actor, /clock and stamps (the README's time rule), the reset service, bad
+commands, realtime rate, actuation latency, observation noise and randomised dynamics. Driven
+by test publishers; every wait is on a condition.
 """
 import math
 import time
@@ -24,14 +25,17 @@ STEP_NS = ros_io.seconds_to_ns(PENDULUM.control_dt)  # 50 ms
 
 
 class SimProbe:
-    """A sim node in ``namespace`` with a command publisher, a state and clock listener and a
-    reset client, all on the test's executor."""
+    """A sim node in ``namespace`` with a command publisher (node ``name``, the sim's actor
+    unless ``actor_node`` says otherwise), a state and clock listener and a reset client, all
+    on the test's executor."""
 
-    def __init__(self, ros, namespace='robot_0', task='pendulum', **parameters):
+    def __init__(self, ros, namespace='robot_0', task='pendulum', name=None, **parameters):
         self.ros = ros
         self.task = make_task(task)
+        name = name or f'sim_probe_{namespace}'
+        parameters.setdefault('actor_node', name)
         self.sim = ros.start(SimNode, namespace, task=task, **parameters)
-        self.io = ros.plain_node(f'sim_probe_{namespace}', namespace)
+        self.io = ros.plain_node(name, namespace)
         self.states: list[JointState] = []
         self.clock: list[int] = []
         self.io.create_subscription(JointState, 'joint_states', self.states.append,
@@ -124,9 +128,6 @@ def test_lockstep_steps_once_per_command_stamped_one_period_later(ros):
     # No command, no step (republishing is off here).
     ros.spin_for(0.3)
     assert len(probe.states) == before + 10
-    # /clock follows the state stamps (sim time).
-    assert ros.spin_until(lambda: probe.clock and probe.clock[-1] == burst[-1], TIMEOUT)
-    assert all(np.diff(probe.clock) > 0)
 
 
 def test_lockstep_republishes_the_last_state_when_no_command_comes(ros):
@@ -137,6 +138,90 @@ def test_lockstep_republishes_the_last_state_when_no_command_comes(ros):
         assert stamp(again) == stamp(state)
         np.testing.assert_array_equal(position(again), position(state))
     assert probe.sim.counters['steps'] == 1
+
+
+def test_lockstep_steps_only_on_its_own_actors_commands_and_counts_the_others(ros):
+    """A peer's in-range commands on the robot's command topic step nothing (issue 8.4)."""
+    mon = monitor(ros)
+    probe = SimProbe(ros, name='actor', republish_period=0.0, seed=1)
+    peers = [ros.plain_node('peer', 'robot_0'),  # same namespace, another node
+             ros.plain_node('actor', 'elsewhere')]  # an actor, but another robot's
+    topic = '/robot_0/' + probe.task.command_topic
+    peer_pubs = [peer.create_publisher(Float64MultiArray, topic, ros_io.ROBOT_QOS)
+                 for peer in peers]
+    assert ros.spin_until(lambda: all(pub.get_subscription_count() >= 1 for pub in peer_pubs),
+                          TIMEOUT)
+
+    def meddle():
+        for pub in peer_pubs:
+            pub.publish(Float64MultiArray(data=[1.9]))
+    peer_timer = peers[0].create_timer(0.005, meddle)
+    ours = [0.5, -1.0, 0.25, 1.5, -0.75] * 4
+    for command in ours:
+        state = probe.step(command)
+        np.testing.assert_array_equal(effort(state), [command])  # our command moved it
+    assert ros.spin_until(lambda: probe.sim.counters['foreign_commands'] >= 20, TIMEOUT)
+    peers[0].destroy_timer(peer_timer)
+    ros.spin_for(0.2)
+    assert probe.sim.counters['steps'] == len(ours) == len(probe.states)
+    assert probe.sim.counters['commands'] == len(ours)
+    foreign = probe.sim.counters['foreign_commands']
+    wait_sim_diagnostics(ros, mon, foreign_commands=float(foreign), steps=float(len(ours)))
+
+
+def test_lockstep_sims_publish_no_clock_and_stamp_their_own_step_time(ros):
+    """Two lockstep sims: no /clock at all; each stamps its own time (issue 8.7)."""
+    probes = [SimProbe(ros, namespace, republish_period=0.0, seed=1)
+              for namespace in ('robot_0', 'robot_1')]
+    for probe, steps in zip(probes, (3, 7)):
+        for _ in range(steps):
+            probe.step(0.1)
+        # Steps of one control period from the first state (the reset at start), from 0.
+        assert [stamp(s) for s in probe.states] == [STEP_NS * (k + 2) for k in range(steps)]
+    ros.spin_for(0.3)
+    assert probes[0].io.count_publishers('/clock') == 0
+    assert probes[0].clock == probes[1].clock == []
+
+
+def test_a_clock_sim_publishes_its_time_and_reports_another_clock_source(ros):
+    mon = monitor(ros)
+    probe = SimProbe(ros, republish_period=0.0, seed=1, publish_clock=True)
+    burst = [stamp(probe.step(command)) for command in (0.5, 1.0, -1.0)]
+    # /clock is the state stamps (sim time), and this sim is its one source.
+    assert ros.spin_until(lambda: probe.clock and probe.clock[-1] == burst[-1], TIMEOUT)
+    assert set(burst) <= set(probe.clock) and all(np.diff(probe.clock) > 0)
+    wait_sim_diagnostics(ros, mon, other_clock_sources=0.0)
+    # A second clock sim: both say there is another /clock source.
+    SimProbe(ros, 'robot_1', republish_period=0.0, seed=1, publish_clock=True)
+    wait_sim_diagnostics(ros, mon, other_clock_sources=1.0)
+    wait_sim_diagnostics(ros, mon, '/robot_1', other_clock_sources=1.0)
+
+
+def test_a_realtime_sim_without_clock_stamps_with_its_node_clock(ros):
+    """Like a hardware driver: wall time, as every other stamp (issue 8.7)."""
+    probe = SimProbe(ros, mode='realtime', rate_hz=50.0, seed=3)
+    before = time.time_ns()
+    probe.states.clear()
+    assert ros.spin_until(lambda: len(probe.states) >= 10, TIMEOUT)
+    stamps = [stamp(s) for s in probe.states]
+    assert before - 1e9 < stamps[0] and stamps[-1] <= time.time_ns()
+    assert all(np.diff(stamps) > 0)
+    assert probe.io.count_publishers('/clock') == 0
+
+
+def test_realtime_sim_with_use_sim_time_paces_on_the_steady_clock(ros):
+    """Its own /clock must not drive its rate: 20 Hz stays 20 Hz (issue 8.6)."""
+    rate_hz = 20.0
+    probe = SimProbe(ros, mode='realtime', rate_hz=rate_hz, seed=3, publish_clock=True,
+                     use_sim_time=True)
+    assert ros.spin_until(lambda: len(probe.clock) >= 3, TIMEOUT)  # its clock is running
+    count, start = len(probe.states), time.monotonic()
+    ros.spin_for(1.5)
+    elapsed = time.monotonic() - start
+    ticks = len(probe.states) - count
+    assert 0.3 * rate_hz * elapsed <= ticks <= rate_hz * elapsed + 3, (ticks, elapsed)
+    # Its node clock is sim time, which is what /clock says.
+    assert abs(probe.sim.get_clock().now().nanoseconds - probe.clock[-1]) <= 2 * STEP_NS
 
 
 @pytest.mark.parametrize('task_name', ['pendulum', 'reacher'])
@@ -204,7 +289,7 @@ def test_realtime_bad_commands_keep_the_last_good_one(ros):
 def test_realtime_publishes_at_rate_hz_without_commands(ros):
     rate_hz = 40.0  # sim time runs at 2x wall time: 0.05 s of physics per 1/40 s tick
     mon = monitor(ros)
-    probe = SimProbe(ros, mode='realtime', rate_hz=rate_hz, seed=3)
+    probe = SimProbe(ros, mode='realtime', rate_hz=rate_hz, seed=3, publish_clock=True)
     probe.states.clear()
     start = time.monotonic()
     assert ros.spin_until(lambda: len(probe.states) >= 41, TIMEOUT)
@@ -222,14 +307,15 @@ def test_realtime_publishes_at_rate_hz_without_commands(ros):
 
 @pytest.mark.parametrize('latency', [0.0, 0.15])
 def test_actuation_latency_delays_the_effect_by_that_much_sim_time(ros, latency):
-    probe = SimProbe(ros, mode='realtime', rate_hz=100.0, actuation_latency=latency, seed=4)
+    probe = SimProbe(ros, mode='realtime', rate_hz=100.0, actuation_latency=latency, seed=4,
+                     publish_clock=True)  # stamps = sim time
     received_at = []  # sim time at which the sim took each command in
     subscription = next(s for s in probe.sim.subscriptions if s.topic.endswith('/commands'))
     callback = subscription.callback
 
-    def recording(msg):
+    def recording(msg, info):
         received_at.append(probe.sim.time_ns)
-        callback(msg)
+        callback(msg, info)
     subscription.callback = recording
     assert ros.spin_until(lambda: len(probe.states) >= 2, TIMEOUT)
     probe.command(1.75)
