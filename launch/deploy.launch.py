@@ -24,7 +24,8 @@ def launch_setup(context):
         policy_file=arguments['policy'],
         with_sim=arguments['use_sim'] == 'true',
         namespace=arguments['namespace'],
-        config_files=[arguments['config']] if arguments['config'] else [])
+        config_files=[arguments['config']] if arguments['config'] else [],
+        use_sim_time=arguments['use_sim_time'] == 'true')
     actions = [node.launch_action() for node in graph]
     configure = [
         EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(action),
@@ -54,5 +55,9 @@ def generate_launch_description():
             'config', default_value='',
             description='Extra params file read after config/deploy.yaml: a path, or a file '
                         'name in the config folder.'),
+        DeclareLaunchArgument(
+            'use_sim_time', default_value='false', choices=['true', 'false'],
+            description="Every node runs on /clock, published by the one sim (the README's "
+                        "time rule), or by the robot's side without use_sim."),
         OpaqueFunction(function=launch_setup),
     ])

@@ -18,7 +18,8 @@ def launch_setup(context):
         num_actors=int(arguments['num_actors']),
         config_files=[arguments['config']] if arguments['config'] else [],
         seed=int(arguments['seed']),
-        run_dir=arguments['run_dir'])
+        run_dir=arguments['run_dir'],
+        use_sim_time=arguments['use_sim_time'] == 'true')
     return [node.launch_action() for node in graph]
 
 
@@ -42,5 +43,9 @@ def generate_launch_description():
             'run_dir', default_value='',
             description="Learner's run directory (metrics, checkpoints, final policy); "
                         "'' = the params files' value."),
+        DeclareLaunchArgument(
+            'use_sim_time', default_value='false', choices=['true', 'false'],
+            description="Every node runs on /clock, published by the one sim (the README's "
+                        'time rule); one robot only.'),
         OpaqueFunction(function=launch_setup),
     ])

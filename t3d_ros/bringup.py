@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -110,16 +110,24 @@ class NodeSpec:
 
 def train_graph(task: str, num_actors: int = 1, config_files: Sequence[PathLike] = (),
                 seed: int = 0, run_dir: PathLike = '',
-                overrides: Overrides | None = None) -> list[NodeSpec]:
+                overrides: Overrides | None = None,
+                use_sim_time: bool = False) -> list[NodeSpec]:
     """The learner, then per robot ``i`` a ``sim`` and an ``actor`` in namespace ``robot_<i>``.
 
     Params files: ``config/train.yaml``, ``config/<task>.yaml`` if there is one, then
     ``config_files`` (paths, or names of files in the package's config folder). The learner
     gets ``seed``; robot ``i``'s sim (initial states) and actor (goals, exploration) share
     :func:`robot_seed` ``(seed, i)``. ``run_dir`` '' leaves the params files' value.
+
+    ``use_sim_time``: every node runs on ``/clock``, which the one sim publishes
+    (:func:`check_one_clock`); with several robots it is refused, as their sims' times are
+    unrelated and none of them is the graph's time.
     """
     if num_actors < 1:
         raise ValueError(f'num_actors must be >= 1, not {num_actors}')
+    if use_sim_time and num_actors > 1:
+        raise ValueError(f'use_sim_time needs one /clock source, but the {num_actors} sims of '
+                         'this graph each have their own time; use one robot, or wall time')
     files = _config_files([TRAIN_CONFIG, *_task_config(task)], config_files)
     extra = _node_overrides(overrides, ('learner', 'sim', 'actor'))
     learner = {'task': task, 'seed': seed, **({'run_dir': str(run_dir)} if run_dir else {})}
@@ -132,18 +140,21 @@ def train_graph(task: str, num_actors: int = 1, config_files: Sequence[PathLike]
             NodeSpec('actor_node', 'actor', namespace, files,
                      {**robot, 'mode': 'train', 'actor_id': namespace, **extra['actor']}),
         ]
-    return graph
+    return check_one_clock(_with_sim_time(graph) if use_sim_time else graph)
 
 
 def deploy_graph(task: str, policy_file: PathLike, with_sim: bool = False,
                  namespace: str = '', config_files: Sequence[PathLike] = (),
                  overrides: Overrides | None = None,
-                 remappings: Sequence[tuple[str, str]] = ()) -> list[NodeSpec]:
+                 remappings: Sequence[tuple[str, str]] = (),
+                 use_sim_time: bool = False) -> list[NodeSpec]:
     """A managed actor in deploy mode driving the robot in ``namespace`` from a policy bundle.
 
     With ``with_sim`` a realtime sim stands in for the robot. Params files:
     ``config/deploy.yaml``, then ``config_files``. ``remappings`` (e.g. ``('joint_states',
     '/arm/joint_states')``) apply to every node, to meet a robot's own topic names.
+    ``use_sim_time``: every node runs on ``/clock``, which the sim publishes (with
+    ``with_sim``) or the robot's side does (e.g. Gazebo).
     """
     if not str(policy_file):
         raise ValueError('deploying needs a policy file')
@@ -156,6 +167,28 @@ def deploy_graph(task: str, policy_file: PathLike, with_sim: bool = False,
     if with_sim:
         graph.insert(0, NodeSpec('sim_node', 'sim', namespace, files,
                                  {'task': task, **extra['sim']}, remaps))
+    return check_one_clock(_with_sim_time(graph) if use_sim_time else graph)
+
+
+def _with_sim_time(graph: list[NodeSpec]) -> list[NodeSpec]:
+    """Every node on ``use_sim_time``; the first sim publishes ``/clock``."""
+    sims = [spec for spec in graph if spec.executable == 'sim_node']
+    return [replace(spec, parameters={
+        **spec.parameters, 'use_sim_time': True,
+        **({'publish_clock': True} if sims and spec is sims[0] else {})}) for spec in graph]
+
+
+def check_one_clock(graph: list[NodeSpec]) -> list[NodeSpec]:
+    """The graph, unless more than one of its nodes would publish ``/clock``.
+
+    The README's rule: one ``/clock`` source per graph at most (a sim with ``publish_clock``),
+    so that nodes with ``use_sim_time`` see one time, never unrelated clocks interleaved.
+    """
+    sources = [spec.fully_qualified_name for spec in graph if spec.executable == 'sim_node'
+               and spec.resolved_parameters().get('publish_clock', False) is True]
+    if len(sources) > 1:
+        raise ValueError(f'{len(sources)} /clock sources ({", ".join(sources)}): one sim at '
+                         'most may publish_clock')
     return graph
 
 

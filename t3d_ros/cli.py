@@ -46,6 +46,8 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
                         help='stop once the mean of the last 10 training episodes reaches it')
     parser.add_argument('--max-minutes', type=float, help='wall-clock budget')
     parser.add_argument('--eval-episodes', type=int, default=10)
+    parser.add_argument('--use-sim-time', action='store_true',
+                        help='every node runs on /clock, which the sim publishes (one robot)')
     parser.add_argument('--direct', action='store_true',
                         help='one process, no ROS: the same robot, actor core and learner (the '
                              'reference)')
@@ -61,7 +63,7 @@ def _train(args) -> int:
 
     outcome = train_over_ros(args.task, args.num_actors, args.config, args.seed, run_dir,
                              overrides, args.steps, args.target_return, args.max_minutes,
-                             progress=_ProgressLine())
+                             progress=_ProgressLine(), use_sim_time=args.use_sim_time)
     if outcome.failure:
         print(f'\n{outcome.failure}', file=sys.stderr)
         return 1
@@ -165,6 +167,8 @@ def _add_deploy(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--config', action='append', default=[], metavar='FILE')
     parser.add_argument('--set', action='append', default=[], metavar='NODE.PARAM=VALUE')
     parser.add_argument('--log-dir', default='runs/deploy-logs')
+    parser.add_argument('--use-sim-time', action='store_true',
+                        help="every node runs on /clock (the sim's with --with-sim)")
     parser.set_defaults(run=_deploy)
 
 
@@ -178,7 +182,7 @@ def _deploy(args) -> int:
     # No lifecycle manager here: the actor configures (checks the bundle) and activates itself.
     overrides.setdefault('actor', {}).setdefault('autostart', True)
     graph = deploy_graph(task, args.policy, args.with_sim, args.namespace, args.config,
-                         overrides)
+                         overrides, use_sim_time=args.use_sim_time)
     group = ProcessGroup(graph, args.log_dir)
     print(f'deploying {args.policy} ({task}); logs in {args.log_dir}; Ctrl-C stops')
     try:

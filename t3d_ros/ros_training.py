@@ -31,7 +31,7 @@ def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed
                    run_dir: Path, overrides: dict, steps: int,
                    target_return: float | None = None, max_minutes: float | None = None,
                    progress: Callable[[dict, int], None] | None = None,
-                   env: dict | None = None) -> TrainingOutcome:
+                   env: dict | None = None, use_sim_time: bool = False) -> TrainingOutcome:
     """Start learner, sims and actors as processes; stop them cleanly when done.
 
     The learner saves its final checkpoint and ``policy.safetensors`` in ``run_dir`` as it
@@ -42,7 +42,7 @@ def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed
 
     from t3d_ros.nodes.monitor import DiagnosticsMonitor
 
-    graph = train_graph(task, num_actors, config_files, seed, run_dir, overrides)
+    graph = train_graph(task, num_actors, config_files, seed, run_dir, overrides, use_sim_time)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / 'config.yaml').write_text(yaml.safe_dump({

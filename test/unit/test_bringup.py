@@ -155,6 +155,40 @@ def test_deploy_graph_is_a_managed_actor_with_an_optional_sim(tmp_path):
         deploy_graph('reacher', policy, overrides={'learner': {}})
 
 
+# --- time: use_sim_time and the one /clock source (the README's rule) ------------------------
+
+def test_by_default_no_node_publishes_clock_or_uses_sim_time(tmp_path):
+    graph = [*train_graph('pendulum', num_actors=3),
+             *deploy_graph('reacher', tmp_path / 'policy.safetensors', with_sim=True)]
+    for spec in graph:
+        resolved = spec.resolved_parameters()
+        assert not resolved.get('use_sim_time', False), spec
+        assert not resolved.get('publish_clock', False), spec
+
+
+def test_use_sim_time_puts_every_node_on_the_one_sims_clock(tmp_path):
+    train = train_graph('pendulum', use_sim_time=True, config_files=['test_fast.yaml'])
+    deploy = deploy_graph('reacher', tmp_path / 'policy.safetensors', with_sim=True,
+                          use_sim_time=True)
+    robot_only = deploy_graph('reacher', tmp_path / 'policy.safetensors', use_sim_time=True)
+    for graph in (train, deploy, robot_only):
+        resolved = {spec.name: spec.resolved_parameters() for spec in graph}
+        assert all(values['use_sim_time'] is True for values in resolved.values()), resolved
+        clocks = [name for name, values in resolved.items() if values.get('publish_clock')]
+        assert clocks == (['sim'] if 'sim' in resolved else []), resolved
+
+
+def test_two_clock_sources_are_refused(tmp_path):
+    with pytest.raises(ValueError, match='one /clock source'):
+        train_graph('pendulum', num_actors=2, use_sim_time=True)
+    clock_file = write_yaml(tmp_path / 'clock.yaml', {'/**/sim': section(publish_clock=True)})
+    assert len(train_graph('pendulum', num_actors=1, config_files=[clock_file])) == 3
+    with pytest.raises(ValueError, match='2 /clock sources'):
+        train_graph('pendulum', num_actors=2, config_files=[clock_file])
+    with pytest.raises(ValueError, match='2 /clock sources'):
+        train_graph('pendulum', num_actors=2, overrides={'sim': {'publish_clock': True}})
+
+
 # --- ROS arguments --------------------------------------------------------------------------
 
 def test_ros_args_name_the_node_and_pass_overrides_as_the_last_params_file(tmp_path):
