@@ -14,6 +14,7 @@ setup(
         ('share/' + PACKAGE, ['package.xml']),
         ('share/' + PACKAGE + '/launch', glob('launch/*.launch.py')),
         ('share/' + PACKAGE + '/config', glob('config/*.yaml')),
+        ('share/' + PACKAGE + '/config/tasks', glob('config/tasks/*.yaml')),
         ('share/' + PACKAGE + '/sim', glob('sim/*.urdf')),
     ],
     # Runtime dependencies are pinned in requirements*.txt (torch==2.13.0 CPU build) and

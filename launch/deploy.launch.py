@@ -14,7 +14,7 @@ from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
 
 from t3d_ros.bringup import deploy_graph
-from t3d_ros.tasks import task_names
+from t3d_ros.tasks import TASK_DESCRIPTION
 
 
 def launch_setup(context):
@@ -41,9 +41,9 @@ def generate_launch_description():
             description='Policy bundle (.safetensors) to deploy, e.g. the policy.safetensors '
                         'of a run directory.'),
         DeclareLaunchArgument(
-            'task', default_value='reacher', choices=list(task_names()),
+            'task', default_value='reacher',
             description='Task the policy was trained on; the actor refuses a bundle of '
-                        'another task.'),
+                        'another task. ' + TASK_DESCRIPTION),
         DeclareLaunchArgument(
             'use_sim', default_value='false', choices=['true', 'false'],
             description='Start a realtime PyBullet sim in place of the robot.'),

@@ -8,7 +8,7 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 
 from t3d_ros.bringup import train_graph
-from t3d_ros.tasks import task_names
+from t3d_ros.tasks import TASK_DESCRIPTION
 
 
 def launch_setup(context):
@@ -26,8 +26,9 @@ def launch_setup(context):
 def generate_launch_description():
     return LaunchDescription([
         DeclareLaunchArgument(
-            'task', default_value='reacher', choices=list(task_names()),
-            description='Task to learn; also selects config/<task>.yaml.'),
+            'task', default_value='reacher',
+            description='Task to learn; a built-in one also selects config/<task>.yaml. '
+                        + TASK_DESCRIPTION),
         DeclareLaunchArgument(
             'num_actors', default_value='1',
             description='Robots, each a sim and an actor in namespace robot_<i>.'),

@@ -128,6 +128,7 @@ def train_graph(task: str, num_actors: int = 1, config_files: Sequence[PathLike]
     if use_sim_time and num_actors > 1:
         raise ValueError(f'use_sim_time needs one /clock source, but the {num_actors} sims of '
                          'this graph each have their own time; use one robot, or wall time')
+    task = checked_task(task)
     files = _config_files([TRAIN_CONFIG, *_task_config(task)], config_files)
     extra = _node_overrides(overrides, ('learner', 'sim', 'actor'))
     learner = {'task': task, 'seed': seed, **({'run_dir': str(run_dir)} if run_dir else {})}
@@ -158,6 +159,7 @@ def deploy_graph(task: str, policy_file: PathLike, with_sim: bool = False,
     """
     if not str(policy_file):
         raise ValueError('deploying needs a policy file')
+    task = checked_task(task)
     files = _config_files([DEPLOY_CONFIG], config_files)
     extra = _node_overrides(overrides, ('sim', 'actor'))
     remaps = tuple((str(source), str(target)) for source, target in remappings)
@@ -190,6 +192,18 @@ def check_one_clock(graph: list[NodeSpec]) -> list[NodeSpec]:
         raise ValueError(f'{len(sources)} /clock sources ({", ".join(sources)}): one sim at '
                          'most may publish_clock')
     return graph
+
+
+def checked_task(task: str | os.PathLike) -> str:
+    """``task`` as the nodes' ``task`` parameter: a built-in name, or a task file's absolute
+    path (the nodes may run elsewhere). The task is built here once, so a bad task file is
+    refused (TaskFileError naming the field) before any node starts."""
+    from t3d_ros.tasks import make_task
+    from t3d_ros.tasks.task_file import is_task_file
+
+    task = os.path.abspath(task) if is_task_file(task) else str(task)
+    make_task(task)
+    return task
 
 
 def robot_seed(seed: int, index: int) -> int:
@@ -264,7 +278,10 @@ def _config_files(defaults: Sequence[str], user: Sequence[PathLike]) -> tuple[Pa
 
 
 def _task_config(task: str) -> list[str]:
+    """``config/<task>.yaml`` for a built-in task that has one (a task file has none)."""
     name = f'{task}.yaml'
+    if os.path.isabs(task):
+        return []
     try:
         config_path(name)
     except FileNotFoundError:

@@ -12,6 +12,8 @@ import yaml
 
 from t3d_ros.tasks import make_task, task_names
 
+TASK_HELP = f'a built-in task ({", ".join(task_names())}) or a task file (.yaml)'
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog='t3d-ros', description=__doc__)
@@ -31,7 +33,7 @@ def main(argv=None) -> int:
 # --- train ------------------------------------------------------------------------------
 
 def _add_train(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument('--task', default='reacher', choices=task_names())
+    parser.add_argument('--task', default='reacher', help=f'{TASK_HELP}; default: reacher')
     parser.add_argument('--num-actors', type=int, default=1, help='robots (sim + actor each)')
     parser.add_argument('--config', action='append', default=[], metavar='FILE',
                         help='extra ROS 2 params file(s), after config/train.yaml and '
@@ -55,7 +57,8 @@ def _add_train(parser: argparse.ArgumentParser) -> None:
 
 
 def _train(args) -> int:
-    run_dir = Path(args.run_dir or Path('runs') / f'{args.task}-{datetime.now():%Y%m%d-%H%M%S}')
+    name = Path(args.task).stem
+    run_dir = Path(args.run_dir or Path('runs') / f'{name}-{datetime.now():%Y%m%d-%H%M%S}')
     overrides = _parse_sets(args.set)
     if args.direct:
         return _train_direct(args, run_dir, overrides)
@@ -98,12 +101,11 @@ def _train_direct(args, run_dir: Path, overrides: dict) -> int:
 
 def _finish(task_name: str, run_dir: Path, env_steps: int, updates: int, episodes: int,
             seed: int, wall_time_s: float, how: str, returns: list[float] | None = None) -> None:
-    """Final evaluation of the saved policy (unless ``returns`` has it already), the
-    learning curve, and where everything is."""
-    import numpy as np
-
+    """Final evaluation of the saved policy (unless ``returns`` has it already and the task
+    has no goal, hence no success rate, to count), the learning curve, and where everything
+    is."""
     from t3d_ros.td3.bundle import PolicyBundle
-    from t3d_ros.training.evaluate import evaluate
+    from t3d_ros.training.evaluate import Evaluation, evaluate_episodes
     from t3d_ros.training.run_dir import RunDirectory, plot_learning_curve
 
     run = RunDirectory(run_dir, tensorboard=False, elapsed_s=wall_time_s)
@@ -111,18 +113,32 @@ def _finish(task_name: str, run_dir: Path, env_steps: int, updates: int, episode
         print(f'no policy was saved in {run_dir}', file=sys.stderr)
         return
     task = make_task(task_name)
-    if returns is None:
-        returns = evaluate(PolicyBundle.load(run.policy_file).make_policy(), task, episodes,
-                           seed)
-        run.log_evaluation(env_steps, updates, returns)
-    episodes = len(returns)
-    plot_learning_curve(run, f'TD3 on {task_name} ({how})', threshold=task.reward_threshold)
+    if returns is None or task.has_goal:
+        evaluation = evaluate_episodes(PolicyBundle.load(run.policy_file).make_policy(), task,
+                                       episodes, seed)
+        run.log_evaluation(env_steps, updates, evaluation.returns)
+    else:
+        evaluation = Evaluation(returns, None)
+    plot_learning_curve(run, f'TD3 on {task.name} ({how})', threshold=task.reward_threshold)
     run.close()
     print(f'{env_steps:,} env steps, {updates:,} updates in {wall_time_s / 60:.1f} min\n'
-          f'final evaluation over {episodes} episodes: {np.mean(returns):.1f} '
-          f'+- {np.std(returns):.1f} (solved at >= {task.reward_threshold:g})\n'
+          f'final evaluation over {len(evaluation.returns)} episodes: '
+          f'{"".join(_summary(task, evaluation))}\n'
           f'run directory: {run_dir}\n  policy: {run.policy_file}\n'
           f'  learning curve: {run.curve_file}\n  metrics: {run.metrics_file}')
+
+
+def _summary(task, evaluation) -> tuple[str, str]:
+    """An evaluation's mean return, and its success rate and the task's solved level."""
+    import numpy as np
+
+    returns = evaluation.returns
+    extras = ''
+    if evaluation.success_rate is not None:
+        extras += f'; success rate {100 * evaluation.success_rate:.0f} %'
+    if task.reward_threshold is not None:
+        extras += f'; solved at >= {task.reward_threshold:g}'
+    return f'{np.mean(returns):.2f} +- {np.std(returns):.2f}', extras
 
 
 def _parse_sets(settings: list[str]) -> dict[str, dict]:
@@ -160,7 +176,7 @@ class _ProgressLine:
 
 def _add_deploy(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('policy', help='policy bundle (.safetensors)')
-    parser.add_argument('--task', help="default: the bundle's task")
+    parser.add_argument('--task', help=f"{TASK_HELP}; default: the bundle's task")
     parser.add_argument('--with-sim', action='store_true',
                         help='a realtime sim node stands in for the robot')
     parser.add_argument('--namespace', default='', help="the robot's namespace")
@@ -202,25 +218,23 @@ def _deploy(args) -> int:
 
 def _add_eval(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('policy', help='policy bundle (.safetensors)')
-    parser.add_argument('--task', help="default: the bundle's task")
+    parser.add_argument('--task', help=f"{TASK_HELP}; default: the bundle's task")
     parser.add_argument('--episodes', type=int, default=10)
     parser.add_argument('--seed', type=int, default=0)
     parser.set_defaults(run=_eval)
 
 
 def _eval(args) -> int:
-    import numpy as np
-
     from t3d_ros.td3.bundle import PolicyBundle
-    from t3d_ros.training.evaluate import evaluate
+    from t3d_ros.training.evaluate import evaluate_episodes
 
     bundle = PolicyBundle.load(args.policy)
     task = make_task(args.task or bundle.task)
     bundle.check_matches(task)
-    returns = evaluate(bundle.make_policy(), task, args.episodes, args.seed)
-    print(f'{task.name}: mean return {np.mean(returns):.2f} +- {np.std(returns):.2f} over '
-          f'{args.episodes} episodes (policy v{bundle.policy_version}, '
-          f'{bundle.update_step} updates; solved at >= {task.reward_threshold:g})')
+    evaluation = evaluate_episodes(bundle.make_policy(), task, args.episodes, args.seed)
+    mean, extras = _summary(task, evaluation)
+    print(f'{task.name}: mean return {mean} over {args.episodes} episodes (policy '
+          f'v{bundle.policy_version}, {bundle.update_step} updates{extras})')
     return 0
 
 

@@ -1,8 +1,122 @@
-"""Test isolation: a private ROS domain per test session (unless ROS_DOMAIN_ID is set),
-localhost-only discovery."""
+"""Test isolation (a private ROS domain per test session unless ROS_DOMAIN_ID is set,
+localhost-only discovery) and the task file of a URDF the tests write themselves."""
 import os
+
+import pytest
+import yaml
 
 from t3d_ros import ros_domain
 
 ros_domain.isolate()
 os.environ.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
+
+
+ODD_ARM_URDF = """<?xml version="1.0"?>
+<!-- A test arm: 3 revolute joints with odd names and asymmetric limits, a fixed joint inside
+     the chain, a movable joint outside it, primitive shapes only. -->
+<robot name="odd arm">
+  <link name="world base">
+    <inertial><mass value="0"/><inertia ixx="0" ixy="0" ixz="0" iyy="0" iyz="0" izz="0"/>
+    </inertial>
+    <visual><geometry><box size="0.2 0.2 0.02"/></geometry></visual>
+  </link>
+  <joint name="Shoulder-Yaw.0" type="revolute">
+    <parent link="world base"/><child link="upper.link"/>
+    <origin xyz="0 0 0.1"/><axis xyz="0 0 1"/>
+    <limit lower="-2.5" upper="1.0" effort="20" velocity="3"/>
+  </joint>
+  <link name="upper.link">
+    <inertial><origin xyz="0 0 0.1"/><mass value="1.0"/>
+      <inertia ixx="0.004" ixy="0" ixz="0" iyy="0.004" iyz="0" izz="0.001"/></inertial>
+    <visual><origin xyz="0 0 0.1"/><geometry><box size="0.04 0.04 0.2"/></geometry></visual>
+  </link>
+  <joint name="ELBOW__pitch" type="revolute">
+    <parent link="upper.link"/><child link="fore_link"/>
+    <origin xyz="0 0 0.2"/><axis xyz="0 1 0"/>
+    <limit lower="-0.4" upper="2.2" effort="15" velocity="3"/>
+    <dynamics damping="0.05"/>
+  </joint>
+  <link name="fore_link">
+    <inertial><origin xyz="0.1 0 0"/><mass value="0.6"/>
+      <inertia ixx="0.0005" ixy="0" ixz="0" iyy="0.002" iyz="0" izz="0.002"/></inertial>
+    <visual><origin xyz="0.1 0 0"/><geometry><box size="0.2 0.03 0.03"/></geometry></visual>
+  </link>
+  <joint name="fixed mount" type="fixed">
+    <parent link="fore_link"/><child link="mount-plate"/>
+    <origin xyz="0.2 0 0" rpy="0 0 0.3"/>
+  </joint>
+  <link name="mount-plate">
+    <inertial><mass value="0.1"/>
+      <inertia ixx="0.0001" ixy="0" ixz="0" iyy="0.0001" iyz="0" izz="0.0001"/></inertial>
+  </link>
+  <joint name="wrist_3" type="revolute">
+    <parent link="mount-plate"/><child link="hand"/>
+    <axis xyz="0 1 0"/>
+    <limit lower="-1.7" upper="0.9" effort="5" velocity="4"/>
+  </joint>
+  <link name="hand">
+    <inertial><origin xyz="0.05 0 0"/><mass value="0.2"/>
+      <inertia ixx="0.0001" ixy="0" ixz="0" iyy="0.0003" iyz="0" izz="0.0003"/></inertial>
+    <visual><origin xyz="0.05 0 0"/><geometry><box size="0.1 0.02 0.02"/></geometry></visual>
+  </link>
+  <joint name="tool joint" type="fixed">
+    <parent link="hand"/><child link="tool tip"/><origin xyz="0.1 0 0"/>
+  </joint>
+  <!-- PyBullet gives a link without <inertial> 1 kg and a unit inertia: say it is light. -->
+  <link name="tool tip">
+    <inertial><mass value="0.001"/>
+      <inertia ixx="1e-7" ixy="0" ixz="0" iyy="1e-7" iyz="0" izz="1e-7"/></inertial>
+  </link>
+  <joint name="decoy" type="revolute">
+    <parent link="upper.link"/><child link="decoy_link"/>
+    <origin xyz="0 0.05 0.1"/><axis xyz="1 0 0"/>
+    <limit lower="-1" upper="1" effort="1" velocity="1"/>
+  </joint>
+  <link name="decoy_link">
+    <inertial><mass value="0.05"/>
+      <inertia ixx="0.00001" ixy="0" ixz="0" iyy="0.00001" iyz="0" izz="0.00001"/></inertial>
+  </link>
+</robot>
+"""
+"""A URDF written by the tests themselves (test_task_files.py and the learning tests)."""
+
+ODD_ARM_TASK = {
+    'task': 'reach',
+    'name': 'odd_arm_reach',
+    'robot': 'odd_arm.urdf',
+    'base_link': 'world base',
+    'end_effector': 'tool tip',
+    'joints': ['ELBOW__pitch', 'Shoulder-Yaw.0', 'wrist_3'],  # not the URDF's order
+    'interface': 'position',
+    'command_low': [-0.3, -1.0, -1.5],
+    'command_high': [1.5, 0.8, 0.9],
+    'goal': {'center': [0.25, 0.0, 0.2], 'radius': 0.06},
+    'control_period': 0.04,
+    'episode_steps': 25,
+    'success_distance': 0.03,
+}
+
+
+@pytest.fixture
+def odd_arm_urdf() -> str:
+    return ODD_ARM_URDF
+
+
+@pytest.fixture
+def odd_arm(tmp_path):
+    """``odd_arm(**changes)``: the path of a task file for the test URDF, with ``changes``
+    (a value None deletes the field)."""
+    (tmp_path / 'odd_arm.urdf').write_text(ODD_ARM_URDF)
+
+    def write(name: str = 'odd_arm.yaml', **changes):
+        document = dict(ODD_ARM_TASK)
+        for key, value in changes.items():
+            if value is None:
+                document.pop(key, None)
+            else:
+                document[key] = value
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        return path
+
+    return write

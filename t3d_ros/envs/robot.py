@@ -12,25 +12,29 @@ import numpy as np
 import pybullet
 from pybullet_utils.bullet_client import BulletClient
 
-from t3d_ros.paths import sim_model_path
 from t3d_ros.tasks.base import ControlInterface, Task
-
-_MOTOR_MODES = {
-    ControlInterface.EFFORT: (pybullet.TORQUE_CONTROL, 'forces'),
-    ControlInterface.VELOCITY: (pybullet.VELOCITY_CONTROL, 'targetVelocities'),
-    ControlInterface.POSITION: (pybullet.POSITION_CONTROL, 'targetPositions'),
-}
-"""PyBullet motor mode and the keyword that carries the command, per command interface."""
-
+from t3d_ros.tasks.task_file import default_gains
 
 class BulletRobot:
     """A fixed-base URDF robot stepped in fixed time steps, in a private DIRECT-mode client.
 
-    The base sits at the world origin, so its frame is the world frame. The physics is the
-    URDF's: PyBullet's default link damping is removed, inertias are read from the file, and
-    each joint's URDF velocity limit is enforced. Effort commands saturate at the effort
-    limits; velocity and position commands drive PyBullet motors with the effort limits as
-    their maximum force.
+    The model's root link sits at the world origin, so its frame is the world frame; goals
+    are shown in the frame of ``base_link`` (default: the root). The physics is the URDF's:
+    PyBullet's default link damping is removed, inertias are read from the file, and each
+    joint's URDF velocity limit is enforced. The command interfaces behave like ros2_control
+    hardware with the robot's own joint controllers:
+
+    - effort: the command is the joint torque, saturated at the effort limits;
+    - position: the command is a joint target, tracked by a PD (``gains``: kp, kd per joint)
+      plus gravity and Coriolis compensation, the torque saturated at the effort limits;
+    - velocity: the command is a joint velocity target, tracked by ``kd`` (the velocity loop
+      gain) plus the same compensation and the URDF's viscous friction at the commanded
+      velocity fed forward, with the same bound.
+
+    The PD is the stable PD of Tan et al. (2011): it predicts the next step's state with the
+    mass matrix, so stiff gains stay stable at the physics step. Gains default to
+    :func:`~t3d_ros.tasks.task_file.default_gains` of the effort limits. Movable joints that
+    are not controlled (e.g. gripper fingers) are held where ``reset`` put them.
     """
 
     GOAL_MARKER_RADIUS = 0.01
@@ -45,6 +49,8 @@ class BulletRobot:
         decimation: int,
         effort_limits: Sequence[float] | None = None,
         gravity: float = 9.81,
+        gains: tuple[Sequence[float], Sequence[float]] | None = None,
+        base_link: str | None = None,
     ):
         """``effort_limits`` default to the URDF's ``<limit effort>`` of each joint."""
         if physics_dt <= 0 or decimation < 1:
@@ -62,6 +68,8 @@ class BulletRobot:
         self._connected = True
         try:
             self._load(effort_limits, gravity)
+            self._set_gains(gains)
+            self._locate_base(base_link)
         except Exception:
             self.close()
             raise
@@ -69,8 +77,9 @@ class BulletRobot:
     @classmethod
     def for_task(cls, task: Task) -> BulletRobot:
         """The robot model, joints, interface and timing that ``task`` declares."""
-        return cls(sim_model_path(task.urdf), task.joint_names, task.interface,
-                   task.physics_dt, task.decimation, gravity=task.gravity)
+        return cls(task.model_path(), task.joint_names, task.interface, task.physics_dt,
+                   task.decimation, gravity=task.gravity, gains=task.gains,
+                   base_link=task.base_link)
 
     def _load(self, effort_limits: Sequence[float] | None, gravity: float) -> None:
         client = self._client
@@ -89,8 +98,21 @@ class BulletRobot:
         joints = [movable[name] for name in self.joint_names]
         self._joint_indices = [info[0] for info in joints]
         self._movable_indices = [info[0] for info in movable.values()]
+        # Where each controlled joint is among the movable ones (PyBullet's dynamics order).
+        self._dof = np.array([self._movable_indices.index(j) for j in self._joint_indices])
+        held = [info for info in movable.values() if info[0] not in self._joint_indices]
+        self._held = [(info, client.getJointState(self._body, info[0])[0]) for info in held]
         self.effort_limits = self._resolve_effort_limits(effort_limits, joints)
         self.velocity_limits = np.array([info[11] if info[11] > 0 else np.inf for info in joints])
+        self._joint_damping = np.zeros(self.num_joints)
+        self._damping_torque = np.zeros(self.num_joints)
+        if self.interface is not ControlInterface.EFFORT:
+            # PyBullet applies joint damping explicitly, which is unstable on light links
+            # (the iiwa's flange: 0.5 N m s/rad on 0.001 kg m^2 at 5 ms). With a joint
+            # controller the damping joins the PD's implicit step instead (_tracking_torque).
+            self._joint_damping = np.array([info[6] for info in joints], dtype=np.float64)
+            for index in self._joint_indices:
+                client.changeDynamics(self._body, index, jointDamping=0.0)
 
         self._links = range(-1, num_joints)
         for link in self._links:
@@ -104,6 +126,31 @@ class BulletRobot:
         self._nominal_inertia = np.array([info[2] for info in dynamics])
         self._effort = np.zeros(self.num_joints)
         self._disable_default_motors()
+
+    def _set_gains(self, gains) -> None:
+        if gains is None:
+            self.kp, self.kd = default_gains(self.effort_limits)
+        else:
+            self.kp = self._joint_vector(gains[0], 'gains kp')
+            self.kd = self._joint_vector(gains[1], 'gains kd')
+        if np.any(self.kp < 0) or np.any(self.kd < 0):
+            raise ValueError(f'gains must be >= 0, got kp {self.kp}, kd {self.kd}')
+
+    def _locate_base(self, base_link: str | None) -> None:
+        """The pose of ``base_link`` in the world (it is fixed to the root link)."""
+        self._base_position = np.zeros(3)
+        self._base_rotation = np.eye(3)
+        root = self._client.getBodyInfo(self._body)[0].decode()
+        if base_link is None or base_link == root:
+            return
+        links = {self._client.getJointInfo(self._body, j)[12].decode(): j
+                 for j in range(self._client.getNumJoints(self._body))}
+        if base_link not in links:
+            raise ValueError(f'{self.urdf_path.name} has no link {base_link!r}')
+        state = self._client.getLinkState(self._body, links[base_link],
+                                          computeForwardKinematics=True)
+        self._base_position = np.array(state[4])
+        self._base_rotation = np.array(self._client.getMatrixFromQuaternion(state[5])).reshape(3, 3)
 
     def _resolve_effort_limits(self, effort_limits, joints) -> np.ndarray:
         if effort_limits is None:
@@ -149,56 +196,81 @@ class BulletRobot:
         return vector
 
     def _disable_default_motors(self) -> None:
-        """Switch off the velocity motors PyBullet puts on every joint, so joints move freely."""
+        """Switch off the velocity motors PyBullet puts on every controlled joint, so they
+        move only by the commands; hold the other movable joints where they are."""
         self._client.setJointMotorControlArray(
-            self._body, self._movable_indices, pybullet.VELOCITY_CONTROL,
-            forces=[0.0] * len(self._movable_indices))
+            self._body, self._joint_indices, pybullet.VELOCITY_CONTROL,
+            forces=[0.0] * self.num_joints)
+        for info, position in self._held:
+            self._client.setJointMotorControl2(self._body, info[0], pybullet.POSITION_CONTROL,
+                                               targetPosition=position, force=max(info[10], 0.0))
 
     def reset(self, position: Sequence[float], velocity: Sequence[float]) -> None:
-        """Teleport the joints to ``position`` and ``velocity``; no command is applied after."""
+        """Teleport the joints to ``position`` and ``velocity`` (the uncontrolled ones to where
+        they were at load, at rest); no command is applied after."""
         position = self._joint_vector(position, 'position')
         velocity = self._joint_vector(velocity, 'velocity')
         for index, q, q_dot in zip(self._joint_indices, position, velocity):
             self._client.resetJointState(self._body, index, q, q_dot)
+        for info, q in self._held:
+            self._client.resetJointState(self._body, info[0], q, 0.0)
         self._disable_default_motors()
         self._effort = np.zeros(self.num_joints)
 
     def step(self, command: Sequence[float]) -> None:
         """Hold ``command`` for ``decimation`` physics steps (one control step)."""
         command = self._joint_vector(command, 'command')
-        mode, keyword = _MOTOR_MODES[self.interface]
-        if self.interface is ControlInterface.EFFORT:
-            self._effort = np.clip(command, -self.effort_limits, self.effort_limits)
-            motor_args = {keyword: self._effort}
-        else:
-            motor_args = {keyword: command, 'forces': self.effort_limits}
         for _ in range(self.decimation):
             # PyBullet clears joint torques after every physics step, so re-apply each substep.
-            self._client.setJointMotorControlArray(self._body, self._joint_indices, mode,
-                                                   **motor_args)
+            if self.interface is ControlInterface.EFFORT:
+                torque = command
+            else:
+                torque = self._tracking_torque(command)
+            self._effort = np.clip(torque, -self.effort_limits, self.effort_limits)
+            self._client.setJointMotorControlArray(
+                self._body, self._joint_indices, pybullet.TORQUE_CONTROL,
+                forces=self._effort + self._damping_torque)
             self._client.stepSimulation()
         self._steps += 1
+
+    def _tracking_torque(self, target: np.ndarray) -> np.ndarray:
+        """Stable PD (position) or velocity-loop torque, plus gravity and Coriolis."""
+        client, body, dt = self._client, self._body, self.physics_dt
+        states = client.getJointStates(body, self._movable_indices)
+        q_all = [state[0] for state in states]
+        qd_all = [state[1] for state in states]
+        bias = client.calculateInverseDynamics(body, q_all, qd_all, [0.0] * len(q_all))
+        bias = np.array(bias)[self._dof]
+        mass = np.array(client.calculateMassMatrix(body, q_all))[np.ix_(self._dof, self._dof)]
+        q, qd = np.array(q_all)[self._dof], np.array(qd_all)[self._dof]
+        damping = self._joint_damping
+        if self.interface is ControlInterface.POSITION:
+            drive = self.kp * (target - q - qd * dt) - self.kd * qd
+        else:  # feeds the joint's viscous friction at the commanded velocity forward
+            drive = self.kd * (target - qd) + damping * target
+        # The next step's acceleration under this torque and the joints' viscous damping:
+        # (M + (kd + damping) dt) qdd = drive - damping qd.
+        qdd = np.linalg.solve(mass + np.diag(self.kd + damping) * dt, drive - damping * qd)
+        self._damping_torque = -damping * (qd + qdd * dt)
+        return bias + drive - self.kd * qdd * dt
 
     def joint_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Joint positions, velocities and efforts in ``joint_names`` order.
 
-        The effort is the applied torque: the saturated command for the effort interface
-        (PyBullet reports none for torque control), the motor torque otherwise.
+        The effort is the torque applied in the last physics step (saturated at the effort
+        limits); PyBullet reports none for torque control.
         """
         states = self._client.getJointStates(self._body, self._joint_indices)
         position = np.array([state[0] for state in states])
         velocity = np.array([state[1] for state in states])
-        if self.interface is ControlInterface.EFFORT:
-            effort = self._effort.copy()
-        else:
-            effort = np.array([state[3] for state in states])
-        return position, velocity, effort
+        return position, velocity, self._effort.copy()
 
     def show_goal(self, point: Sequence[float]) -> None:
         """Move a visual-only sphere (no collision, no mass) to ``point`` in the base frame."""
         point = np.asarray(point, dtype=np.float64)
         if point.shape != (3,) or not np.all(np.isfinite(point)):
             raise ValueError(f'goal must be 3 finite values, got {point}')
+        point = self._base_position + self._base_rotation @ point
         if self._goal_marker is None:
             visual = self._client.createVisualShape(
                 pybullet.GEOM_SPHERE, radius=self.GOAL_MARKER_RADIUS,

@@ -32,7 +32,7 @@ from t3d_ros.nodes.latency import LatencyWindow
 from t3d_ros.nodes.params import declare
 from t3d_ros.nodes.spin import run_node
 from t3d_ros.safety import CommandSafety
-from t3d_ros.tasks import make_task, task_names
+from t3d_ros.tasks import TASK_DESCRIPTION, make_task
 from t3d_ros.td3.bundle import BundleError, PolicyBundle
 from t3d_ros.td3.config import field_docs
 
@@ -74,7 +74,7 @@ class ActorNode(LifecycleNode):
     def _declare_parameters(self) -> dict:
         d = lambda *args, **kwargs: declare(self, *args, **kwargs)  # noqa: E731
         return {
-            'task': d('task', 'reacher', 'Task name.', choices=task_names()),
+            'task': d('task', 'reacher', TASK_DESCRIPTION),
             'mode': d('mode', 'train', "'train' (explore, send transitions) or 'deploy'.",
                       choices=('train', 'deploy')),
             'seed': d('seed', 0, 'Seed of goals and exploration noise.'),

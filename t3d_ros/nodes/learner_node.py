@@ -20,7 +20,7 @@ from t3d_ros.nodes.clocks import steady_timer
 from t3d_ros.nodes.drops import DropCounter
 from t3d_ros.nodes.params import declare
 from t3d_ros.nodes.spin import run_node
-from t3d_ros.tasks import make_task, task_names
+from t3d_ros.tasks import TASK_DESCRIPTION, make_task
 from t3d_ros.td3.bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config, field_docs
 from t3d_ros.training.learner import Learner, LearnerOptions
@@ -34,7 +34,7 @@ class LearnerNode(Node):
     def __init__(self, **kwargs):
         super().__init__('learner', **kwargs)
         d = lambda *args, **kw: declare(self, *args, **kw)  # noqa: E731
-        self.task = make_task(d('task', 'reacher', 'Task to learn.', choices=task_names()))
+        self.task = make_task(d('task', 'reacher', 'Task to learn. ' + TASK_DESCRIPTION))
         docs, defaults = field_docs(), TD3Config()
         td3 = {name: d(name, list(value) if isinstance(value, tuple) else value, docs[name],
                        element_type=int)

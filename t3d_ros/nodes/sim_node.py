@@ -39,7 +39,7 @@ from t3d_ros.nodes.clocks import steady_timer
 from t3d_ros.nodes.drops import DropCounter
 from t3d_ros.nodes.params import declare
 from t3d_ros.nodes.spin import run_node
-from t3d_ros.tasks import make_task, task_names
+from t3d_ros.tasks import TASK_DESCRIPTION, make_task
 from t3d_ros.tasks.base import ControlInterface, episode_rngs
 
 DIAGNOSTICS_PERIOD = 1.0
@@ -55,8 +55,8 @@ class SimNode(Node):
     def __init__(self, **kwargs):
         super().__init__('sim', **kwargs)
         d = lambda *args, **kw: declare(self, *args, **kw)  # noqa: E731
-        self.task = make_task(d('task', 'reacher', 'Task whose robot to simulate.',
-                                choices=task_names()))
+        self.task = make_task(d('task', 'reacher', 'Task whose robot to '
+                                'simulate. ' + TASK_DESCRIPTION))
         self.mode = d('mode', 'lockstep', "'lockstep': one control step per command; "
                       "'realtime': fixed rate, latest command.", choices=('lockstep', 'realtime'))
         seed = d('seed', 0, 'Seed of initial states (and of noise and dynamics randomisation).')

@@ -1,28 +1,58 @@
-"""Tasks by name: ``make_task('reacher')``."""
+"""Tasks by name or task file: ``make_task('reacher')``, ``make_task('my_arm.yaml')``."""
 from __future__ import annotations
 
+import os
+
+from t3d_ros.paths import package_file
 from t3d_ros.tasks.base import ControlInterface, RobotState, Task, episode_rngs
 from t3d_ros.tasks.pendulum import PendulumTask
+from t3d_ros.tasks.reach import ReachTask
 from t3d_ros.tasks.reacher import ReacherTask
+from t3d_ros.tasks.task_file import (TaskFileError, is_task_file, load_task_file,
+                                     parse_task_file)
 
 TASKS: dict[str, type[Task]] = {task.name: task for task in (PendulumTask, ReacherTask)}
 """Every task class, by its registry name."""
+TASK_FILES = ('iiwa_reach', 'panda_reach')
+"""Built-in tasks defined by the shipped task files ``config/tasks/<name>.yaml``."""
 
 
 def task_names() -> tuple[str, ...]:
-    return tuple(sorted(TASKS))
+    return tuple(sorted((*TASKS, *TASK_FILES)))
 
 
-def make_task(name: str) -> Task:
-    """A new instance of the task registered as ``name``; ValueError for an unknown name."""
-    try:
-        return TASKS[name]()
-    except KeyError:
-        raise ValueError(
-            f'unknown task {name!r}; known tasks: {", ".join(task_names())}') from None
+TASK_DESCRIPTION = ('A built-in task (' + ', '.join(task_names()) + ') or the path of a task '
+                    'file (.yaml, checked when the node starts).')
+"""What a ``task`` parameter takes (its descriptor's description: no closed choice list)."""
+
+
+def task_file_path(name: str):
+    """The shipped task file of built-in task ``name`` (one of ``TASK_FILES``)."""
+    return package_file(os.path.join('config', 'tasks'), f'{name}.yaml', 'task file')
+
+
+def make_task(task: str | os.PathLike) -> Task:
+    """The task registered as ``task``, or the one the task file at path ``task`` describes.
+
+    ValueError (TaskFileError for a bad file, naming the field) for anything unusable.
+    """
+    if is_task_file(task):
+        return ReachTask(load_task_file(task))
+    if task in TASKS:
+        return TASKS[task]()
+    if task in TASK_FILES:
+        return ReachTask(load_task_file(task_file_path(task)))
+    raise ValueError(f'unknown task {task!r}; known tasks: {", ".join(task_names())}, or a '
+                     'task file (.yaml)')
+
+
+def task_from_bundle_text(task_file: str, source_dir: str, urdf_text: str) -> ReachTask:
+    """A reach task rebuilt from a policy bundle's copies of its task file and URDF."""
+    return ReachTask(parse_task_file(task_file, source_dir, '<policy bundle>', urdf_text))
 
 
 __all__ = [
-    'TASKS', 'ControlInterface', 'PendulumTask', 'ReacherTask', 'RobotState', 'Task',
-    'episode_rngs', 'make_task', 'task_names',
+    'TASKS', 'TASK_DESCRIPTION', 'TASK_FILES', 'ControlInterface', 'PendulumTask', 'ReachTask',
+    'ReacherTask', 'RobotState', 'Task', 'TaskFileError', 'episode_rngs', 'make_task',
+    'task_file_path', 'task_from_bundle_text', 'task_names',
 ]

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from t3d_ros.paths import sim_model_path
 
 
 class ControlInterface(str, enum.Enum):
@@ -76,8 +79,12 @@ class Task(ABC):
     """Whether episodes sample a goal (published on the ``goal`` topic over ROS)."""
     gravity: float = 9.81
     """Magnitude of the simulated gravity along -z, in m/s^2."""
-    reward_threshold: float
-    """Mean evaluation return at which the task counts as solved."""
+    reward_threshold: float | None
+    """Mean evaluation return at which the task counts as solved (None: not defined)."""
+    gains: tuple[np.ndarray, np.ndarray] | None = None
+    """Per-joint (kp, kd) of the sim's position/velocity tracking; None for effort tasks."""
+    base_link: str | None = None
+    """Link whose frame goals are given in; None: the model's root link."""
 
     @property
     def num_joints(self) -> int:
@@ -90,6 +97,10 @@ class Task(ABC):
     @property
     def control_dt(self) -> float:
         return self.physics_dt * self.decimation
+
+    def model_path(self) -> Path:
+        """The robot model file the simulator loads."""
+        return sim_model_path(self.urdf)
 
     @property
     def command_topic(self) -> str:

@@ -1,7 +1,7 @@
 """Evaluating a deterministic policy on a task's gymnasium env."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -12,21 +12,39 @@ EVAL_SEED_OFFSET = 1_000_003
 """Evaluation episodes use seed + this offset, so they never replay training episodes."""
 
 
+class Evaluation(NamedTuple):
+    returns: list[float]
+    successes: list[bool] | None
+    """Per episode, whether its final state achieves the task; None where the task does not
+    define success."""
+
+    @property
+    def success_rate(self) -> float | None:
+        return None if self.successes is None else float(np.mean(self.successes))
+
+
 def evaluate(policy: Callable[[np.ndarray], np.ndarray], task: Task | str, episodes: int = 10,
              seed: int = 0) -> list[float]:
     """Returns of ``episodes`` episodes of ``policy`` (observation -> physical action)."""
+    return evaluate_episodes(policy, task, episodes, seed).returns
+
+
+def evaluate_episodes(policy: Callable[[np.ndarray], np.ndarray], task: Task | str,
+                      episodes: int = 10, seed: int = 0) -> Evaluation:
+    """Returns and successes (at each episode's end) of ``episodes`` episodes of ``policy``."""
     env = TaskEnv(task)
-    returns = []
+    returns, successes = [], []
     try:
         obs, _ = env.reset(seed=seed + EVAL_SEED_OFFSET)
         for _ in range(episodes):
             total, done = 0.0, False
             while not done:
-                obs, reward, terminated, truncated, _ = env.step(policy(obs))
+                obs, reward, terminated, truncated, info = env.step(policy(obs))
                 total += reward
                 done = terminated or truncated
             returns.append(total)
+            successes.append(info.get('is_success'))
             obs, _ = env.reset()
     finally:
         env.close()
-    return returns
+    return Evaluation(returns, None if None in successes else [bool(s) for s in successes])

@@ -1,7 +1,7 @@
 """The ROS path adds transport, never different numbers (DESIGN.md section 4).
 
 The sim node and the actor node (random start actions from its seeded generator) run a few
-episodes in lockstep; every transition the actor sends to the learner topic must equal the
+episodes in lockstep, for the effort tasks and for a position and a velocity task file; every transition the actor sends to the learner topic must equal the
 gymnasium env's step on the same seed and the same actions.
 """
 import numpy as np
@@ -17,9 +17,15 @@ from t3d_ros.acting.exploration import random_unit_action
 from t3d_ros.acting.scaling import ActionScaler
 
 
-@pytest.mark.parametrize('task_name,steps', [('pendulum', 450), ('reacher', 160)])
-def test_transitions_over_ros_equal_the_env_step_for_step(ros, task_name, steps):
+@pytest.mark.parametrize('task_name,steps', [
+    ('pendulum', 450), ('reacher', 160),
+    ('odd_arm', 60),  # a task file on the tests' own URDF, position interface
+    ('panda_reach', 110),  # velocity interface
+])
+def test_transitions_over_ros_equal_the_env_step_for_step(ros, odd_arm, task_name, steps):
     seed = 7
+    if task_name == 'odd_arm':
+        task_name = str(odd_arm())
     task = make_task(task_name)
     received = []
     listener = ros.plain_node('learner_stand_in')

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from t3d_ros.tasks import TASKS, PendulumTask, ReacherTask, make_task, task_names
+from t3d_ros.tasks import (TASK_FILES, TASKS, PendulumTask, ReachTask, ReacherTask, make_task,
+                           task_names)
 from t3d_ros.tasks.base import ControlInterface, RobotState, Task, episode_rngs, joint_array
 from t3d_ros.tasks.pendulum import angle_normalize
 
@@ -19,10 +20,13 @@ def task(request) -> Task:
 
 
 def test_registry_names_and_classes():
-    assert task_names() == ('pendulum', 'reacher')
+    assert task_names() == ('iiwa_reach', 'panda_reach', 'pendulum', 'reacher')
     for name, task_class in TASKS.items():
         assert issubclass(task_class, Task) and task_class.name == name
         assert isinstance(make_task(name), task_class)
+    for name in TASK_FILES:  # shipped task files
+        task = make_task(name)
+        assert isinstance(task, ReachTask) and task.name == name
 
 
 def test_unknown_task_lists_known_names():
@@ -57,6 +61,9 @@ def test_initial_states_are_in_range(task):
         assert position.shape == velocity.shape == (task.num_joints,)
         if isinstance(task, PendulumTask):
             assert -np.pi <= position[0] <= np.pi and -1 <= velocity[0] <= 1
+        elif isinstance(task, ReachTask):
+            noise = task.config.spec.initial_noise
+            assert np.all(np.abs(position - task.config.home) <= noise) and not velocity.any()
         else:
             assert np.all(np.abs(position) <= 0.1) and np.all(np.abs(velocity) <= 0.005)
 

@@ -1,0 +1,104 @@
+"""Reach: bring an arm's end effector to a goal point, for any URDF arm (a task file)."""
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from t3d_ros.tasks.base import ControlInterface, RobotState, Task
+from t3d_ros.tasks.task_file import ReachTaskConfig
+
+
+class ReachTask(Task):
+    """The reach task a task file describes (:mod:`t3d_ros.tasks.task_file`).
+
+    Observation: joint positions and velocities (task order), the end-effector position, the
+    goal and the end-effector-to-goal vector, all in the base frame; the end effector comes
+    from Pinocchio on the task file's URDF, so an actor next to a real robot computes exactly
+    what it computes in sim. Reward per step: the task file's ``reward`` weights (see
+    :class:`~t3d_ros.tasks.task_file.RewardWeights`). Episodes run ``episode_steps`` steps
+    (never terminated early); success means ending within ``success_distance`` of the goal.
+    """
+
+    has_goal = True
+
+    def __init__(self, config: ReachTaskConfig):
+        spec = config.spec
+        self.config = config
+        self.name = spec.name
+        self.urdf = config.urdf_path.name
+        self.joint_names = tuple(spec.joints)
+        self.interface = config.interface
+        self.action_low = _read_only(config.command_low)
+        self.action_high = _read_only(config.command_high)
+        n = len(self.joint_names)
+        self.obs_layout = (('joint_position', n), ('joint_velocity', n), ('end_effector', 3),
+                           ('goal', 3), ('end_effector_to_goal', 3))
+        self.max_episode_steps = spec.episode_steps
+        self.physics_dt = spec.physics_dt
+        self.decimation = config.decimation
+        self.reward_threshold = spec.reward_threshold
+        self.success_distance = spec.success_distance
+        self.gains = (config.kp.copy(), config.kd.copy())
+        self.base_link = spec.base_link
+        self.kinematics = config.kinematics
+        limits = config.urdf_limits
+        if self.interface is ControlInterface.POSITION:  # start where commands can hold it
+            self._start_low, self._start_high = config.command_low, config.command_high
+        else:
+            self._start_low, self._start_high = limits.lower, limits.upper
+        self._span = config.command_high - config.command_low
+
+    def model_path(self) -> Path:
+        """The URDF for the simulator: the task file's model, else (a task rebuilt from a
+        policy bundle on another machine) the bundle's URDF text written to a cache file."""
+        path = self.config.urdf_path
+        if path.is_file():
+            return path
+        text = self.config.urdf_text
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        copy = Path(tempfile.gettempdir()) / 't3d_ros_models' / f'{digest}-{path.name}'
+        if not copy.is_file():
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text(text, encoding='utf-8')
+        return copy
+
+    def end_effector(self, position: np.ndarray) -> np.ndarray:
+        """End-effector position in the base frame for joint positions ``position``."""
+        return self.kinematics.end_effector_position(position)
+
+    def goal_distance(self, state: RobotState) -> float:
+        return float(np.linalg.norm(self.end_effector(state.position) - state.goal))
+
+    def observation(self, state: RobotState) -> np.ndarray:
+        ee = self.end_effector(state.position)
+        return np.concatenate([state.position, state.velocity, ee, state.goal,
+                               state.goal - ee]).astype(np.float32)
+
+    def reward(self, state: RobotState, action: np.ndarray, next_state: RobotState) -> float:
+        weights = self.config.spec.reward
+        rest = (state.position if self.interface is ControlInterface.POSITION
+                else np.zeros(self.num_joints))
+        effort = 2.0 * (self.clip_action(action) - rest) / self._span
+        return -weights.distance * self.goal_distance(next_state) - weights.action * float(
+            effort @ effort)
+
+    def is_success(self, state: RobotState) -> bool:
+        return self.goal_distance(state) < self.success_distance
+
+    def sample_initial_state(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        noise = self.config.spec.initial_noise
+        position = self.config.home + rng.uniform(-noise, noise, size=self.num_joints)
+        position = np.clip(position, self._start_low, self._start_high)
+        return position, np.zeros(self.num_joints)
+
+    def sample_goal(self, rng: np.random.Generator) -> np.ndarray:
+        return self.config.spec.goal.sample(rng)
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    array = np.array(values, dtype=np.float64)
+    array.flags.writeable = False
+    return array

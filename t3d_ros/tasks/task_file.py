@@ -1,0 +1,388 @@
+"""Task files (DESIGN section 11): a YAML reach task for any serial arm, loaded and checked.
+
+The schema is :class:`ReachTaskFile`; :func:`load_task_file` reads, type-checks and validates a
+file against its URDF (through :class:`~t3d_ros.tasks.kinematics.ChainKinematics`) and raises
+:class:`TaskFileError`, naming the field, on anything wrong. Every default is filled in here,
+so the result says exactly what the task is.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from t3d_ros.tasks.base import ControlInterface
+from t3d_ros.tasks.kinematics import ChainKinematics, JointLimits, KinematicsError
+
+PYBULLET_DATA = 'pybullet_data/'
+"""``robot`` prefix for a model inside the pybullet_data package, resolved at run time."""
+SATURATION_ERROR = 0.1
+"""Default gains: kp makes the full URDF effort at this position error (rad or m)."""
+GAIN_TIME_CONSTANT = 0.1
+"""Default gains: kd = kp x this (s); so a velocity error of 1 rad/s also gives full effort."""
+TASK_FILE_SUFFIXES = ('.yaml', '.yml')
+
+
+class TaskFileError(ValueError):
+    """A task file that cannot be used; ``field`` names the offending field."""
+
+    def __init__(self, source: str, field: str, message: str):
+        super().__init__(f'task file {source}: {field}: {message}')
+        self.field = field
+
+
+@dataclass(frozen=True)
+class GoalRegion:
+    """Goals are drawn uniformly from a box (``half_extent``) or a ball (``radius``) around
+    ``center``, in the base frame (m)."""
+
+    center: tuple[float, ...]
+    half_extent: tuple[float, ...] | None = None
+    radius: float | None = None
+
+    def sample(self, rng: np.random.Generator) -> np.ndarray:
+        center = np.array(self.center)
+        if self.half_extent is not None:
+            return center + rng.uniform(-1.0, 1.0, size=3) * np.array(self.half_extent)
+        while True:  # uniform in the ball, by rejection from its bounding cube
+            offset = rng.uniform(-1.0, 1.0, size=3)
+            if offset @ offset <= 1.0:
+                return center + self.radius * offset
+
+
+@dataclass(frozen=True)
+class Gains:
+    """Joint PD gains of the sim's position and velocity interfaces, per joint.
+
+    Position: ``tau = kp (q* - q) - kd q_dot``; velocity: ``tau = kd (q_dot* - q_dot)``; both
+    plus gravity compensation and bounded by the URDF effort limit.
+    """
+
+    kp: tuple[float, ...]
+    kd: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class RewardWeights:
+    """Reward: ``-distance x |ee - goal| - action x |a_n - rest_n|^2`` per control step, with
+    ``a_n`` the command normalised to [-1, 1] per joint and ``rest_n`` the command at rest
+    (zero for velocity and effort, the measured position for position control)."""
+
+    distance: float = 1.0
+    action: float = 0.01
+
+
+@dataclass(frozen=True)
+class ReachTaskFile:
+    """The fields of a reach task file; required ones first (DESIGN section 11)."""
+
+    task: str
+    """The task family; ``reach``."""
+    name: str
+    """Task name, stored in policy bundles."""
+    robot: str
+    """URDF path: absolute, relative to the task file, or ``pybullet_data/<file>``."""
+    base_link: str
+    end_effector: str
+    joints: tuple[str, ...]
+    """Controlled joints in command order: every movable joint of the chain, nothing else."""
+    interface: str
+    """``position``, ``velocity`` or ``effort``."""
+    goal: GoalRegion
+    command_low: tuple[float, ...] | None = None
+    command_high: tuple[float, ...] | None = None
+    """Command limits; default the URDF's (position, velocity or effort); only tighter."""
+    gains: Gains | None = None
+    """Default: kp = effort limit / 0.1, kd = 0.1 x kp."""
+    control_period: float = 0.02
+    physics_dt: float = 0.005
+    """Physics step (s); the control period must be a whole number of them."""
+    episode_steps: int = 100
+    success_distance: float = 0.02
+    reward: RewardWeights = field(default_factory=RewardWeights)
+    home: tuple[float, ...] | None = None
+    """Joint positions episodes start around; default 0 where inside the limits, else the
+    middle of the range."""
+    initial_noise: float = 0.1
+    """Episodes start at ``home`` + uniform(-initial_noise, initial_noise) per joint."""
+    reward_threshold: float | None = None
+    """Mean evaluation return that counts as solved (only reported); none by default."""
+
+
+@dataclass(frozen=True)
+class ReachTaskConfig:
+    """A validated task file with every default filled in and its model resolved."""
+
+    spec: ReachTaskFile
+    urdf_path: Path
+    """The model the simulator loads."""
+    urdf_text: str
+    """The URDF the kinematics is built from (stored in policy bundles)."""
+    source_text: str
+    """The task file as written (stored in policy bundles)."""
+    source_dir: Path
+    """Where relative ``robot`` paths are resolved from."""
+    kinematics: ChainKinematics
+    urdf_limits: JointLimits
+    command_low: np.ndarray
+    command_high: np.ndarray
+    kp: np.ndarray
+    kd: np.ndarray
+    home: np.ndarray
+
+    @property
+    def interface(self) -> ControlInterface:
+        return ControlInterface(self.spec.interface)
+
+    @property
+    def decimation(self) -> int:
+        return round(self.spec.control_period / self.spec.physics_dt)
+
+
+def default_gains(effort_limits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(kp, kd) per joint from the effort limits: full effort at 0.1 rad (or m) of position
+    error, and kd = 0.1 s x kp (full effort at 1 rad/s of velocity error)."""
+    kp = np.asarray(effort_limits, dtype=np.float64) / SATURATION_ERROR
+    return kp, kp * GAIN_TIME_CONSTANT
+
+
+def is_task_file(task: str | os.PathLike) -> bool:
+    """Whether ``task`` names a task file (a YAML path) rather than a built-in task."""
+    return str(task).endswith(TASK_FILE_SUFFIXES)
+
+
+def load_task_file(path: str | os.PathLike) -> ReachTaskConfig:
+    """Read and validate the task file at ``path``."""
+    path = Path(path).expanduser().resolve()
+    try:
+        text = path.read_text(encoding='utf-8')
+    except OSError as error:
+        raise TaskFileError(str(path), 'file', f'cannot read it: {error.strerror}') from None
+    return parse_task_file(text, path.parent, str(path))
+
+
+def parse_task_file(text: str, source_dir: str | os.PathLike, source: str = '<text>',
+                    urdf_text: str | None = None) -> ReachTaskConfig:
+    """Validate a task file's ``text``; relative robot paths resolve from ``source_dir``.
+
+    With ``urdf_text`` (a policy bundle's copy), the kinematics use it and the sim uses the
+    model file if it exists, else a copy of that text.
+    """
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise TaskFileError(source, 'file', f'not valid YAML: {error}') from None
+    spec = _spec_from_document(document, source)
+    source_dir = Path(source_dir)
+    urdf_path = _resolve_robot(spec.robot, source_dir, source, must_exist=urdf_text is None)
+    if urdf_text is None:
+        try:
+            urdf_text = urdf_path.read_text(encoding='utf-8')
+        except OSError as error:
+            raise TaskFileError(source, 'robot', f'cannot read {urdf_path}: '
+                                f'{error.strerror}') from None
+    try:
+        kinematics = ChainKinematics(urdf_text, spec.base_link, spec.end_effector, spec.joints)
+    except KinematicsError as error:
+        raise TaskFileError(source, error.field, str(error).partition(': ')[2]) from None
+    limits = kinematics.limits()
+    return _checked(spec, source, urdf_path, urdf_text, text, source_dir, kinematics, limits)
+
+
+# --- schema and types ----------------------------------------------------------------------
+
+def _spec_from_document(document: Any, source: str) -> ReachTaskFile:
+    if not isinstance(document, dict):
+        raise TaskFileError(source, 'file', 'must be a YAML mapping of task fields')
+    spec = _build(ReachTaskFile, document, source, '')
+    if spec.task != 'reach':
+        raise TaskFileError(source, 'task', f"unknown task family {spec.task!r}; known: 'reach'")
+    try:
+        ControlInterface(spec.interface)
+    except ValueError:
+        raise TaskFileError(source, 'interface', f'{spec.interface!r} is not one of '
+                            f'{[i.value for i in ControlInterface]}') from None
+    return spec
+
+
+def _build(schema: type, document: dict, source: str, prefix: str):
+    """An instance of dataclass ``schema`` from a mapping, every field type-checked."""
+    fields = {f.name: f for f in dataclasses.fields(schema)}
+    unknown = sorted(set(document) - set(fields))
+    if unknown:
+        raise TaskFileError(source, prefix + str(unknown[0]),
+                            f'unknown field (known: {", ".join(fields)})')
+    missing = [name for name, f in fields.items() if name not in document
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise TaskFileError(source, prefix + missing[0], 'required field is missing')
+    values = {name: _typed(fields[name].type, value, source, prefix + name)
+              for name, value in document.items()}
+    return schema(**values)
+
+
+_NESTED = {'GoalRegion': GoalRegion, 'Gains': Gains, 'RewardWeights': RewardWeights}
+
+
+def _typed(annotation: str, value: Any, source: str, name: str):
+    optional = annotation.endswith(' | None')
+    kind = annotation.removesuffix(' | None')
+    if value is None:
+        if optional:
+            return None
+        raise TaskFileError(source, name, 'must not be empty')
+    if kind in _NESTED:
+        if not isinstance(value, dict):
+            raise TaskFileError(source, name, f'must be a mapping, not {value!r}')
+        return _build(_NESTED[kind], value, source, name + '.')
+    if kind == 'str':
+        if not isinstance(value, str) or not value:
+            raise TaskFileError(source, name, f'must be a non-empty string, not {value!r}')
+        return value
+    if kind == 'int':
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TaskFileError(source, name, f'must be an integer, not {value!r}')
+        return value
+    if kind == 'float':
+        return _number(value, source, name)
+    if kind in ('tuple[str, ...]', 'tuple[float, ...]'):
+        if not isinstance(value, list) or not value:
+            raise TaskFileError(source, name, f'must be a non-empty list, not {value!r}')
+        element = kind[len('tuple['):-len(', ...]')]
+        return tuple(_typed(element, item, source, f'{name}[{i}]')
+                     for i, item in enumerate(value))
+    raise AssertionError(f'no type check for {annotation}')  # a schema field without one
+
+
+def _number(value: Any, source: str, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise TaskFileError(source, name, f'must be a finite number, not {value!r}')
+    return float(value)
+
+
+# --- checks against the model --------------------------------------------------------------
+
+def _resolve_robot(robot: str, source_dir: Path, source: str, must_exist: bool) -> Path:
+    if robot.startswith(PYBULLET_DATA):
+        import pybullet_data
+
+        path = Path(pybullet_data.getDataPath()) / robot[len(PYBULLET_DATA):]
+    else:
+        path = Path(robot).expanduser()
+        path = path if path.is_absolute() else source_dir / path
+    if must_exist and not path.is_file():
+        raise TaskFileError(source, 'robot', f'the model {path} does not exist')
+    return path
+
+
+def _checked(spec: ReachTaskFile, source: str, urdf_path: Path, urdf_text: str, text: str,
+             source_dir: Path, kinematics: ChainKinematics,
+             limits: JointLimits) -> ReachTaskConfig:
+    n = len(spec.joints)
+    if len(set(spec.joints)) != n:
+        raise TaskFileError(source, 'joints', f'lists a joint twice: {list(spec.joints)}')
+    interface = ControlInterface(spec.interface)
+    urdf_low, urdf_high, limit_name = {
+        ControlInterface.POSITION: (limits.lower, limits.upper, 'lower/upper'),
+        ControlInterface.VELOCITY: (-limits.velocity, limits.velocity, 'velocity'),
+        ControlInterface.EFFORT: (-limits.effort, limits.effort, 'effort'),
+    }[interface]
+    low = _joint_values(spec.command_low, urdf_low, n, source, 'command_low')
+    high = _joint_values(spec.command_high, urdf_high, n, source, 'command_high')
+    for name, values, wider in (('command_low', low, low < urdf_low),
+                                ('command_high', high, high > urdf_high)):
+        if np.any(wider):
+            joint = spec.joints[int(np.argmax(wider))]
+            raise TaskFileError(source, name, f'{values.tolist()} is wider than the URDF '
+                                f'{limit_name} limit of {joint!r} '
+                                f'({urdf_low.tolist()} .. {urdf_high.tolist()}); a task file '
+                                'may only tighten limits')
+        if not np.all(np.isfinite(values)):
+            joint = spec.joints[int(np.argmax(~np.isfinite(values)))]
+            raise TaskFileError(source, name, f'the URDF gives no {limit_name} limit for '
+                                f'{joint!r}: set {name} for every joint')
+    if np.any(low >= high):
+        raise TaskFileError(source, 'command_low', f'{low.tolist()} must be below command_high '
+                            f'{high.tolist()} for every joint')
+    kp, kd = _gains(spec, limits, interface, n, source)
+    _check_positive(source, control_period=spec.control_period, physics_dt=spec.physics_dt,
+                    success_distance=spec.success_distance)
+    _check_positive(source, minimum=0.0, initial_noise=spec.initial_noise,
+                    **{'reward.distance': spec.reward.distance,
+                       'reward.action': spec.reward.action})
+    steps = spec.control_period / spec.physics_dt
+    if abs(steps - round(steps)) > 1e-6 or round(steps) < 1:
+        raise TaskFileError(source, 'control_period', f'{spec.control_period} s is not a whole '
+                            f'number of physics steps of {spec.physics_dt} s')
+    if spec.episode_steps < 1:
+        raise TaskFileError(source, 'episode_steps', f'must be >= 1, not {spec.episode_steps}')
+    _check_goal(spec.goal, source)
+    home = _home(spec, limits, n, source)
+    return ReachTaskConfig(spec, urdf_path, urdf_text, text, source_dir, kinematics, limits,
+                           low, high, kp, kd, home)
+
+
+def _joint_values(values, default: np.ndarray, n: int, source: str, name: str) -> np.ndarray:
+    if values is None:
+        return default.copy()
+    if len(values) != n:
+        raise TaskFileError(source, name, f'needs one value per joint ({n}), got {len(values)}')
+    return np.array(values, dtype=np.float64)
+
+
+def _gains(spec: ReachTaskFile, limits: JointLimits, interface: ControlInterface, n: int,
+           source: str) -> tuple[np.ndarray, np.ndarray]:
+    if interface is not ControlInterface.EFFORT and not np.all(np.isfinite(limits.effort)):
+        joint = spec.joints[int(np.argmax(~np.isfinite(limits.effort)))]
+        raise TaskFileError(source, 'robot', f'the URDF gives no effort limit for {joint!r}: '
+                            f'the {interface.value} interface bounds its joint force by it')
+    if spec.gains is None:
+        return default_gains(limits.effort)
+    kp = _joint_values(spec.gains.kp, limits.effort, n, source, 'gains.kp')
+    kd = _joint_values(spec.gains.kd, limits.effort, n, source, 'gains.kd')
+    for name, values in (('gains.kp', kp), ('gains.kd', kd)):
+        if np.any(values < 0):
+            raise TaskFileError(source, name, f'must be >= 0, not {values.tolist()}')
+    return kp, kd
+
+
+def _check_positive(source: str, minimum: float | None = None, **values: float) -> None:
+    for name, value in values.items():
+        if (value < minimum) if minimum is not None else (value <= 0):
+            bound = f'>= {minimum}' if minimum is not None else '> 0'
+            raise TaskFileError(source, name, f'must be {bound}, not {value}')
+
+
+def _check_goal(goal: GoalRegion, source: str) -> None:
+    if len(goal.center) != 3:
+        raise TaskFileError(source, 'goal.center', f'needs 3 values (x, y, z), got '
+                            f'{len(goal.center)}')
+    if (goal.half_extent is None) == (goal.radius is None):
+        raise TaskFileError(source, 'goal', 'needs exactly one of half_extent (a box) and '
+                            'radius (a ball)')
+    if goal.half_extent is not None and (len(goal.half_extent) != 3
+                                         or min(goal.half_extent) < 0):
+        raise TaskFileError(source, 'goal.half_extent', f'needs 3 values >= 0, got '
+                            f'{list(goal.half_extent)}')
+    if goal.radius is not None and goal.radius <= 0:
+        raise TaskFileError(source, 'goal.radius', f'must be > 0, not {goal.radius}')
+
+
+def _home(spec: ReachTaskFile, limits: JointLimits, n: int, source: str) -> np.ndarray:
+    if spec.home is None:
+        middle = np.where(np.isfinite(limits.lower + limits.upper),
+                          0.5 * (limits.lower + limits.upper), 0.0)
+        return np.where((limits.lower < 0) & (0 < limits.upper), 0.0, middle)
+    home = _joint_values(spec.home, limits.lower, n, source, 'home')
+    outside = (home < limits.lower) | (home > limits.upper)
+    if np.any(outside):
+        joint = spec.joints[int(np.argmax(outside))]
+        raise TaskFileError(source, 'home', f'{home.tolist()} puts {joint!r} outside its URDF '
+                            'limits')
+    return home
