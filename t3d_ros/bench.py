@@ -294,10 +294,11 @@ def bench_ros_loop(seconds: float = 20.0) -> dict:
 
 
 def _direct_steps(task, bundle, seconds: float) -> float:
-    from t3d_ros.envs.task_env import TaskEnv
     from t3d_ros.acting.exploration import explore
+    from t3d_ros.acting.numpy_policy import NumpyPolicy
+    from t3d_ros.envs.task_env import TaskEnv
 
-    env, policy = TaskEnv(task), bundle.make_policy()
+    env, policy = TaskEnv(task), NumpyPolicy.from_bundle(bundle)  # as the actor node runs it
     noise_rng = np.random.default_rng(0)
     try:
         obs, _ = env.reset(seed=0)
@@ -622,6 +623,7 @@ def _policy_receiver_node():
     from std_msgs.msg import Int64, UInt8MultiArray
 
     from t3d_ros import ros_io
+    from t3d_ros.acting.numpy_policy import NumpyPolicy
 
     node = Node('policy_receiver')
     decode = node.declare_parameter('decode', True).value
@@ -630,7 +632,7 @@ def _policy_receiver_node():
 
     def on_policy(msg: UInt8MultiArray) -> None:
         if decode:
-            ros_io.parse_policy(msg, MAX_POLICY_BYTES).make_policy()
+            NumpyPolicy.from_bundle(ros_io.parse_policy(msg, MAX_POLICY_BYTES))
         ack.publish(Int64(data=next(received)))
     node.create_subscription(UInt8MultiArray, POLICY_TOPIC, on_policy, ros_io.LATCHED_QOS)
     return node

@@ -17,7 +17,6 @@ import threading
 import time
 
 import numpy as np
-import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -27,6 +26,7 @@ from std_srvs.srv import Trigger
 
 from t3d_ros import ros_io
 from t3d_ros.acting.core import ActorCore, ActorSettings, Transition
+from t3d_ros.acting.numpy_policy import NumpyPolicy
 from t3d_ros.nodes.drops import DropCounter
 from t3d_ros.nodes.latency import LatencyWindow
 from t3d_ros.nodes.params import declare
@@ -327,7 +327,7 @@ class ActorNode(LifecycleNode):
             self._use_bundle(bundle)
 
     def _use_bundle(self, bundle: PolicyBundle) -> None:
-        self.policy = bundle.make_policy()
+        self.policy = NumpyPolicy.from_bundle(bundle)
         self.policy_version = bundle.policy_version
         self.counters['policy_updates'] += 1
 
@@ -477,7 +477,6 @@ class ActorNode(LifecycleNode):
 
 
 def main(args=None) -> int:
-    torch.set_num_threads(1)
     return run_node(ActorNode, args)
 
 

@@ -1,15 +1,23 @@
-"""Pure-PyTorch TD3 core: networks, replay memory, update, policy bundles and checkpoints."""
-from .bundle import BundleError, BundleMismatch, PolicyBundle
-from .checkpoint import CheckpointError, latest_checkpoint, load_checkpoint, save_checkpoint
-from .config import PRESETS, TD3Config
-from .networks import ActionScaler, Actor, Critic
-from .policy import Policy
-from .replay import Batch, ReplayMemory
-from .td3 import TD3
+"""Pure-PyTorch TD3 core: networks, replay memory, update, policy bundles and checkpoints.
 
-__all__ = [
-    'TD3', 'TD3Config', 'PRESETS', 'Actor', 'Critic', 'ActionScaler', 'Policy', 'Batch',
-    'ReplayMemory', 'PolicyBundle', 'BundleError',
-    'BundleMismatch', 'save_checkpoint', 'load_checkpoint', 'latest_checkpoint',
-    'CheckpointError',
-]
+The names below are imported on first use, so that ``t3d_ros.td3.config`` and
+``t3d_ros.td3.bundle`` (read with numpy) load without torch, as the actor node needs.
+"""
+import importlib
+
+_MODULES = {
+    'TD3': 'td3', 'TD3Config': 'config', 'PRESETS': 'config', 'Actor': 'networks',
+    'Critic': 'networks', 'ActionScaler': 'networks', 'Policy': 'policy', 'Batch': 'replay',
+    'ReplayMemory': 'replay', 'PolicyBundle': 'bundle', 'BundleError': 'bundle',
+    'BundleMismatch': 'bundle', 'save_checkpoint': 'checkpoint',
+    'load_checkpoint': 'checkpoint', 'latest_checkpoint': 'checkpoint',
+    'CheckpointError': 'checkpoint',
+}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str):
+    if name not in _MODULES:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    return getattr(importlib.import_module(f'.{_MODULES[name]}', __name__), name)

@@ -5,6 +5,10 @@ One safetensors file. Tensors: ``actor.<parameter>`` and, with a normaliser, ``o
 ``interface``, ``policy_version``, ``update_step``, JSON ``joint_names``, ``obs_layout``,
 ``action_low``, ``action_high``, ``hidden_sizes``, and ``content_hash``, a sha256 over all of it
 that ``from_bytes`` recomputes. Loading never unpickles: bundles come from the network.
+
+A bundle holds its tensors as numpy arrays and reads and writes them with
+``safetensors.numpy``: the actor node loads, checks and runs bundles without torch
+(``t3d_ros.acting.numpy_policy``). Only ``from_agent`` and ``make_policy`` use torch.
 """
 from __future__ import annotations
 
@@ -17,22 +21,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import safetensors.torch
-import torch
+import safetensors.numpy
 
+from t3d_ros.acting.numpy_policy import actor_tensor_shapes, checked_normaliser
+from t3d_ros.acting.scaling import ActionScaler
 from t3d_ros.tasks.base import ControlInterface
 
 from .atomic import write_bytes_atomic
-from .networks import ActionScaler, Actor
-from .policy import Policy, checked_normaliser
 
 if TYPE_CHECKING:
+    import torch
+
+    from .policy import Policy
     from .td3 import TD3
 
 FORMAT = 't3d_ros.policy_bundle'
 FORMAT_VERSION = '1'
 MAX_BUNDLE_BYTES = 64 * 2**20
 _ACTOR_PREFIX = 'actor.'
+_TORCH_DTYPE_NAMES = {np.dtype(np.float32): 'torch.float32'}
 _METADATA_KEYS = {'format', 'format_version', 'task', 'interface', 'policy_version',
                   'update_step', 'joint_names', 'obs_layout', 'action_low', 'action_high',
                   'hidden_sizes', 'content_hash'}
@@ -61,8 +68,9 @@ class PolicyBundle:
     """Per-joint limits that unit actions -1 and +1 map to."""
     hidden_sizes: tuple[int, ...]
     """Widths of the actor's hidden layers."""
-    actor_state: dict[str, torch.Tensor]
-    """``Actor.state_dict()`` (float32, copied to CPU on construction)."""
+    actor_state: dict[str, np.ndarray]
+    """``Actor.state_dict()`` as float32 arrays (torch tensors are copied into arrays on
+    construction)."""
     policy_version: int = 0
     """Increases with every bundle the learner publishes."""
     update_step: int = 0
@@ -114,10 +122,15 @@ class PolicyBundle:
         return bundle
 
     def make_policy(self, device: str | torch.device = 'cpu') -> Policy:
-        """An inference policy running this bundle's actor."""
+        """A torch inference policy running this bundle's actor (numpy: ``NumpyPolicy``)."""
+        import torch
+
+        from .networks import Actor
+        from .policy import Policy
+
         with torch.device('meta'):  # no random init: the weights come from the bundle
             actor = Actor(self.obs_dim, self.act_dim, self.hidden_sizes)
-        state = {name: tensor.clone() for name, tensor in self.actor_state.items()}
+        state = {name: torch.from_numpy(array.copy()) for name, array in self.actor_state.items()}
         actor.load_state_dict(state, assign=True)
         actor.requires_grad_(False).to(device)
         return Policy(actor, ActionScaler(self.action_low, self.action_high),
@@ -152,7 +165,7 @@ class PolicyBundle:
     def to_bytes(self) -> bytes:
         metadata, tensors = self._content()
         metadata['content_hash'] = _digest(metadata, tensors)
-        return safetensors.torch.save(tensors, metadata=metadata)
+        return safetensors.numpy.save(tensors, metadata=metadata)
 
     @classmethod
     def from_bytes(cls, data: bytes, max_bytes: int = MAX_BUNDLE_BYTES) -> 'PolicyBundle':
@@ -164,7 +177,7 @@ class PolicyBundle:
             raise BundleError(f'policy bundle is {len(data)} bytes, more than the limit of '
                               f'{max_bytes}')
         try:
-            tensors = safetensors.torch.load(data)
+            tensors = safetensors.numpy.load(data)
             header_size = int.from_bytes(data[:8], 'little')
             metadata = json.loads(data[8:8 + header_size]).get('__metadata__') or {}
         except Exception as exc:  # the safetensors parser's errors, on untrusted input
@@ -191,7 +204,7 @@ class PolicyBundle:
 
     # -- internals -----------------------------------------------------------------------------
 
-    def _content(self) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    def _content(self) -> tuple[dict[str, str], dict[str, np.ndarray]]:
         """Metadata (without the hash) and tensors, as stored in the file."""
         metadata = {
             'format': FORMAT, 'format_version': FORMAT_VERSION, 'task': self.task,
@@ -205,8 +218,7 @@ class PolicyBundle:
         }
         tensors = {_ACTOR_PREFIX + name: tensor for name, tensor in self.actor_state.items()}
         if self.obs_mean is not None:
-            tensors['obs_mean'] = torch.from_numpy(self.obs_mean)
-            tensors['obs_std'] = torch.from_numpy(self.obs_std)
+            tensors['obs_mean'], tensors['obs_std'] = self.obs_mean, self.obs_std
         return metadata, tensors
 
     def _normalise_and_validate(self) -> None:
@@ -234,8 +246,7 @@ class PolicyBundle:
         self.policy_version = _count(self.policy_version, 'policy_version')
         self.update_step = _count(self.update_step, 'update_step')
         self.interface = ControlInterface(self.interface).value
-        self.actor_state = {name: tensor.detach().cpu().clone()
-                            for name, tensor in self.actor_state.items()}
+        self.actor_state = {name: _array_copy(tensor) for name, tensor in self.actor_state.items()}
         _check_actor_state(self.actor_state, self.obs_dim, self.act_dim, self.hidden_sizes)
         self.obs_mean, self.obs_std = checked_normaliser(self.obs_mean, self.obs_std,
                                                          self.obs_dim)
@@ -247,12 +258,21 @@ def _interface_of(task) -> str | None:
     return None if interface is None else ControlInterface(interface).value
 
 
-def _digest(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> str:
+def _array_copy(tensor) -> np.ndarray:
+    """A numpy copy of an array or a torch tensor (on any device), dtype kept."""
+    if hasattr(tensor, 'detach'):  # a torch tensor, without importing torch here
+        tensor = tensor.detach().cpu().numpy()
+    return np.array(tensor, copy=True)
+
+
+def _digest(metadata: dict[str, str], tensors: dict[str, np.ndarray]) -> str:
     digest = hashlib.sha256(json.dumps(metadata, sort_keys=True).encode())
     for name in sorted(tensors):
-        tensor = tensors[name].contiguous()
-        digest.update(json.dumps([name, str(tensor.dtype), list(tensor.shape)]).encode())
-        digest.update(tensor.numpy().tobytes())
+        array = np.ascontiguousarray(tensors[name])
+        # Format v1 names the dtype as torch does, so bundles written by torch keep their hash.
+        digest.update(json.dumps([name, _TORCH_DTYPE_NAMES.get(array.dtype, str(array.dtype)),
+                                  list(array.shape)]).encode())
+        digest.update(array.tobytes())
     return digest.hexdigest()
 
 
@@ -269,25 +289,23 @@ def _layout_entry(entry) -> tuple[str, int]:
     return entry[0], _count(entry[1], f'size of observation field {entry[0]!r}', minimum=1)
 
 
-def _check_actor_state(state: dict[str, torch.Tensor], obs_dim: int, act_dim: int,
+def _check_actor_state(state: dict[str, np.ndarray], obs_dim: int, act_dim: int,
                        hidden_sizes: tuple[int, ...]) -> None:
     """Same names and shapes as an Actor of these sizes, float32, all finite."""
     if len(state) != 2 * (len(hidden_sizes) + 1):  # checked first: layers are cheap to fake
         raise BundleError(f'policy bundle: {len(state)} actor tensors for '
                           f'{len(hidden_sizes)} hidden layers')
-    with torch.device('meta'):
-        expected = {name: tuple(tensor.shape) for name, tensor
-                    in Actor(obs_dim, act_dim, hidden_sizes).state_dict().items()}
+    expected = actor_tensor_shapes(obs_dim, act_dim, hidden_sizes)
     if set(state) != set(expected):
         raise BundleError(f'policy bundle: actor tensors are {sorted(state)}, expected '
                           f'{sorted(expected)} for obs_dim={obs_dim}, act_dim={act_dim}, '
                           f'hidden_sizes={list(hidden_sizes)}')
     for name, shape in expected.items():
         tensor = state[name]
-        if tuple(tensor.shape) != shape or tensor.dtype != torch.float32:
+        if tensor.shape != shape or tensor.dtype != np.float32:
             raise BundleError(f'policy bundle: actor tensor {name!r} is {tensor.dtype} '
-                              f'{tuple(tensor.shape)}, expected torch.float32 {shape}')
-        if not torch.isfinite(tensor).all():
+                              f'{tensor.shape}, expected float32 {shape}')
+        if not np.isfinite(tensor).all():
             raise BundleError(f'policy bundle: actor tensor {name!r} has non-finite values')
 
 
@@ -316,12 +334,12 @@ def _fields_from_metadata(metadata: dict[str, str]) -> dict:
     return fields
 
 
-def _fields_from_tensors(tensors: dict[str, torch.Tensor]) -> dict:
+def _fields_from_tensors(tensors: dict[str, np.ndarray]) -> dict:
     """PolicyBundle keyword arguments from the stored tensors."""
     actor_state = {name[len(_ACTOR_PREFIX):]: tensor for name, tensor in tensors.items()
                    if name.startswith(_ACTOR_PREFIX)}
     others = set(tensors) - {_ACTOR_PREFIX + name for name in actor_state}
     if not others <= {'obs_mean', 'obs_std'}:
         raise BundleError(f'policy bundle has unexpected tensors {sorted(others)}')
-    normaliser = {name: tensors[name].numpy() for name in others}
+    normaliser = {name: tensors[name] for name in others}
     return {'actor_state': actor_state, **normaliser}

@@ -1,26 +1,15 @@
-"""Inference-only policy: observation (numpy) -> physical joint command (numpy)."""
+"""Inference-only torch policy: observation (numpy) -> physical joint command (numpy).
+
+The actor node runs bundles with ``t3d_ros.acting.numpy_policy.NumpyPolicy`` instead (no torch).
+"""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from t3d_ros.acting.numpy_policy import checked_normaliser
+
 from .networks import ActionScaler, Actor
-
-
-def checked_normaliser(obs_mean, obs_std, obs_dim: int
-                       ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Normaliser statistics as float32 arrays (or both None); ValueError if unusable."""
-    if (obs_mean is None) != (obs_std is None):
-        raise ValueError('give both obs_mean and obs_std, or neither')
-    if obs_mean is None:
-        return None, None
-    obs_mean, obs_std = np.array(obs_mean, np.float32), np.array(obs_std, np.float32)
-    if obs_mean.shape != (obs_dim,) or obs_std.shape != (obs_dim,):
-        raise ValueError(f'normaliser statistics must have shape ({obs_dim},)')
-    if not (np.all(np.isfinite(obs_mean)) and np.all(np.isfinite(obs_std))
-            and np.all(obs_std > 0)):
-        raise ValueError('normaliser statistics must be finite with obs_std > 0')
-    return obs_mean, obs_std
 
 
 class Policy:

@@ -18,6 +18,7 @@ from std_msgs.msg import UInt8MultiArray
 
 from fake_robot import FakeRobotBase
 from t3d_ros import ros_io
+from t3d_ros.acting.numpy_policy import NumpyPolicy
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import RobotState
@@ -50,7 +51,7 @@ def save_bundle(path, seed=3, saturate=None):
 def expected_command(bundle, position, velocity, low=TASK.action_low, high=TASK.action_high):
     """The policy's command for a state, clamped, in the controller's joint order."""
     obs = TASK.observation(RobotState(np.asarray(position), np.asarray(velocity), GOAL))
-    return np.clip(bundle.make_policy()(obs), low, high)[TO_CONTROLLER]
+    return np.clip(NumpyPolicy.from_bundle(bundle)(obs), low, high)[TO_CONTROLLER]
 
 
 class FakeRobot(FakeRobotBase):

@@ -17,6 +17,7 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
 from t3d_ros import ros_io
+from t3d_ros.acting.numpy_policy import NumpyPolicy
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import RobotState
@@ -62,7 +63,7 @@ class FakeRobot:
 def policy_file(tmp_path):
     bundle = make_bundle()
     bundle.save(tmp_path / 'policy.safetensors')
-    expected = bundle.make_policy()(TASK.observation(RobotState(POSITION, VELOCITY)))
+    expected = NumpyPolicy.from_bundle(bundle)(TASK.observation(RobotState(POSITION, VELOCITY)))
     assert np.all(expected != 0.0)
     return tmp_path / 'policy.safetensors', expected
 

@@ -14,6 +14,7 @@ from std_srvs.srv import Trigger
 
 from fake_robot import FakeRobotBase
 from t3d_ros import ros_io
+from t3d_ros.acting.numpy_policy import NumpyPolicy
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.safety import CommandSafety
 from t3d_ros.tasks import make_task
@@ -36,7 +37,7 @@ def make_bundle(task=TASK, seed=3, hidden=(32, 32), version=1):
 
 
 def policy_command(bundle, position=POSITION, velocity=VELOCITY):
-    return bundle.make_policy()(TASK.observation(RobotState(position, velocity)))
+    return NumpyPolicy.from_bundle(bundle)(TASK.observation(RobotState(position, velocity)))
 
 
 def lifecycle_state(node) -> str:
