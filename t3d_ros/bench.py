@@ -20,7 +20,6 @@ back, carry over between machines better than the absolute values.
 from __future__ import annotations
 
 import contextlib
-import copy
 import itertools
 import json
 import math
@@ -35,14 +34,13 @@ from typing import Callable, Iterator
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from t3d_ros.bringup import NodeSpec, train_graph
 from t3d_ros.ros_domain import private_domain
 from t3d_ros.supervisor import ProcessGroup
 from t3d_ros.tasks import make_task
 from t3d_ros.td3.config import TD3Config
+from t3d_ros.td3.reference import ReferenceTD3
 from t3d_ros.td3.replay import ReplayMemory
 from t3d_ros.td3.td3 import TD3
 
@@ -173,7 +171,7 @@ def bench_updates(updates: int = 400, hidden_sizes=(256, 256), batch_size: int =
     memory.add_batch(rng.normal(size=(n, task.obs_dim)), rng.uniform(-1, 1, (n, task.num_joints)),
                      rng.normal(size=n), rng.normal(size=(n, task.obs_dim)), rng.random(n) < 0.02)
     ours = TD3(task.obs_dim, task.action_low, task.action_high, config)
-    reference = _ReferenceTD3(task.obs_dim, task.num_joints, config)
+    reference = ReferenceTD3(task.obs_dim, task.num_joints, config)
     rates = _alternating_rates({
         'ours': lambda: ours.update(memory.sample(batch_size)),
         'reference': lambda: reference.train(memory.sample(batch_size)),
@@ -198,57 +196,6 @@ def _alternating_rates(steps: dict[str, Callable[[], object]], count: int,
                 step()
             elapsed[name] += time.perf_counter() - start
     return {name: count / seconds for name, seconds in elapsed.items()}
-
-
-class _ReferenceTD3:
-    """The update of the TD3 authors' code (sfujim/TD3, TD3.py) written out plainly: its Critic
-    holds both Q networks and one optimiser steps them; actions in [-1, 1]; no loss values
-    are read back."""
-
-    def __init__(self, obs_dim: int, act_dim: int, config: TD3Config):
-        def mlp(inputs: int, outputs: int, *tail: nn.Module) -> nn.Sequential:
-            layers, width = [], inputs
-            for hidden in config.hidden_sizes:
-                layers += [nn.Linear(width, hidden), nn.ReLU()]
-                width = hidden
-            return nn.Sequential(*layers, nn.Linear(width, outputs), *tail)
-
-        self.actor = mlp(obs_dim, act_dim, nn.Tanh())
-        self.q1, self.q2 = mlp(obs_dim + act_dim, 1), mlp(obs_dim + act_dim, 1)
-        self.actor_target = copy.deepcopy(self.actor)
-        self.q1_target, self.q2_target = copy.deepcopy(self.q1), copy.deepcopy(self.q2)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr)
-        self.critic_optimizer = torch.optim.Adam([*self.q1.parameters(), *self.q2.parameters()],
-                                                 lr=config.critic_lr)
-        self.config = config
-        self.total_it = 0
-
-    def train(self, batch) -> None:
-        c = self.config
-        self.total_it += 1
-        state, action, reward, next_state, not_done = (
-            batch.obs, batch.action, batch.reward[:, None], batch.next_obs,
-            1.0 - batch.terminated[:, None])
-        with torch.no_grad():
-            noise = (torch.randn_like(action) * c.policy_noise).clamp(-c.noise_clip, c.noise_clip)
-            next_action = (self.actor_target(next_state) + noise).clamp(-1, 1)
-            next_sa = torch.cat([next_state, next_action], 1)
-            target_q = torch.min(self.q1_target(next_sa), self.q2_target(next_sa))
-            target_q = reward + not_done * c.gamma * target_q
-        sa = torch.cat([state, action], 1)
-        critic_loss = F.mse_loss(self.q1(sa), target_q) + F.mse_loss(self.q2(sa), target_q)
-        self.critic_optimizer.zero_grad()
-        critic_loss.backward()
-        self.critic_optimizer.step()
-        if self.total_it % c.policy_delay == 0:
-            actor_loss = -self.q1(torch.cat([state, self.actor(state)], 1)).mean()
-            self.actor_optimizer.zero_grad()
-            actor_loss.backward()
-            self.actor_optimizer.step()
-            for net, target in ((self.actor, self.actor_target), (self.q1, self.q1_target),
-                                (self.q2, self.q2_target)):
-                for param, target_param in zip(net.parameters(), target.parameters()):
-                    target_param.data.copy_(c.tau * param.data + (1 - c.tau) * target_param.data)
 
 
 # --- lockstep loop ----------------------------------------------------------------------

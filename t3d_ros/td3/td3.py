@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -16,6 +16,8 @@ from .replay import Batch
 
 NETWORKS = ('actor', 'actor_target', 'critic_1', 'critic_2', 'critic_1_target', 'critic_2_target')
 """Attribute names of the six networks, also their names in state dicts and checkpoints."""
+METRICS = ('critic_loss', 'q1_mean', 'q2_mean', 'target_q_mean', 'actor_loss')
+"""What ``TD3.update`` reports (``actor_loss`` on delayed steps only)."""
 
 
 def frozen_copy(module: nn.Module) -> nn.Module:
@@ -24,10 +26,77 @@ def frozen_copy(module: nn.Module) -> nn.Module:
 
 
 @torch.no_grad()
-def polyak_update(online: nn.Module, target: nn.Module, tau: float) -> None:
-    """target <- tau * online + (1 - tau) * target, in place."""
-    for online_param, target_param in zip(online.parameters(), target.parameters()):
-        target_param.mul_(1.0 - tau).add_(online_param, alpha=tau)
+def polyak_update(online: Sequence[nn.Module], target: Sequence[nn.Module], tau: float) -> None:
+    """target <- tau * online + (1 - tau) * target, in place, for each pair of networks.
+
+    All parameters of all pairs go through one foreach kernel, ``target + tau * (online -
+    target)``, instead of a call per parameter.
+    """
+    online_params = [p for module in online for p in module.parameters()]
+    target_params = [p for module in target for p in module.parameters()]
+    torch._foreach_lerp_(target_params, online_params, tau)
+
+
+FUSED_ADAM = {'fused': True, 'foreach': None}
+"""Adam's kernel choice for :func:`adam_step`: the fused one (CPU and CUDA). A state dict
+holds the same tensors whatever the kernel, so checkpoints of either load into either."""
+
+
+def adam_step(optimizer: torch.optim.Adam, grads: Sequence[torch.Tensor]) -> None:
+    """``optimizer.step()`` for ``grads`` (one per parameter, in the optimiser's order) as one
+    call of torch's fused Adam kernel.
+
+    Same arithmetic and same state (``step``, ``exp_avg``, ``exp_avg_sq`` per parameter) as
+    ``optimizer.step()``, without its per-parameter Python bookkeeping, which costs more than
+    the kernel itself at 64-64. The gradients come from ``torch.autograd.grad``, so no
+    ``.grad`` is ever stored or zeroed.
+    """
+    (group,) = optimizer.param_groups
+    if group['amsgrad'] or group['weight_decay'] or group['maximize'] or not group['fused']:
+        raise ValueError('adam_step runs plain Adam with FUSED_ADAM only')
+    params = group['params']
+    states = [optimizer.state[param] for param in params]
+    for param, state in zip(params, states):
+        if not state:  # first step: the state Adam.step would create
+            state['step'] = torch.zeros((), dtype=torch.float32, device=param.device)
+            state['exp_avg'] = torch.zeros_like(param, memory_format=torch.preserve_format)
+            state['exp_avg_sq'] = torch.zeros_like(param, memory_format=torch.preserve_format)
+    steps = [state['step'] for state in states]
+    torch._foreach_add_(steps, 1)
+    beta1, beta2 = group['betas']
+    torch._fused_adam_(params, list(grads), [state['exp_avg'] for state in states],
+                       [state['exp_avg_sq'] for state in states], [], steps, amsgrad=False,
+                       lr=group['lr'], beta1=beta1, beta2=beta2, weight_decay=0.0,
+                       eps=group['eps'], maximize=False)
+
+
+class UpdateMetrics(Mapping):
+    """The losses and Q means of one update, as floats, read from the device only when first
+    looked at: updates that nobody reads cost no device-to-host copy (no sync on a GPU)."""
+
+    def __init__(self, names: Sequence[str], values: torch.Tensor):
+        self._names, self._tensor = tuple(names), values.detach()
+        self._floats: dict[str, float] | None = None
+
+    def _read(self) -> dict[str, float]:
+        if self._floats is None:
+            self._floats = dict(zip(self._names, self._tensor.tolist()))
+        return self._floats
+
+    def __getitem__(self, name: str) -> float:
+        return self._read()[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return f'UpdateMetrics({self._read()})'
 
 
 class TD3:
@@ -53,9 +122,12 @@ class TD3:
         self.actor_target = frozen_copy(self.actor)
         self.critic_1_target = frozen_copy(self.critic_1)
         self.critic_2_target = frozen_copy(self.critic_2)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr)
-        self.critic_optimizer = torch.optim.Adam(
-            [*self.critic_1.parameters(), *self.critic_2.parameters()], lr=config.critic_lr)
+        self._actor_params = list(self.actor.parameters())
+        self._critic_params = [*self.critic_1.parameters(), *self.critic_2.parameters()]
+        self.actor_optimizer = torch.optim.Adam(self._actor_params, lr=config.actor_lr,
+                                                **FUSED_ADAM)
+        self.critic_optimizer = torch.optim.Adam(self._critic_params, lr=config.critic_lr,
+                                                 **FUSED_ADAM)
         self.noise_generator = torch.Generator(self.device).manual_seed(config.seed)
         """Source of the target-policy smoothing noise."""
         self.total_updates = 0
@@ -63,10 +135,12 @@ class TD3:
         self.policy = Policy(self.actor, self.scaler)
         """The live actor as an inference policy (physical actions)."""
 
-    def update(self, batch: Batch) -> dict[str, float]:
+    def update(self, batch: Batch) -> UpdateMetrics:
         """One critic update, plus an actor and target update every ``policy_delay`` calls.
 
-        ``batch`` (step 5) comes from ``ReplayMemory.sample`` on this agent's device.
+        ``batch`` (step 5) comes from ``ReplayMemory.sample`` on this agent's device. Returns
+        critic_loss, q1_mean, q2_mean, target_q_mean (and actor_loss on delayed steps), read
+        from the device only when looked at.
         """
         cfg = self.config
         self.total_updates += 1
@@ -86,23 +160,19 @@ class TD3:
         q2 = self.critic_2(batch.obs, batch.action)
         critic_loss = F.mse_loss(q1, target_q) + F.mse_loss(q2, target_q)
         # 12. Step the critics.
-        self.critic_optimizer.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        self.critic_optimizer.step()
+        adam_step(self.critic_optimizer, torch.autograd.grad(critic_loss, self._critic_params))
         values = [critic_loss, q1.mean(), q2.mean(), target_q.mean()]
         if self.total_updates % cfg.policy_delay == 0:
-            # 13. Delayed policy update: maximise Q1(s, actor(s)); only the actor optimiser steps.
+            # 13. Delayed policy update: maximise Q1(s, actor(s)). Only the actor's gradients
+            # are computed (none for critic_1's weights, which would be thrown away).
             actor_loss = -self.critic_1(batch.obs, self.actor(batch.obs)).mean()
-            self.actor_optimizer.zero_grad(set_to_none=True)
-            actor_loss.backward()
-            self.actor_optimizer.step()
+            adam_step(self.actor_optimizer, torch.autograd.grad(actor_loss, self._actor_params))
             # 14-15. Polyak averaging of the actor target and both critic targets.
-            polyak_update(self.actor, self.actor_target, cfg.tau)
-            polyak_update(self.critic_1, self.critic_1_target, cfg.tau)
-            polyak_update(self.critic_2, self.critic_2_target, cfg.tau)
+            polyak_update((self.actor, self.critic_1, self.critic_2),
+                          (self.actor_target, self.critic_1_target, self.critic_2_target),
+                          cfg.tau)
             values.append(actor_loss)
-        names = ('critic_loss', 'q1_mean', 'q2_mean', 'target_q_mean', 'actor_loss')
-        return dict(zip(names, torch.stack(values).tolist()))  # one device sync
+        return UpdateMetrics(METRICS[:len(values)], torch.stack(values))
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Deterministic physical action(s) of the current actor, float64."""
@@ -137,7 +207,12 @@ class TD3:
         for name in NETWORKS:
             getattr(self, name).load_state_dict(state[name])
         # Optimisers keep the tensors they are given, so give them their own copies.
-        self.actor_optimizer.load_state_dict(copy.deepcopy(state['actor_optimizer']))
-        self.critic_optimizer.load_state_dict(copy.deepcopy(state['critic_optimizer']))
+        for name in ('actor_optimizer', 'critic_optimizer'):
+            optimizer = getattr(self, name)
+            optimizer.load_state_dict(copy.deepcopy(state[name]))
+            # A state dict carries its writer's kernel choice (one of the per-parameter loop
+            # says fused=None); the numbers are the same, so keep the fused kernel.
+            for group in optimizer.param_groups:
+                group.update(FUSED_ADAM)
         self.total_updates = int(state['total_updates'])
         self.noise_generator.set_state(state['noise_generator'])

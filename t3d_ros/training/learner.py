@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -70,7 +70,9 @@ class Learner:
         self.episodes = EpisodeTracker()
         self.recent_returns: list[float] = []
         self.counters = dict(env_steps=0, episodes=0, policy_version=0, dropped_out_of_limits=0)
-        self.losses: dict[str, float] = {}
+        self._metrics: tuple[Mapping[str, float], Mapping[str, float]] = ({}, {})
+        """The newest delayed (actor) update's metrics and the newest update's; read in
+        ``stats`` only, so updates copy nothing back from the device."""
         self.last_publish = time.monotonic()
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
@@ -135,7 +137,9 @@ class Learner:
                 break
             with self._lock:
                 batch = self.memory.sample(self.config.batch_size, device=self.agent.device)
-            self.losses = {**self.losses, **self.agent.update(batch)}  # swap: read elsewhere
+            metrics = self.agent.update(batch)
+            self._metrics = (metrics if 'actor_loss' in metrics else self._metrics[0],
+                             metrics)  # swap: read elsewhere
             self._after_update()
         return allowed
 
@@ -228,7 +232,8 @@ class Learner:
         recent = float(np.mean(self.recent_returns)) if self.recent_returns else float('nan')
         return dict(self.counters, updates=self.updates, buffer_size=len(self.memory),
                     recent_return=recent, policy_age_s=time.monotonic() - self.last_publish,
-                    throttled=self.limiter.throttled, **self.losses)
+                    throttled=self.limiter.throttled,
+                    **{**self._metrics[0], **self._metrics[1]})
 
 
 def _snapshot(memory: ReplayMemory, with_transitions: bool) -> ReplayMemory:

@@ -52,10 +52,11 @@ def test_bench_updates_measures_both_updates():
 
 def test_reference_update_moves_the_critics_and_the_targets_slowly():
     from t3d_ros.td3.config import TD3Config
+    from t3d_ros.td3.reference import ReferenceTD3
     from t3d_ros.td3.replay import Batch
 
     config = TD3Config(hidden_sizes=(8, 8), batch_size=4)
-    reference = bench._ReferenceTD3(3, 1, config)
+    reference = ReferenceTD3(3, 1, config)
     batch = Batch(torch.randn(4, 3), torch.rand(4, 1) * 2 - 1, torch.randn(4), torch.randn(4, 3),
                   torch.zeros(4))
     critic, target = ([p.clone() for p in net.parameters()]

@@ -1,0 +1,97 @@
+"""TD3.update (fused Adam, gradients only where used, foreach Polyak, lazy metrics) against
+the plain fifteen-step reference update: the same numbers on the same batches."""
+import numpy as np
+import pytest
+import torch
+
+from t3d_ros.td3 import TD3, TD3Config
+from t3d_ros.td3.reference import ReferenceTD3
+from t3d_ros.td3.replay import ReplayMemory
+from t3d_ros.td3.td3 import adam_step
+
+OBS_DIM, ACT_DIM = 5, 2
+
+
+def filled_memory(capacity=2_000, seed=0) -> ReplayMemory:
+    rng = np.random.default_rng(seed)
+    memory = ReplayMemory(OBS_DIM, ACT_DIM, capacity, seed=seed)
+    memory.add_batch(rng.normal(size=(capacity, OBS_DIM)), rng.uniform(-1, 1, (capacity, ACT_DIM)),
+                     rng.normal(size=capacity), rng.normal(size=(capacity, OBS_DIM)),
+                     rng.random(capacity) < 0.1)
+    return memory
+
+
+def pairs(agent: TD3, reference: ReferenceTD3):
+    return (('actor', agent.actor.net, reference.actor),
+            ('actor_target', agent.actor_target.net, reference.actor_target),
+            ('critic_1', agent.critic_1.net, reference.q1),
+            ('critic_2', agent.critic_2.net, reference.q2),
+            ('critic_1_target', agent.critic_1_target.net, reference.q1_target),
+            ('critic_2_target', agent.critic_2_target.net, reference.q2_target))
+
+
+@pytest.mark.parametrize('hidden_sizes, policy_delay', [((32, 32), 2), ((16,), 3)])
+def test_update_equals_the_plain_reference_for_100_iterations(hidden_sizes, policy_delay):
+    config = TD3Config(hidden_sizes=hidden_sizes, batch_size=64, policy_delay=policy_delay,
+                       tau=0.05, seed=3)
+    agent = TD3(OBS_DIM, -np.ones(ACT_DIM), np.ones(ACT_DIM), config)
+    reference = ReferenceTD3.copy_of(agent)
+    memory = filled_memory()
+    start = {name: [p.clone() for p in net.parameters()]
+             for name, net, _ in pairs(agent, reference)}
+    for iteration in range(1, 101):
+        batch = memory.sample(config.batch_size)
+        metrics = agent.update(batch)
+        reference.train(batch)
+        assert ('actor_loss' in metrics) == (iteration % policy_delay == 0)
+        assert all(np.isfinite(value) for value in metrics.values())
+        for name, ours, plain in pairs(agent, reference):
+            for a, b in zip(ours.parameters(), plain.parameters(), strict=True):
+                torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6,
+                                           msg=f'{name} differs at iteration {iteration}')
+    moved = {name: max((p - q).abs().max().item() for p, q in zip(net.parameters(), start[name]))
+             for name, net, _ in pairs(agent, reference)}
+    assert all(value > 1e-4 for value in moved.values()), moved  # every network learnt
+    assert agent.total_updates == reference.total_it == 100
+
+
+def test_metrics_are_those_of_the_plain_losses():
+    config = TD3Config(hidden_sizes=(16, 16), batch_size=32, policy_delay=1)
+    agent = TD3(OBS_DIM, -np.ones(ACT_DIM), np.ones(ACT_DIM), config)
+    batch = filled_memory().sample(config.batch_size)
+    noise = torch.Generator().set_state(agent.noise_generator.get_state())
+    with torch.no_grad():
+        next_action = (agent.actor_target(batch.next_obs) + (torch.randn(
+            batch.action.shape, generator=noise) * 0.2).clamp(-0.5, 0.5)).clamp(-1, 1)
+        target = batch.reward + 0.99 * (1 - batch.terminated) * torch.min(
+            agent.critic_1_target(batch.next_obs, next_action),
+            agent.critic_2_target(batch.next_obs, next_action))
+        q1, q2 = agent.critic_1(batch.obs, batch.action), agent.critic_2(batch.obs, batch.action)
+    metrics = agent.update(batch)
+    assert list(metrics) == ['critic_loss', 'q1_mean', 'q2_mean', 'target_q_mean', 'actor_loss']
+    assert metrics['critic_loss'] == pytest.approx(
+        (((q1 - target) ** 2).mean() + ((q2 - target) ** 2).mean()).item(), rel=1e-5)
+    assert metrics['q1_mean'] == pytest.approx(q1.mean().item(), rel=1e-5)
+    assert metrics['target_q_mean'] == pytest.approx(target.mean().item(), rel=1e-5)
+    assert dict(metrics) == {name: metrics[name] for name in metrics}
+
+
+def test_adam_step_is_optimizer_step():
+    torch.manual_seed(0)
+    params = [torch.nn.Parameter(torch.randn(4, 3)), torch.nn.Parameter(torch.randn(3))]
+    twins = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    direct = torch.optim.Adam(params, lr=1e-2, fused=True)
+    stepped = torch.optim.Adam(twins, lr=1e-2, fused=True)
+    for _ in range(5):
+        grads = [torch.randn_like(p) for p in params]
+        adam_step(direct, grads)
+        for twin, grad in zip(twins, grads):
+            twin.grad = grad.clone()
+        stepped.step()
+    for a, b in zip(params, twins):
+        assert torch.equal(a, b)
+    for key in ('step', 'exp_avg', 'exp_avg_sq'):
+        for a, b in zip(params, twins):
+            assert torch.equal(direct.state[a][key], stepped.state[b][key])
+    with pytest.raises(ValueError, match='plain Adam'):
+        adam_step(torch.optim.Adam(params, weight_decay=0.1), grads)
