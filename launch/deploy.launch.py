@@ -41,8 +41,9 @@ def generate_launch_description():
             description='Policy bundle (.safetensors) to deploy, e.g. the policy.safetensors '
                         'of a run directory.'),
         DeclareLaunchArgument(
-            'task', default_value='reacher',
-            description='Task the policy was trained on; the actor refuses a bundle of '
+            'task', default_value='',
+            description="Task the policy was trained on; '' = the bundle's own (rebuilt from "
+                        'the copy of its task file it carries). The actor refuses a bundle of '
                         'another task. ' + TASK_DESCRIPTION),
         DeclareLaunchArgument(
             'use_sim', default_value='false', choices=['true', 'false'],

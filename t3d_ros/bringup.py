@@ -144,22 +144,23 @@ def train_graph(task: str, num_actors: int = 1, config_files: Sequence[PathLike]
     return check_one_clock(_with_sim_time(graph) if use_sim_time else graph)
 
 
-def deploy_graph(task: str, policy_file: PathLike, with_sim: bool = False,
+def deploy_graph(task: str | None, policy_file: PathLike, with_sim: bool = False,
                  namespace: str = '', config_files: Sequence[PathLike] = (),
                  overrides: Overrides | None = None,
                  remappings: Sequence[tuple[str, str]] = (),
                  use_sim_time: bool = False) -> list[NodeSpec]:
     """A managed actor in deploy mode driving the robot in ``namespace`` from a policy bundle.
 
-    With ``with_sim`` a realtime sim stands in for the robot. Params files:
-    ``config/deploy.yaml``, then ``config_files``. ``remappings`` (e.g. ``('joint_states',
+    ``task`` '' or None: the bundle's own (:func:`task_of_bundle`). With ``with_sim`` a
+    realtime sim stands in for the robot. Params files: ``config/deploy.yaml``, then
+    ``config_files``. ``remappings`` (e.g. ``('joint_states',
     '/arm/joint_states')``) apply to every node, to meet a robot's own topic names.
     ``use_sim_time``: every node runs on ``/clock``, which the sim publishes (with
     ``with_sim``) or the robot's side does (e.g. Gazebo).
     """
     if not str(policy_file):
         raise ValueError('deploying needs a policy file')
-    task = checked_task(task)
+    task = checked_task(task or task_of_bundle(policy_file))
     files = _config_files([DEPLOY_CONFIG], config_files)
     extra = _node_overrides(overrides, ('sim', 'actor'))
     remaps = tuple((str(source), str(target)) for source, target in remappings)
@@ -192,6 +193,28 @@ def check_one_clock(graph: list[NodeSpec]) -> list[NodeSpec]:
         raise ValueError(f'{len(sources)} /clock sources ({", ".join(sources)}): one sim at '
                          'most may publish_clock')
     return graph
+
+
+def task_of_bundle(policy_file: PathLike) -> str:
+    """The ``task`` argument for a policy bundle's own task: its built-in name, or for a task
+    from a task file, that file rebuilt from the bundle's copy (written to the temporary
+    folder, its ``robot`` the model found here or the bundle's URDF copy)."""
+    import hashlib
+    import tempfile
+
+    from t3d_ros.td3.bundle import PolicyBundle
+
+    bundle = PolicyBundle.load(policy_file)
+    if not bundle.task_file:
+        return bundle.task
+    document = yaml.safe_load(bundle.task_file)
+    document['robot'] = str(bundle.make_task().model_path())
+    text = yaml.safe_dump(document, sort_keys=False)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / 't3d_ros_tasks' / f'{digest}-{bundle.task}.yaml'
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding='utf-8')
+    return str(path)
 
 
 def checked_task(task: str | os.PathLike) -> str:

@@ -191,16 +191,15 @@ def _add_deploy(parser: argparse.ArgumentParser) -> None:
 def _deploy(args) -> int:
     from t3d_ros.bringup import deploy_graph
     from t3d_ros.supervisor import ProcessGroup
-    from t3d_ros.td3.bundle import PolicyBundle
 
-    task = args.task or PolicyBundle.load(args.policy).task
     overrides = _parse_sets(args.set)
     # No lifecycle manager here: the actor configures (checks the bundle) and activates itself.
     overrides.setdefault('actor', {}).setdefault('autostart', True)
-    graph = deploy_graph(task, args.policy, args.with_sim, args.namespace, args.config,
-                         overrides, use_sim_time=args.use_sim_time)
+    graph = deploy_graph(args.task, args.policy, args.with_sim, args.namespace, args.config,
+                         overrides)
+    task = _check_deployment(args.policy, graph)
     group = ProcessGroup(graph, args.log_dir)
-    print(f'deploying {args.policy} ({task}); logs in {args.log_dir}; Ctrl-C stops')
+    print(f'deploying {args.policy} ({task.name}); logs in {args.log_dir}; Ctrl-C stops')
     try:
         group.start()
         while (exited := group.first_exited()) is None:
@@ -212,6 +211,24 @@ def _deploy(args) -> int:
         return 0
     finally:
         group.stop()
+
+
+def _check_deployment(policy_file: str, graph):
+    """Refuse, before any node starts, a bundle whose task, joints or interface the actor's
+    task and command topic do not match (the actor's configure checks again); print the
+    warnings (e.g. a control rate other than the trained one). Returns the task."""
+    from t3d_ros.td3.bundle import PolicyBundle
+
+    actor = next(spec for spec in graph if spec.executable == 'actor_node')
+    params = actor.resolved_parameters()
+    task = make_task(params['task'])
+    bundle = PolicyBundle.load(policy_file)
+    bundle.check_matches(task)
+    rate = params.get('control_rate_hz') or 0.0
+    for warning in bundle.check_deployment(params.get('command_topic') or task.command_topic,
+                                           1.0 / rate if rate else task.control_dt):
+        print(f'warning: {warning}', file=sys.stderr)
+    return task
 
 
 # --- eval -------------------------------------------------------------------------------
@@ -229,7 +246,7 @@ def _eval(args) -> int:
     from t3d_ros.training.evaluate import evaluate_episodes
 
     bundle = PolicyBundle.load(args.policy)
-    task = make_task(args.task or bundle.task)
+    task = make_task(args.task) if args.task else bundle.make_task()
     bundle.check_matches(task)
     evaluation = evaluate_episodes(bundle.make_policy(), task, args.episodes, args.seed)
     mean, extras = _summary(task, evaluation)

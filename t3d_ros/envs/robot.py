@@ -15,6 +15,7 @@ from pybullet_utils.bullet_client import BulletClient
 from t3d_ros.tasks.base import ControlInterface, Task
 from t3d_ros.tasks.task_file import default_gains
 
+
 class BulletRobot:
     """A fixed-base URDF robot stepped in fixed time steps, in a private DIRECT-mode client.
 
@@ -150,7 +151,8 @@ class BulletRobot:
         state = self._client.getLinkState(self._body, links[base_link],
                                           computeForwardKinematics=True)
         self._base_position = np.array(state[4])
-        self._base_rotation = np.array(self._client.getMatrixFromQuaternion(state[5])).reshape(3, 3)
+        rotation = self._client.getMatrixFromQuaternion(state[5])
+        self._base_rotation = np.array(rotation).reshape(3, 3)
 
     def _resolve_effort_limits(self, effort_limits, joints) -> np.ndarray:
         if effort_limits is None:

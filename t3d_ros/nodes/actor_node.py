@@ -152,9 +152,12 @@ class ActorNode(LifecycleNode):
             try:
                 bundle = PolicyBundle.load(p['policy_file'])
                 bundle.check_matches(self.task)
+                warnings = bundle.check_deployment(self._command_topic(), self.period)
             except (BundleError, OSError) as error:
                 self.get_logger().error(f'refusing policy {p["policy_file"]}: {error}')
                 return TransitionCallbackReturn.FAILURE
+            for warning in warnings:
+                self.get_logger().warning(f'policy {p["policy_file"]}: {warning}')
         elif not self.training:
             self.get_logger().error('deploy mode needs a policy_file')
             return TransitionCallbackReturn.FAILURE
@@ -170,10 +173,13 @@ class ActorNode(LifecycleNode):
         self._create_entities()
         return TransitionCallbackReturn.SUCCESS
 
+    def _command_topic(self) -> str:
+        return self.p['command_topic'] or self.task.command_topic
+
     def _create_entities(self) -> None:
         p = self.p
         self.command_pub = self.create_lifecycle_publisher(
-            Float64MultiArray, p['command_topic'] or self.task.command_topic, ros_io.ROBOT_QOS)
+            Float64MultiArray, self._command_topic(), ros_io.ROBOT_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         publishers, clients = [self.diagnostics_pub], []
         self.e_stop_sub = self.create_subscription(Bool, 'e_stop', self._on_e_stop,

@@ -9,6 +9,13 @@ that ``from_bytes`` recomputes. Loading never unpickles: bundles come from the n
 A bundle holds its tensors as numpy arrays and reads and writes them with
 ``safetensors.numpy``: the actor node loads, checks and runs bundles without torch
 (``t3d_ros.acting.numpy_policy``). Only ``from_agent`` and ``make_policy`` use torch.
+
+Format version 2 adds what a deployment must match (issue 7.5): ``control_period`` (s, JSON,
+null if unknown), ``gains`` (JSON ``{"kp": [...], "kd": [...]}`` or null), and for a task from a
+task file its text (``task_file``), the folder its relative paths start from
+(``task_file_dir``) and the URDF text (``urdf``), so a task is rebuilt from the bundle alone
+(:meth:`PolicyBundle.make_task`). Version 1 bundles (the toy tasks, before task files) still
+load, with those fields unknown.
 """
 from __future__ import annotations
 
@@ -36,13 +43,18 @@ if TYPE_CHECKING:
     from .td3 import TD3
 
 FORMAT = 't3d_ros.policy_bundle'
-FORMAT_VERSION = '1'
+FORMAT_VERSION = '2'
 MAX_BUNDLE_BYTES = 64 * 2**20
 _ACTOR_PREFIX = 'actor.'
 _TORCH_DTYPE_NAMES = {np.dtype(np.float32): 'torch.float32'}
-_METADATA_KEYS = {'format', 'format_version', 'task', 'interface', 'policy_version',
-                  'update_step', 'joint_names', 'obs_layout', 'action_low', 'action_high',
-                  'hidden_sizes', 'content_hash'}
+_METADATA_KEYS_V1 = {'format', 'format_version', 'task', 'interface', 'policy_version',
+                     'update_step', 'joint_names', 'obs_layout', 'action_low', 'action_high',
+                     'hidden_sizes', 'content_hash'}
+_DEPLOYMENT_KEYS = {'control_period', 'gains', 'task_file', 'task_file_dir', 'urdf'}
+_METADATA_KEYS = {'1': _METADATA_KEYS_V1, '2': _METADATA_KEYS_V1 | _DEPLOYMENT_KEYS}
+_CONTROLLER_INTERFACE = re.compile(r'(?:^|(?<=_))(position|velocity|effort)(?=_|$)')
+RATE_TOLERANCE = 0.01
+"""Relative control-rate difference from training above which a deployment is warned."""
 
 
 class BundleError(ValueError):
@@ -80,6 +92,18 @@ class PolicyBundle:
     """Observation normaliser, applied as (obs - mean) / std before the actor; optional."""
     interface: str = ControlInterface.EFFORT.value
     """ros2_control command interface the actions are meant for."""
+    control_period: float | None = None
+    """The control period trained at (s); None: unknown (a version 1 bundle)."""
+    gains: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    """(kp, kd) per joint of the sim's position/velocity tracking in training."""
+    task_file: str = ''
+    """The task file's text, for a task from a task file ('' for a built-in class)."""
+    task_file_dir: str = ''
+    """Where the task file's relative ``robot`` path starts from."""
+    urdf: str = ''
+    """The URDF text the task's kinematics were built from."""
+    format_version: str = FORMAT_VERSION
+    """The format of the bytes this bundle was read from (new bundles: the current one)."""
 
     def __post_init__(self):
         try:
@@ -117,9 +141,39 @@ class PolicyBundle:
                      action_high=agent.scaler.high, hidden_sizes=agent.config.hidden_sizes,
                      actor_state=agent.export_actor_state(use_target=use_target),
                      policy_version=policy_version, update_step=agent.total_updates,
-                     interface=_interface_of(task) or ControlInterface.EFFORT.value)
+                     interface=_interface_of(task) or ControlInterface.EFFORT.value,
+                     **deployment_fields(task))
         bundle.check_matches(task)
         return bundle
+
+    def make_task(self):
+        """The task this bundle was trained for: rebuilt from its task file and URDF copies,
+        else the built-in task of its name. The model the sim loads is the task file's if it
+        exists here, else the bundle's URDF (fine for primitive shapes; meshes it names must
+        then be where the URDF says)."""
+        from t3d_ros.tasks import make_task, task_from_bundle_text
+
+        if self.task_file:
+            return task_from_bundle_text(self.task_file, self.task_file_dir, self.urdf)
+        return make_task(self.task)
+
+    def check_deployment(self, command_topic: str, control_period: float) -> list[str]:
+        """Raise BundleMismatch if ``command_topic`` is another interface's controller (e.g. a
+        velocity policy on ``forward_position_controller/commands``); return warnings (a
+        control period other than the one trained at, a controller of unknown interface)."""
+        controller = controller_interface(command_topic)
+        if controller is not None and controller != self.interface:
+            raise BundleMismatch(f'policy bundle is for the {self.interface} interface, but '
+                                 f'{command_topic} is a {controller} controller')
+        warnings = []
+        if controller is None:
+            warnings.append(f'cannot tell the interface of {command_topic} from its name; '
+                            f'make sure it takes {self.interface} commands')
+        trained = self.control_period
+        if trained is not None and abs(control_period - trained) > RATE_TOLERANCE * trained:
+            warnings.append(f'control period {control_period:g} s differs from the '
+                            f'{trained:g} s the policy was trained at')
+        return warnings
 
     def make_policy(self, device: str | torch.device = 'cpu') -> Policy:
         """A torch inference policy running this bundle's actor (numpy: ``NumpyPolicy``)."""
@@ -207,7 +261,7 @@ class PolicyBundle:
     def _content(self) -> tuple[dict[str, str], dict[str, np.ndarray]]:
         """Metadata (without the hash) and tensors, as stored in the file."""
         metadata = {
-            'format': FORMAT, 'format_version': FORMAT_VERSION, 'task': self.task,
+            'format': FORMAT, 'format_version': self.format_version, 'task': self.task,
             'interface': self.interface, 'policy_version': str(self.policy_version),
             'update_step': str(self.update_step),
             'joint_names': json.dumps(list(self.joint_names)),
@@ -216,6 +270,12 @@ class PolicyBundle:
             'action_high': json.dumps(self.action_high.tolist()),
             'hidden_sizes': json.dumps(list(self.hidden_sizes)),
         }
+        if self.format_version != '1':
+            metadata.update(
+                control_period=json.dumps(self.control_period),
+                gains=json.dumps(None if self.gains is None else
+                                 {'kp': list(self.gains[0]), 'kd': list(self.gains[1])}),
+                task_file=self.task_file, task_file_dir=self.task_file_dir, urdf=self.urdf)
         tensors = {_ACTOR_PREFIX + name: tensor for name, tensor in self.actor_state.items()}
         if self.obs_mean is not None:
             tensors['obs_mean'], tensors['obs_std'] = self.obs_mean, self.obs_std
@@ -246,10 +306,62 @@ class PolicyBundle:
         self.policy_version = _count(self.policy_version, 'policy_version')
         self.update_step = _count(self.update_step, 'update_step')
         self.interface = ControlInterface(self.interface).value
+        self._validate_deployment_fields()
         self.actor_state = {name: _array_copy(tensor) for name, tensor in self.actor_state.items()}
         _check_actor_state(self.actor_state, self.obs_dim, self.act_dim, self.hidden_sizes)
         self.obs_mean, self.obs_std = checked_normaliser(self.obs_mean, self.obs_std,
                                                          self.obs_dim)
+
+    def _validate_deployment_fields(self) -> None:
+        if self.format_version not in _METADATA_KEYS:
+            raise BundleError(f'policy bundle: unknown format version {self.format_version!r}')
+        if self.control_period is not None:
+            if (isinstance(self.control_period, bool)
+                    or not isinstance(self.control_period, numbers.Real)
+                    or not 0 < self.control_period < float('inf')):
+                raise BundleError(f'policy bundle: control_period must be > 0 s, got '
+                                  f'{self.control_period!r}')
+            self.control_period = float(self.control_period)
+        if self.gains is not None:
+            try:
+                kp, kd = (tuple(float(g) for g in gains) for gains in self.gains)
+            except (TypeError, ValueError):
+                raise BundleError('policy bundle: gains must be (kp, kd) lists') from None
+            if len(kp) != self.act_dim or len(kd) != self.act_dim or not all(
+                    0 <= g < float('inf') for g in kp + kd):
+                raise BundleError(f'policy bundle: gains need {self.act_dim} finite values >= 0 '
+                                  'each for kp and kd')
+            self.gains = (kp, kd)
+        for name in ('task_file', 'task_file_dir', 'urdf'):
+            if not isinstance(getattr(self, name), str):
+                raise BundleError(f'policy bundle: {name} must be a string')
+        if self.format_version == '1' and (self.control_period is not None or self.gains
+                                           or self.task_file or self.urdf):
+            raise BundleError('policy bundle: format version 1 has no deployment fields')
+
+
+def deployment_fields(task) -> dict:
+    """The bundle fields a deployment of ``task`` must match (control period, gains, and the
+    task file and URDF texts for a task from a task file)."""
+    period = getattr(task, 'control_dt', None)  # None: a task-like object without one
+    fields = {'control_period': None if period is None else float(period)}
+    if getattr(task, 'gains', None) is not None:
+        fields['gains'] = tuple(tuple(float(g) for g in gains) for gains in task.gains)
+    config = getattr(task, 'config', None)
+    if config is not None:
+        fields.update(task_file=config.source_text, task_file_dir=str(config.source_dir),
+                      urdf=config.urdf_text)
+    return fields
+
+
+def controller_interface(command_topic: str) -> str | None:
+    """The interface a forward command controller's topic name says (``forward_position_
+    controller/commands`` -> position), or None when its name does not tell."""
+    parts = [part for part in command_topic.split('/') if part]
+    if len(parts) < 2 or parts[-1] != 'commands':
+        return None
+    found = set(_CONTROLLER_INTERFACE.findall(parts[-2]))
+    return found.pop() if len(found) == 1 else None
 
 
 def _interface_of(task) -> str | None:
@@ -311,14 +423,30 @@ def _check_actor_state(state: dict[str, np.ndarray], obs_dim: int, act_dim: int,
 
 def _fields_from_metadata(metadata: dict[str, str]) -> dict:
     """PolicyBundle keyword arguments from the stored metadata (checked by the constructor)."""
-    missing, unknown = _METADATA_KEYS - set(metadata), set(metadata) - _METADATA_KEYS
+    version = metadata.get('format_version')
+    if metadata.get('format') != FORMAT or version not in _METADATA_KEYS:
+        raise BundleError(f'not a policy bundle of format {FORMAT} v1 or v{FORMAT_VERSION}: '
+                          f'{metadata.get("format")!r} v{version!r}')
+    keys = _METADATA_KEYS[version]
+    missing, unknown = keys - set(metadata), set(metadata) - keys
     if missing or unknown:
         raise BundleError(f'policy bundle metadata: missing {sorted(missing)}, '
                           f'unexpected {sorted(unknown)}')
-    if (metadata['format'], metadata['format_version']) != (FORMAT, FORMAT_VERSION):
-        raise BundleError(f'not a policy bundle of format {FORMAT} v{FORMAT_VERSION}: '
-                          f'{metadata["format"]!r} v{metadata["format_version"]!r}')
-    fields = {'task': metadata['task'], 'interface': metadata['interface']}
+    fields = {'task': metadata['task'], 'interface': metadata['interface'],
+              'format_version': version}
+    if version != '1':
+        fields.update(task_file=metadata['task_file'], task_file_dir=metadata['task_file_dir'],
+                      urdf=metadata['urdf'])
+        for key in ('control_period', 'gains'):
+            try:
+                value = json.loads(metadata[key])
+            except json.JSONDecodeError as exc:
+                raise BundleError(f'policy bundle metadata {key!r} is not JSON: {exc}') from exc
+            if key == 'gains' and value is not None:
+                if not isinstance(value, dict) or set(value) != {'kp', 'kd'}:
+                    raise BundleError('policy bundle metadata gains must be {"kp", "kd"}')
+                value = (value['kp'], value['kd'])
+            fields[key] = value
     for key in ('policy_version', 'update_step'):
         if not re.fullmatch(r'[0-9]{1,19}', metadata[key]):
             raise BundleError(f'policy bundle metadata {key!r} is not a count: '

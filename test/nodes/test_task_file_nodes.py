@@ -22,3 +22,29 @@ def test_sim_and_actor_run_a_task_file(ros, odd_arm):
     actor = ros.start(ActorNode, 'robot_0', task=path, autostart=False)
     assert sim.task.name == actor.task.name == 'odd_arm_reach'
     assert sim.robot.joint_state()[0].shape == (3,)
+
+
+@pytest.mark.parametrize('command_topic, rate, configured', [
+    ('forward_velocity_controller/commands', 0.0, True),
+    ('forward_velocity_controller/commands', 100.0, True),  # a warning: trained at 25 Hz
+    ('forward_position_controller/commands', 0.0, False),
+    ('forward_effort_controller/commands', 0.0, False),
+])
+def test_deploy_actor_refuses_a_bundle_for_another_controller(
+        ros, tmp_path, command_topic, rate, configured):
+    from rclpy.lifecycle import TransitionCallbackReturn
+
+    from t3d_ros.tasks import make_task
+    from t3d_ros.td3 import TD3, PolicyBundle, TD3Config
+
+    task = make_task('panda_reach')
+    agent = TD3(task.obs_dim, task.action_low, task.action_high, TD3Config(hidden_sizes=(8,)))
+    policy = tmp_path / 'panda.safetensors'
+    PolicyBundle.from_agent(agent, task, policy_version=1).save(policy)
+    actor = ros.start(ActorNode, task='panda_reach', mode='deploy', policy_file=str(policy),
+                      autostart=False, command_topic=command_topic, control_rate_hz=rate)
+    result = actor.trigger_configure()
+    assert result == (TransitionCallbackReturn.SUCCESS if configured
+                      else TransitionCallbackReturn.FAILURE)
+    state = actor._state_machine.current_state[1]  # what ~/get_state answers
+    assert state == ('inactive' if configured else 'unconfigured')

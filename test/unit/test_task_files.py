@@ -218,8 +218,8 @@ def test_task_file_env_steps_and_truncates(odd_arm):
             assert not terminated and truncated == (step == 24) and 'is_success' in info
 
 
-def test_bringup_passes_task_files_as_absolute_paths_and_refuses_bad_ones(odd_arm,
-                                                                           monkeypatch):
+def test_bringup_passes_task_files_as_absolute_paths_and_refuses_bad_ones(
+        odd_arm, monkeypatch):
     from t3d_ros.bringup import deploy_graph, train_graph
 
     path = odd_arm()
