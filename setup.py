@@ -31,6 +31,8 @@ setup(
             'sim_node = t3d_ros.nodes.sim_node:main',
             'actor_node = t3d_ros.nodes.actor_node:main',
             'learner_node = t3d_ros.nodes.learner_node:main',
+            'sim_group = t3d_ros.nodes.sim_group:main',
+            'actor_group = t3d_ros.nodes.actor_group:main',
             't3d-ros = t3d_ros.cli:main',
         ],
     },

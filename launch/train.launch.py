@@ -19,7 +19,8 @@ def launch_setup(context):
         config_files=[arguments['config']] if arguments['config'] else [],
         seed=int(arguments['seed']),
         run_dir=arguments['run_dir'],
-        use_sim_time=arguments['use_sim_time'] == 'true')
+        use_sim_time=arguments['use_sim_time'] == 'true',
+        robots_per_process=int(arguments['robots_per_process']))
     return [node.launch_action() for node in graph]
 
 
@@ -32,6 +33,11 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'num_actors', default_value='1',
             description='Robots, each a sim and an actor in namespace robot_<i>.'),
+        DeclareLaunchArgument(
+            'robots_per_process', default_value='0',
+            description='Robots whose sims share a process (their actors share another); '
+                        '0 = by the CPU count (all in one pair of processes on 2-4 cores), '
+                        '1 = a process per node.'),
         DeclareLaunchArgument(
             'config', default_value='',
             description='Extra params file read after config/train.yaml and '

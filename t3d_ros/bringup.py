@@ -19,9 +19,11 @@ first seen later, can beat them.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
@@ -80,6 +82,11 @@ class NodeSpec:
         """The command line that runs this node with ``python -m``, no ament install needed."""
         return [python, '-m', f't3d_ros.nodes.{self.executable}', *self.ros_args(params_dir)]
 
+    @property
+    def nodes(self) -> tuple[NodeSpec, ...]:
+        """The nodes this process runs: this one (a :class:`GroupSpec` runs several)."""
+        return (self,)
+
     def resolved_parameters(self) -> dict[str, Any]:
         """The parameter values this node starts with (files and overrides, rcl's rules)."""
         documents = [*map(_read_params_file, self.params_files),
@@ -108,10 +115,145 @@ class NodeSpec:
         return [*self.params_files, overrides]
 
 
+GROUP_EXECUTABLES = {'sim_node': 'sim_group', 'actor_node': 'actor_group'}
+"""The group executable that hosts several nodes of each groupable executable."""
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """Several robots' nodes of one executable in one process (``sim_group``, ``actor_group``).
+
+    Each member keeps its name, namespace and parameters: the process gets the members'
+    shared params files, then one file with a section per member keyed by its fully qualified
+    name, and creates one node per namespace (its arguments). rcl matches sections to each
+    node as it would in separate processes, so the members start with the parameters they
+    would have alone, and a peer sees the same nodes and topics. The process itself takes no
+    ``__node``/``__ns`` remapping (they would rename every member), so an enclosing launch
+    namespace does not apply to a group.
+    """
+
+    executable: str
+    name: str
+    """Names the process (logs, labels), not a node."""
+    members: tuple[NodeSpec, ...]
+    package: str = PACKAGE
+    namespace: str = ''
+
+    def __post_init__(self):
+        if not self.members:
+            raise ValueError('a group needs members')
+        first = self.members[0]
+        for member in self.members:
+            if GROUP_EXECUTABLES.get(member.executable) != self.executable:
+                raise ValueError(f'{self.executable} cannot host {member.executable}')
+            if (member.name, member.params_files) != (first.name, first.params_files) or (
+                    member.remappings or member.managed):
+                raise ValueError('group members share their name and params files and have '
+                                 f'no remappings and no lifecycle manager: {member}')
+        if len({member.namespace for member in self.members}) != len(self.members):
+            raise ValueError(f'group members need distinct namespaces: {self.members}')
+
+    @property
+    def fully_qualified_name(self) -> str:
+        return _fully_qualified_name(self.namespace, self.name)
+
+    @property
+    def nodes(self) -> tuple[NodeSpec, ...]:
+        return self.members
+
+    @property
+    def arguments(self) -> list[str]:
+        """The process's arguments: its members' namespaces."""
+        return [member.namespace for member in self.members]
+
+    @property
+    def params_files(self) -> tuple[Path, ...]:
+        return self.members[0].params_files
+
+    def overrides_yaml(self) -> str:
+        """Every member's ``parameters``, each in a section keyed by its fully qualified name."""
+        return yaml.safe_dump(
+            {member.fully_qualified_name: {'ros__parameters': dict(member.parameters)}
+             for member in self.members}, default_flow_style=None, sort_keys=False)
+
+    def ros_args(self, params_dir: PathLike) -> list[str]:
+        """``--ros-args`` of the process; writes the overrides params file into ``params_dir``."""
+        params_dir = Path(params_dir)
+        params_dir.mkdir(parents=True, exist_ok=True)
+        overrides = params_dir / f'{self.name}.yaml'
+        overrides.write_text(self.overrides_yaml())
+        args = ['--ros-args']
+        for path in (*self.params_files, overrides):
+            args += ['--params-file', str(path)]
+        return args
+
+    def command(self, params_dir: PathLike, python: str = sys.executable) -> list[str]:
+        """The command line that runs the group with ``python -m``."""
+        return [python, '-m', f't3d_ros.nodes.{self.executable}', *self.arguments,
+                *self.ros_args(params_dir)]
+
+    def launch_action(self):
+        """This group as a ``launch_ros.actions.Node`` with no node name or namespace."""
+        from launch_ros.actions import Node
+
+        overrides = Path(tempfile.mkdtemp(prefix='t3d_ros_group_')) / f'{self.name}.yaml'
+        overrides.write_text(self.overrides_yaml())
+        return Node(package=self.package, executable=self.executable, arguments=self.arguments,
+                    parameters=[*map(str, self.params_files), str(overrides)], output='screen')
+
+
+ProcessSpec = NodeSpec | GroupSpec
+
+
+def default_robots_per_process(num_actors: int, cpus: int | None = None) -> int:
+    """Robots per sim (and actor) process when not set: as many sim/actor process pairs as
+    ``(cpus - 1) // 2`` (one core left to the learner, two per pair: in lockstep a pair's sim
+    and actor alternate per robot, and overlap across robots), at least one.
+
+    On 2 cores every robot shares one sim and one actor process. ``cpus``: this process's
+    usable CPUs by default.
+    """
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (
+            os.cpu_count() or 1)
+    pairs = max(1, (cpus - 1) // 2)
+    return math.ceil(num_actors / min(pairs, num_actors))
+
+
+def group_robots(graph: list[NodeSpec], robots_per_process: int = 0) -> list[ProcessSpec]:
+    """The processes of ``graph``: its sims and its actors in groups of at most
+    ``robots_per_process`` robots (0: :func:`default_robots_per_process`), as even as possible,
+    robots in order; a group of one is the plain node. Other nodes stay as they are, first.
+    """
+    if robots_per_process < 0:
+        raise ValueError(f'robots_per_process must be >= 0 (0 = automatic), not '
+                         f'{robots_per_process}')
+    others = [spec for spec in graph if spec.executable not in GROUP_EXECUTABLES]
+    kinds = {executable: [spec for spec in graph if spec.executable == executable]
+             for executable in GROUP_EXECUTABLES}
+    robots = max(map(len, kinds.values()))
+    if robots == 0:
+        return list(graph)
+    per_process = robots_per_process or default_robots_per_process(robots)
+    processes = math.ceil(robots / per_process)
+    bounds = [robots * k // processes for k in range(processes + 1)]
+    grouped: list[ProcessSpec] = list(others)
+    for k in range(processes):
+        for executable, specs in kinds.items():
+            members = tuple(specs[bounds[k]:bounds[k + 1]])
+            if len(members) == 1:
+                grouped.append(members[0])
+            elif members:
+                grouped.append(GroupSpec(GROUP_EXECUTABLES[executable],
+                                         f'{GROUP_EXECUTABLES[executable]}_{k}', members))
+    return grouped
+
+
 def train_graph(task: str, num_actors: int = 1, config_files: Sequence[PathLike] = (),
                 seed: int = 0, run_dir: PathLike = '',
                 overrides: Overrides | None = None,
-                use_sim_time: bool = False) -> list[NodeSpec]:
+                use_sim_time: bool = False,
+                robots_per_process: int = 0) -> list[ProcessSpec]:
     """The learner, then per robot ``i`` a ``sim`` and an ``actor`` in namespace ``robot_<i>``.
 
     Params files: ``config/train.yaml``, ``config/<task>.yaml`` if there is one, then
@@ -122,6 +264,9 @@ def train_graph(task: str, num_actors: int = 1, config_files: Sequence[PathLike]
     ``use_sim_time``: every node runs on ``/clock``, which the one sim publishes
     (:func:`check_one_clock`); with several robots it is refused, as their sims' times are
     unrelated and none of them is the graph's time.
+
+    ``robots_per_process``: how many robots' sims share a process, and their actors another
+    (:func:`group_robots`; 0 = :func:`default_robots_per_process`, 1 = a process per node).
     """
     if num_actors < 1:
         raise ValueError(f'num_actors must be >= 1, not {num_actors}')
@@ -141,7 +286,8 @@ def train_graph(task: str, num_actors: int = 1, config_files: Sequence[PathLike]
             NodeSpec('actor_node', 'actor', namespace, files,
                      {**robot, 'mode': 'train', 'actor_id': namespace, **extra['actor']}),
         ]
-    return check_one_clock(_with_sim_time(graph) if use_sim_time else graph)
+    graph = check_one_clock(_with_sim_time(graph) if use_sim_time else graph)
+    return group_robots(graph, robots_per_process)
 
 
 def deploy_graph(task: str | None, policy_file: PathLike, with_sim: bool = False,

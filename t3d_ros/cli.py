@@ -35,6 +35,10 @@ def main(argv=None) -> int:
 def _add_train(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--task', default='reacher', help=f'{TASK_HELP}; default: reacher')
     parser.add_argument('--num-actors', type=int, default=1, help='robots (sim + actor each)')
+    parser.add_argument('--robots-per-process', type=int, default=0, metavar='R',
+                        help='robots whose sims share a process (their actors share another); '
+                             '0 (default): every robot in one sim and one actor process on 2-4 '
+                             'cores, a pair of processes per 2 more cores; 1: a process per node')
     parser.add_argument('--config', action='append', default=[], metavar='FILE',
                         help='extra ROS 2 params file(s), after config/train.yaml and '
                              'config/<task>.yaml (a path, or a name in the config folder)')
@@ -66,7 +70,8 @@ def _train(args) -> int:
 
     outcome = train_over_ros(args.task, args.num_actors, args.config, args.seed, run_dir,
                              overrides, args.steps, args.target_return, args.max_minutes,
-                             progress=_ProgressLine(), use_sim_time=args.use_sim_time)
+                             progress=_ProgressLine(), use_sim_time=args.use_sim_time,
+                             robots_per_process=args.robots_per_process)
     if outcome.failure:
         print(f'\n{outcome.failure}', file=sys.stderr)
         return 1

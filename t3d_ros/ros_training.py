@@ -31,24 +31,30 @@ def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed
                    run_dir: Path, overrides: dict, steps: int,
                    target_return: float | None = None, max_minutes: float | None = None,
                    progress: Callable[[dict, int], None] | None = None,
-                   env: dict | None = None, use_sim_time: bool = False) -> TrainingOutcome:
+                   env: dict | None = None, use_sim_time: bool = False,
+                   robots_per_process: int = 0) -> TrainingOutcome:
     """Start learner, sims and actors as processes; stop them cleanly when done.
 
     The learner saves its final checkpoint and ``policy.safetensors`` in ``run_dir`` as it
     stops. ``env`` is the nodes' environment (default: this process's).
+    ``robots_per_process``: as :func:`~t3d_ros.bringup.train_graph`'s.
     """
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
     from t3d_ros.nodes.monitor import DiagnosticsMonitor
 
-    graph = train_graph(task, num_actors, config_files, seed, run_dir, overrides, use_sim_time)
+    graph = train_graph(task, num_actors, config_files, seed, run_dir, overrides, use_sim_time,
+                        robots_per_process)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / 'config.yaml').write_text(yaml.safe_dump({
         'task': task, 'num_actors': num_actors, 'seed': seed, 'steps': steps,
         'target_return': target_return, 'config_files': [str(f) for f in config_files],
-        'nodes': {spec.fully_qualified_name: spec.resolved_parameters() for spec in graph},
+        'processes': {spec.fully_qualified_name: [n.fully_qualified_name for n in spec.nodes]
+                      for spec in graph},
+        'nodes': {node.fully_qualified_name: node.resolved_parameters()
+                  for spec in graph for node in spec.nodes},
     }, sort_keys=False))
 
     context = rclpy.Context()

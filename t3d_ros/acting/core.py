@@ -126,12 +126,17 @@ class ActorCore:
         """
         if not self.training:
             unit = policy.unit_action(obs)
-        elif policy is None or self.env_steps < self.settings.start_steps:
+        elif not self.wants_policy(policy):
             unit = random_unit_action(self.task.num_joints, self.noise_rng)
         else:
             unit = explore(policy.unit_action(obs), self.settings.exploration_noise,
                            self.noise_rng)
         return self.scaler.from_unit(unit)
+
+    def wants_policy(self, policy: UnitPolicy | None) -> bool:
+        """Whether ``choose`` asks ``policy`` for its action now (so a caller can batch it)."""
+        return policy is not None and (not self.training
+                                       or self.env_steps >= self.settings.start_steps)
 
     def sent(self, state: RobotState, obs: np.ndarray, command: np.ndarray) -> None:
         """Note that the robot was sent ``command`` (after any safety limits) in ``state``.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from typing import NamedTuple
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
@@ -25,7 +26,7 @@ from std_msgs.msg import Bool, Float32MultiArray, Float64MultiArray, UInt8MultiA
 from std_srvs.srv import Trigger
 
 from t3d_ros import ros_io
-from t3d_ros.acting.core import ActorCore, ActorSettings, Transition
+from t3d_ros.acting.core import ActorCore, ActorSettings, Transition, UnitPolicy
 from t3d_ros.acting.numpy_policy import NumpyPolicy
 from t3d_ros.nodes.drops import DropCounter
 from t3d_ros.nodes.latency import LatencyWindow
@@ -34,6 +35,7 @@ from t3d_ros.nodes.spin import run_node
 from t3d_ros.safety import CommandSafety
 from t3d_ros.tasks import TASK_DESCRIPTION, make_task
 from t3d_ros.td3.bundle import BundleError, PolicyBundle
+from t3d_ros.tasks.base import RobotState
 from t3d_ros.td3.config import field_docs
 
 RESET_RETRY_PERIOD = 0.5
@@ -42,9 +44,19 @@ E_STOP_WAIT = 1.0
 """Deploy: longest wait after activation for the latched value of a known e_stop publisher."""
 
 
+class ControlStep(NamedTuple):
+    """A control step between its observation and its command (see ``observe_step``)."""
+
+    reading: ros_io.JointStateReading
+    state: RobotState
+    obs: np.ndarray
+
+
 class ActorNode(LifecycleNode):
 
-    def __init__(self, **kwargs):
+    def __init__(self, batch=None, **kwargs):
+        """``batch``: the ``ActorBatch`` of an actor group process, else None (module
+        ``actor_batch``: one policy subscription per process, batched forward passes)."""
         super().__init__('actor', **kwargs)
         p = self._declare_parameters()
         self.p = p
@@ -66,6 +78,9 @@ class ActorNode(LifecycleNode):
         self._policy_thread: threading.Thread | None = None
         self._closing = False
         self._entities = []  # (destroy function, entity) made by configure
+        self.batch = batch
+        if batch is not None:
+            batch.join(self)
         self._reset_state()
         if p['autostart']:
             self.trigger_configure()
@@ -193,8 +208,9 @@ class ActorNode(LifecycleNode):
         if self.training:
             # Only a training actor takes new weights from the learner: a deployed one runs
             # the bundle it checked at configure, whatever is published on /t3d/policy.
-            subs.append(self.create_subscription(UInt8MultiArray, '/t3d/policy', self._on_policy,
-                                                 ros_io.LATCHED_QOS))
+            if self._loads_policies():
+                subs.append(self.create_subscription(UInt8MultiArray, '/t3d/policy',
+                                                     self._on_policy, ros_io.LATCHED_QOS))
             self.transitions_pub = self.create_publisher(
                 Float32MultiArray, '/t3d/transitions', ros_io.TRANSITIONS_QOS)
             self.goal_pub = self.create_publisher(PointStamped, 'goal', ros_io.LATCHED_QOS)
@@ -216,7 +232,7 @@ class ActorNode(LifecycleNode):
                           + [(self.destroy_client, c) for c in clients]
                           + [(self.destroy_lifecycle_publisher, self.command_pub)])
         self._closing = False
-        if self.training:
+        if self._loads_policies():
             self._policy_thread = threading.Thread(target=self._load_policies, daemon=True)
             self._policy_thread.start()
 
@@ -332,10 +348,18 @@ class ActorNode(LifecycleNode):
                 continue
             self._use_bundle(bundle)
 
+    def _loads_policies(self) -> bool:
+        """Train mode: whether this node takes /t3d/policy (in a group, its leader only)."""
+        return self.training and (self.batch is None or self.batch.leader is self)
+
     def _use_bundle(self, bundle: PolicyBundle) -> None:
-        self.policy = NumpyPolicy.from_bundle(bundle)
-        self.policy_version = bundle.policy_version
-        self.counters['policy_updates'] += 1
+        """Run ``bundle`` from now on; a group's leader hands it to every member (one copy of
+        the weights per process)."""
+        policy = NumpyPolicy.from_bundle(bundle)
+        leads = self.batch is not None and self.batch.leader is self
+        for node in self.batch.members if leads else (self,):
+            node.policy, node.policy_version = policy, bundle.policy_version
+            node.counters['policy_updates'] += 1
 
     # --- control --------------------------------------------------------------------------
 
@@ -354,27 +378,46 @@ class ActorNode(LifecycleNode):
             self._act(self.latest, self.latest_received_perf)
 
     def _act(self, reading: ros_io.JointStateReading, received: float) -> None:
-        """One control step on ``reading`` (train mode: also close the last transition)."""
+        """One control step on ``reading`` (train mode: also close the last transition).
+
+        In an actor group the step is submitted to the group's batch, which runs it (with the
+        steps of the other robots that are ready) once the executor has nothing else ready.
+        """
+        if self.batch is not None:
+            self.batch.submit(self, reading, received)
+            return
+        step = self.observe_step(reading)
+        if step is not None:
+            self.command_step(step, received, self.policy)
+
+    def observe_step(self, reading: ros_io.JointStateReading) -> ControlStep | None:
+        """The first half of a control step: observe ``reading`` and close the transition;
+        None where no policy command follows (a safe command was sent, or nothing is due)."""
         if self.throttled and self.throttle_sub.get_publisher_count() == 0:
             self.throttled = False  # the learner that asked us to wait is gone: act on
         if not self.active or self.awaiting_reset or self.throttled:
-            return
+            return None
         if self.p['trigger'] == 'state' and reading.stamp_ns <= self.last_acted_stamp:
-            return  # a republished state we already acted on
+            return None  # a republished state we already acted on
         self.last_acted_stamp = reading.stamp_ns
         if self.task.has_goal and self.core.goal is None:
             self._publish_safe()
-            return
+            return None
         state, obs, transition = self.core.observe(reading.position, reading.velocity)
         if transition is not None and self._record(transition):
-            return
+            return None
         if (self.e_stop or not self._e_stop_known()
                 or (self.policy is None and not self.training)):
             self._publish_safe(reading.position)
-            return
-        command = self._publish(self.core.choose(obs, self.policy), reading.position)
+            return None
+        return ControlStep(reading, state, obs)
+
+    def command_step(self, step: ControlStep, received: float, policy: UnitPolicy | None
+                     ) -> None:
+        """The second half: choose (``policy`` answers for ``step.obs``), publish, note it."""
+        command = self._publish(self.core.choose(step.obs, policy), step.reading.position)
         self.latency.add(time.perf_counter() - received)
-        self.core.sent(state, obs, command)
+        self.core.sent(step.state, step.obs, command)
 
     def _e_stop_known(self) -> bool:
         """Deploy: whether the e_stop value is known, so the policy may command.

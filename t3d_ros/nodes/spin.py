@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import signal
 import sys
-from typing import Callable
+from typing import Callable, Iterable
 
 import rclpy
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
@@ -14,13 +14,19 @@ SPIN_PERIOD = 0.2
 """Longest wait of one spin: how soon a signal is noticed when no callback is due."""
 
 
-def run_node(make_node: Callable[[], Node], args=None) -> int:
+def run_node(make_node: Callable[[], Node | Iterable[Node]], args=None,
+             spin_once: Callable[[Executor, float], None] | None = None) -> int:
     """Spin the node until SIGINT/SIGTERM; then ``node.close()`` (if defined) runs while
     the ROS context is still up, so an actor can still send its safe command and a learner
     can still save.
 
     A node that cannot start (bad parameters, a policy that does not match) prints why and the
     process exits with status 1, so launch and the `t3d-ros` command report it.
+
+    A group process (several nodes in one executor) gives ``make_node`` returning an iterable:
+    each node joins the executor as it is made, and all made so far are closed (last first)
+    if a later one cannot start. ``spin_once(executor, timeout)`` replaces
+    ``executor.spin_once`` (the actor group runs its batched control steps there).
     """
     # Our own handlers instead of rclpy's: rclpy's shut the context down at once, before the
     # node could publish anything on its way out. Installed before rclpy.init, so that a stop
@@ -30,22 +36,27 @@ def run_node(make_node: Callable[[], Node], args=None) -> int:
         signal.signal(signum, lambda *_: stop.append(True))
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     executor = SingleThreadedExecutor()
-    node = None
+    nodes: list[Node] = []
     status = 0
     try:
         try:
-            node = make_node()
+            made = make_node()
+            for node in [made] if isinstance(made, Node) else made:
+                nodes.append(node)
+                executor.add_node(node)
         except ValueError as error:  # configuration errors: say what is wrong, no traceback
             print(f'[t3d_ros] {error}', file=sys.stderr)
             status = 1
         else:
-            executor.add_node(node)
             while rclpy.ok() and not stop:
-                executor.spin_once(timeout_sec=SPIN_PERIOD)
+                if spin_once is None:
+                    executor.spin_once(timeout_sec=SPIN_PERIOD)
+                else:
+                    spin_once(executor, SPIN_PERIOD)
     except ExternalShutdownException:
         pass
     finally:
-        if node is not None:
+        for node in reversed(nodes):
             close = getattr(node, 'close', None)
             if close is not None:
                 close()
@@ -53,3 +64,15 @@ def run_node(make_node: Callable[[], Node], args=None) -> int:
         executor.shutdown(timeout_sec=5.0)
         rclpy.try_shutdown()
     return status
+
+
+def group_namespaces(args=None) -> list[str]:
+    """The namespaces of a group process's nodes: its arguments before ``--ros-args``.
+
+    ValueError unless there is at least one and none repeats.
+    """
+    namespaces = rclpy.utilities.remove_ros_args(sys.argv if args is None else args)[1:]
+    if not namespaces or len(set(namespaces)) != len(namespaces):
+        raise ValueError(f'a group process takes the distinct namespaces of its robots as '
+                         f'arguments (e.g. robot_0 robot_1), not {namespaces}')
+    return namespaces

@@ -214,7 +214,7 @@ def system(tmp_path_factory):
         # throttling, the test below checks that the actors act on while the learner is down.
         'max_ahead': 10**9}}
     graph = train_graph('pendulum', 2, ['test_fast.yaml'], seed=1, run_dir=run_dir,
-                        overrides=overrides)
+                        overrides=overrides, robots_per_process=1)  # one process per node
     group = ProcessGroup(graph, run_dir / 'logs')
     watch = None
     try:

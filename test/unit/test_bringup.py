@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from t3d_ros import bringup
-from t3d_ros.bringup import NodeSpec, deploy_graph, load_params, train_graph
+from t3d_ros.bringup import GroupSpec, NodeSpec, deploy_graph, load_params, train_graph
 from t3d_ros.paths import config_path
 from t3d_ros.td3.config import TD3Config
 
@@ -35,7 +35,7 @@ def section(**parameters) -> dict:
 # --- the training graph ------------------------------------------------------------------
 
 def test_train_graph_has_a_learner_and_a_sim_and_actor_per_robot():
-    graph = train_graph('pendulum', num_actors=3)
+    graph = train_graph('pendulum', num_actors=3, robots_per_process=1)
 
     assert [(n.executable, n.name, n.namespace) for n in graph] == [
         ('learner_node', 'learner', ''),
@@ -65,7 +65,7 @@ def test_train_graph_reads_defaults_then_task_file_then_user_files(tmp_path):
 
 
 def test_robot_seeds_are_distinct_shared_within_a_robot_and_deterministic():
-    graph = train_graph('reacher', num_actors=4, seed=7)
+    graph = train_graph('reacher', num_actors=4, seed=7, robots_per_process=1)
     seeds = {(n.namespace, n.name): n.parameters['seed'] for n in graph}
 
     assert seeds[('', 'learner')] == 7
@@ -74,14 +74,15 @@ def test_robot_seeds_are_distinct_shared_within_a_robot_and_deterministic():
     assert len(set(robots)) == 4 and 7 not in robots
     assert all(isinstance(s, int) and 0 <= s < 2**32 for s in robots)
     assert robots == [bringup.robot_seed(7, i) for i in range(4)]
-    assert train_graph('reacher', num_actors=4, seed=7) == graph
+    assert train_graph('reacher', num_actors=4, seed=7, robots_per_process=1) == graph
     assert robots[:1] == [train_graph('reacher', num_actors=1, seed=7)[1].parameters['seed']]
-    assert robots != [n.parameters['seed'] for n in train_graph('reacher', 4, seed=8)
+    assert robots != [n.parameters['seed'] for n in train_graph('reacher', 4, seed=8,
+                                                                robots_per_process=1)
                       if n.name == 'sim']
 
 
 def test_train_overrides_reach_every_node_of_that_name(tmp_path):
-    graph = train_graph('reacher', num_actors=2, run_dir=tmp_path,
+    graph = train_graph('reacher', num_actors=2, run_dir=tmp_path, robots_per_process=1,
                         overrides={'sim': {'mode': 'realtime'}, 'learner': {'batch_size': 32}})
 
     learner = graph[0]
@@ -97,7 +98,8 @@ def test_train_overrides_reach_every_node_of_that_name(tmp_path):
 
 
 def test_training_configs_resolve_to_the_documented_values():
-    fast = train_graph('pendulum', num_actors=2, config_files=['test_fast.yaml'])
+    fast = train_graph('pendulum', num_actors=2, config_files=['test_fast.yaml'],
+                       robots_per_process=1)
     learner, sim, actor = (fast[0].resolved_parameters(), fast[3].resolved_parameters(),
                            fast[4].resolved_parameters())
 
@@ -125,6 +127,87 @@ def test_learner_settings_are_learner_parameters():
     for task in ('reacher', 'pendulum'):
         learner = train_graph(task, config_files=['test_fast.yaml'])[0]
         assert set(learner.resolved_parameters()) <= declared
+
+
+# --- several robots per process ---------------------------------------------------------------
+
+def processes(graph) -> list[tuple[str, list[str]]]:
+    return [(spec.executable, [node.fully_qualified_name for node in spec.nodes])
+            for spec in graph]
+
+
+def test_robots_share_sim_and_actor_processes_in_groups_of_robots_per_process():
+    alone = train_graph('reacher', num_actors=8, seed=3, robots_per_process=1)
+    sims = [f'/robot_{i}/sim' for i in range(8)]
+    actors = [f'/robot_{i}/actor' for i in range(8)]
+
+    everything = train_graph('reacher', num_actors=8, seed=3, robots_per_process=8)
+    assert processes(everything) == [('learner_node', ['/learner']), ('sim_group', sims),
+                                     ('actor_group', actors)]
+    # Groups as even as possible, robots in order; a group of one is the plain node.
+    assert processes(train_graph('reacher', 8, robots_per_process=3)) == [
+        ('learner_node', ['/learner']),
+        ('sim_group', sims[:2]), ('actor_group', actors[:2]),
+        ('sim_group', sims[2:5]), ('actor_group', actors[2:5]),
+        ('sim_group', sims[5:]), ('actor_group', actors[5:])]
+    assert processes(train_graph('reacher', 3, robots_per_process=2))[3:] == [
+        ('sim_group', ['/robot_1/sim', '/robot_2/sim']),
+        ('actor_group', ['/robot_1/actor', '/robot_2/actor'])]
+    assert processes(train_graph('reacher', 2, robots_per_process=1)) == [
+        ('learner_node', ['/learner']), ('sim_node', ['/robot_0/sim']),
+        ('actor_node', ['/robot_0/actor']), ('sim_node', ['/robot_1/sim']),
+        ('actor_node', ['/robot_1/actor'])]
+    # Members are the very nodes a process per node would run.
+    members = [node for spec in everything for node in spec.nodes]
+    assert sorted(members, key=str) == sorted(alone, key=str)
+    assert [spec.name for spec in everything] == ['learner', 'sim_group_0', 'actor_group_0']
+    with pytest.raises(ValueError, match='robots_per_process'):
+        train_graph('reacher', 2, robots_per_process=-1)
+
+
+@pytest.mark.parametrize('robots,cpus,expected', [
+    (8, 2, 8), (8, 4, 8), (8, 8, 3), (8, 16, 2), (1, 2, 1), (1, 16, 1), (2, 32, 1), (3, 6, 2)])
+def test_default_robots_per_process_leaves_a_core_to_the_learner_and_two_per_pair(
+        robots, cpus, expected):
+    assert bringup.default_robots_per_process(robots, cpus) == expected
+
+
+def test_by_default_robots_share_processes_by_the_cpu_count(monkeypatch):
+    monkeypatch.setattr(bringup.os, 'sched_getaffinity', lambda pid: {0, 1}, raising=False)
+    assert processes(train_graph('pendulum', 8))[1:] == [
+        ('sim_group', [f'/robot_{i}/sim' for i in range(8)]),
+        ('actor_group', [f'/robot_{i}/actor' for i in range(8)])]
+    assert [spec.executable for spec in train_graph('pendulum', 1)] == [
+        'learner_node', 'sim_node', 'actor_node']
+
+
+def test_a_group_runs_its_namespaces_with_a_params_section_per_member(tmp_path):
+    sim_group = train_graph('pendulum', 2, seed=3, robots_per_process=2,
+                            overrides={'sim': {'mode': 'lockstep'}})[1]
+
+    command = sim_group.command(tmp_path, 'python')
+
+    assert command[:5] == ['python', '-m', 't3d_ros.nodes.sim_group', 'robot_0', 'robot_1']
+    assert command[5] == '--ros-args' and '-r' not in command  # no __node/__ns: they rename all
+    files = command[7::2]
+    assert command[6::2] == ['--params-file'] * len(files)
+    assert files[:-1] == [str(path) for path in sim_group.params_files]
+    assert yaml.safe_load(Path(files[-1]).read_text()) == {
+        f'/robot_{i}/sim': {'ros__parameters': {
+            'task': 'pendulum', 'seed': bringup.robot_seed(3, i), 'mode': 'lockstep'}}
+        for i in range(2)}
+
+
+def test_a_group_refuses_members_it_cannot_host():
+    sim = NodeSpec('sim_node', 'sim', 'robot_0')
+    with pytest.raises(ValueError, match='cannot host'):
+        GroupSpec('actor_group', 'g', (sim, NodeSpec('sim_node', 'sim', 'robot_1')))
+    with pytest.raises(ValueError, match='distinct namespaces'):
+        GroupSpec('sim_group', 'g', (sim, sim))
+    with pytest.raises(ValueError, match='share their name'):
+        GroupSpec('sim_group', 'g', (sim, NodeSpec('sim_node', 'other', 'robot_1')))
+    with pytest.raises(ValueError, match='members'):
+        GroupSpec('sim_group', 'g', ())
 
 
 # --- the deployment graph -------------------------------------------------------------------
@@ -158,9 +241,9 @@ def test_deploy_graph_is_a_managed_actor_with_an_optional_sim(tmp_path):
 # --- time: use_sim_time and the one /clock source (the README's rule) ------------------------
 
 def test_by_default_no_node_publishes_clock_or_uses_sim_time(tmp_path):
-    graph = [*train_graph('pendulum', num_actors=3),
+    graph = [*train_graph('pendulum', num_actors=3, robots_per_process=3),
              *deploy_graph('reacher', tmp_path / 'policy.safetensors', with_sim=True)]
-    for spec in graph:
+    for spec in (node for process in graph for node in process.nodes):
         resolved = spec.resolved_parameters()
         assert not resolved.get('use_sim_time', False), spec
         assert not resolved.get('publish_clock', False), spec
@@ -309,8 +392,37 @@ def test_rclpy_gives_a_node_what_load_params_says(layered_files, tmp_path, rclpy
 
 @pytest.mark.ros
 def test_rclpy_reads_the_config_files_as_load_params_does(tmp_path, rclpy_parameters):
-    graph = [*train_graph('pendulum', num_actors=2, config_files=['test_fast.yaml']),
+    graph = [*train_graph('pendulum', num_actors=2, config_files=['test_fast.yaml'],
+                          robots_per_process=1),
              *deploy_graph('reacher', tmp_path / 'policy.safetensors', with_sim=True)]
 
     for spec in graph:
         assert rclpy_parameters(spec.ros_args(tmp_path)) == spec.resolved_parameters(), spec
+
+
+@pytest.mark.ros
+def test_rclpy_gives_each_member_of_a_group_what_resolved_parameters_says(tmp_path):
+    rclpy = pytest.importorskip('rclpy', reason='needs rclpy (the ros-rclpy wheels or ROS 2)')
+    from rclpy.node import Node
+
+    graph = train_graph('pendulum', 3, config_files=['test_fast.yaml'], robots_per_process=3,
+                        overrides={'actor': {'max_delta': 0.25}})
+    for group in graph[1:]:
+        context = rclpy.Context()
+        rclpy.init(args=['group', *group.arguments, *group.ros_args(tmp_path)],
+                   context=context)
+        try:
+            for member in group.members:
+                node = Node(member.name, namespace=member.namespace, context=context,
+                            enable_rosout=False, start_parameter_services=False,
+                            automatically_declare_parameters_from_overrides=True)
+                values = {name: parameter.value for name, parameter
+                          in node.get_parameters_by_prefix('').items()
+                          if name in member.resolved_parameters()}
+                node.destroy_node()
+                expected = member.resolved_parameters()
+                assert {name: list(value) if isinstance(value, Sequence)
+                        and not isinstance(value, str) else value
+                        for name, value in values.items()} == expected, member
+        finally:
+            rclpy.shutdown(context=context)

@@ -1,0 +1,102 @@
+"""The actor nodes of one actor group process: one policy, one forward pass per round.
+
+Every member is an ordinary :class:`~t3d_ros.nodes.actor_node.ActorNode` in its own namespace
+with its own topics, services, seeds and episodes. What they share:
+
+- **the policy**: the first member (the leader) alone subscribes to ``/t3d/policy`` and runs
+  the loader thread; each policy it loads is handed to every member, so the process holds one
+  copy of the weights and decodes each bundle once;
+- **inference**: a member's control step is submitted here instead of run at once.
+  :meth:`ActorBatch.spin_once` waits for work as ``executor.spin_once`` does, then runs every
+  other callback that is ready at that moment (without waiting again), and then the submitted
+  steps: each robot observes (closes its transition, checks its e_stop and episode), one
+  forward pass evaluates the observations that need the policy, and each robot sends its
+  command. So the states that arrive together are acted on together, and no step waits for a
+  state that has not arrived yet: in lockstep nothing is lost or reordered, and each robot's
+  numbers are those it would have alone (its exploration noise comes from its own generator).
+"""
+from __future__ import annotations
+
+import numpy as np
+from rclpy.executors import Executor, ShutdownException, TimeoutException
+
+MAX_CALLBACKS_PER_ROUND = 4
+"""Per member: a bound on the callbacks run before a round's steps, so steady traffic on other
+topics never holds commands back."""
+
+
+class PolicyAnswer:
+    """The policy's action for one observation, computed in a batch with other robots'."""
+
+    def __init__(self, obs: np.ndarray, unit_action: np.ndarray):
+        self.obs, self.unit = obs, unit_action
+
+    def unit_action(self, obs: np.ndarray) -> np.ndarray:
+        if obs is not self.obs:
+            raise ValueError('a batched policy answer is for one observation only')
+        return self.unit
+
+
+class ActorBatch:
+    """Members, the control steps they submitted this round, and running them."""
+
+    def __init__(self):
+        self.members = []
+        self.pending = {}  # member -> (joint state reading, time received): the latest only
+        self.forward_passes = 0
+        self.batched_observations = 0
+
+    @property
+    def leader(self):
+        return self.members[0]
+
+    def join(self, node) -> None:
+        """Add ``node`` (from its constructor, before it configures). One task per group."""
+        if self.members and node.task.name != self.leader.task.name:
+            raise ValueError(f'an actor group runs one task: {node.get_namespace()} has '
+                             f'{node.task.name!r}, {self.leader.get_namespace()} '
+                             f'{self.leader.task.name!r}')
+        self.members.append(node)
+
+    def submit(self, node, reading, received: float) -> None:
+        """Run ``node``'s control step on ``reading`` at the end of this round (a newer
+        reading of the same robot replaces an older one, as a lone actor would act on it)."""
+        self.pending[node] = (reading, received)
+
+    def spin_once(self, executor: Executor, timeout_sec: float) -> None:
+        """One round: wait up to ``timeout_sec`` for work, run what is ready, then the steps."""
+        executor.spin_once(timeout_sec=timeout_sec)
+        budget = MAX_CALLBACKS_PER_ROUND * len(self.members)
+        while self.pending and len(self.pending) < len(self.members) and budget > 0:
+            try:
+                handler, _, _ = executor.wait_for_ready_callbacks(timeout_sec=0.0)
+            except (TimeoutException, ShutdownException):
+                break  # nothing else is ready now: act on what has come
+            handler()
+            handler.result()  # a callback's exception ends the process, as in spin_once
+            budget -= 1
+        self.run_steps()
+
+    def run_steps(self) -> None:
+        """Run the submitted control steps: observe each, one forward pass per policy for
+        those whose choice asks it, then each command."""
+        submitted, self.pending = self.pending, {}
+        steps = []
+        for node, (reading, received) in submitted.items():
+            step = node.observe_step(reading)
+            if step is not None:
+                steps.append((node, step, received))
+        answers = {}
+        by_policy = {}  # id(policy) -> [(node, step)]: members may differ while one is handed
+        for node, step, _ in steps:
+            if node.core.wants_policy(node.policy):
+                by_policy.setdefault(id(node.policy), []).append((node, step))
+        for group in by_policy.values():
+            policy = group[0][0].policy
+            units = policy.unit_action(np.stack([step.obs for _, step in group]))
+            self.forward_passes += 1
+            self.batched_observations += len(group)
+            for (node, step), unit in zip(group, units):
+                answers[node] = PolicyAnswer(step.obs, unit)
+        for node, step, received in steps:
+            node.command_step(step, received, answers.get(node, node.policy))

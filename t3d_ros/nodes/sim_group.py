@@ -1,0 +1,28 @@
+"""sim_group: the sims of several robots in one process, each in its own namespace.
+
+    python -m t3d_ros.nodes.sim_group robot_0 robot_1 --ros-args --params-file ...
+
+Each robot is an ordinary :class:`~t3d_ros.nodes.sim_node.SimNode` (its own PyBullet world,
+topics, ``reset`` service and seed) named ``<namespace>/sim``; its parameters come from the
+params files' sections that match that name, as a lone sim's do. All of them share one
+executor, so one process and one DDS participant serve every robot.
+"""
+from __future__ import annotations
+
+import sys
+
+from t3d_ros.nodes.sim_node import SimNode
+from t3d_ros.nodes.spin import group_namespaces, run_node
+
+
+def main(args=None) -> int:
+    try:
+        namespaces = group_namespaces(args)
+    except ValueError as error:
+        print(f'[t3d_ros] {error}', file=sys.stderr)
+        return 1
+    return run_node(lambda: (SimNode(namespace=namespace) for namespace in namespaces), args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
