@@ -206,9 +206,9 @@ ProcessSpec = NodeSpec | GroupSpec
 
 
 def default_robots_per_process(num_actors: int, cpus: int | None = None) -> int:
-    """Robots per sim (and actor) process when not set: as many sim/actor process pairs as
-    ``(cpus - 1) // 2`` (one core left to the learner, two per pair: in lockstep a pair's sim
-    and actor alternate per robot, and overlap across robots), at least one.
+    """Robots per sim (and actor) process when not set: ``ceil(num_actors / pairs)`` with
+    ``pairs = max(1, (cpus - 1) // 2)``, one core left to the learner and two per sim/actor
+    pair (in lockstep a pair's sim and actor alternate per robot, and overlap across robots).
 
     On 2 cores every robot shares one sim and one actor process. ``cpus``: this process's
     usable CPUs by default.

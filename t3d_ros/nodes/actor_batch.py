@@ -58,6 +58,11 @@ class ActorBatch:
                              f'{self.leader.task.name!r}')
         self.members.append(node)
 
+    def counters(self) -> dict:
+        """The group's robots, forward passes and observations evaluated (for diagnostics)."""
+        return dict(group_robots=len(self.members), group_forward_passes=self.forward_passes,
+                    group_observations=self.batched_observations)
+
     def submit(self, node, reading, received: float) -> None:
         """Run ``node``'s control step on ``reading`` at the end of this round (a newer
         reading of the same robot replaces an older one, as a lone actor would act on it)."""

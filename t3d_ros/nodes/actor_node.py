@@ -520,6 +520,8 @@ class ActorNode(LifecycleNode):
                       e_stop=self.e_stop, stale_state=self.stale, active=self.active)
         values.update(self.latency.percentiles('state_to_command'))
         values.update(self.drops.counts())
+        if self.batch is not None:
+            values.update(self.batch.counters())
         self.diagnostics_pub.publish(ros_io.diagnostics_msg(
             self.get_clock().now().nanoseconds, f't3d/actor/{self.actor_id}', self.actor_id,
             values))

@@ -224,7 +224,7 @@ def test_bringup_passes_task_files_as_absolute_paths_and_refuses_bad_ones(
 
     path = odd_arm()
     monkeypatch.chdir(path.parent)
-    graph = train_graph(path.name, num_actors=2)
+    graph = [node for spec in train_graph(path.name, num_actors=2) for node in spec.nodes]
     assert {node.parameters['task'] for node in graph} == {str(path)}
     assert all(node.resolved_parameters()['task'] == str(path) for node in graph)
     assert [f.name for f in graph[0].params_files] == ['train.yaml']  # no config/<task>.yaml
