@@ -1,6 +1,8 @@
-"""Replay memory: a preallocated float32 ring buffer with its own sampling generator."""
+"""Replay memory: a preallocated float32 ring buffer with its own sampling generator, in host
+memory (``ReplayMemory``) or in one tensor on the learner's device (``DeviceReplayMemory``)."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from typing import NamedTuple
@@ -67,17 +69,21 @@ class ReplayMemory:
         columns = [np.asarray(column, dtype=np.float32)
                    for column in (obs, action, reward, next_obs, terminated)]
         count = len(columns[2])
-        for name, column in zip(_FIELDS, columns):
-            expected = (count, *getattr(self, name).shape[1:])
+        widths = (self.obs_dim, self.act_dim, None, self.obs_dim, None)
+        for name, column, width in zip(_FIELDS, columns, widths):
+            expected = (count,) if width is None else (count, width)
             if column.shape != expected:
                 raise ValueError(f'{name} has shape {column.shape}, expected {expected}')
         kept = min(count, self.capacity)
         rows = (self.cursor + count - kept + np.arange(kept)) % self.capacity
-        for name, column in zip(_FIELDS, columns):
-            getattr(self, name)[rows] = column[count - kept:]
+        self._write(rows, [column[count - kept:] for column in columns])
         self.cursor = (self.cursor + count) % self.capacity
         self.size = min(self.size + count, self.capacity)
         self.total_added += count
+
+    def _write(self, rows: np.ndarray, columns: list[np.ndarray]) -> None:
+        for name, column in zip(_FIELDS, columns):
+            getattr(self, name)[rows] = column
 
     def sample(self, batch_size: int, device: str | torch.device = 'cpu') -> Batch:
         """``batch_size`` transitions drawn uniformly with replacement."""
@@ -90,7 +96,10 @@ class ReplayMemory:
         """Sampling generator and counters, JSON-able (the transitions themselves are not)."""
         return {'obs_dim': self.obs_dim, 'act_dim': self.act_dim, 'capacity': self.capacity,
                 'cursor': self.cursor, 'size': self.size, 'total_added': self.total_added,
-                'rng_state': self.rng.bit_generator.state}
+                'rng_state': self._rng_state()}
+
+    def _rng_state(self):
+        return self.rng.bit_generator.state
 
     def load_state_dict(self, state: dict) -> None:
         """Restore the sampling generator and ``total_added``.
@@ -99,12 +108,42 @@ class ReplayMemory:
         brings the transitions back too) sets them.
         """
         self._check_layout(state)
-        self.rng.bit_generator.state = state['rng_state']
+        self._set_rng_state(state['rng_state'])
         self.total_added = int(state['total_added'])
+
+    def _set_rng_state(self, rng_state) -> None:
+        if isinstance(rng_state, str):  # a DeviceReplayMemory's torch generator: reseed
+            self.rng = np.random.default_rng(_seed_of(rng_state))
+        else:
+            self.rng.bit_generator.state = rng_state
+
+    def copy(self, with_transitions: bool = True) -> 'ReplayMemory':
+        """A copy with this memory's counters and sampling generator, and its stored
+        transitions if ``with_transitions`` (else all zeros): what a checkpoint saves while
+        inserts go on. A device memory copies on its device (fast); ``save`` moves it."""
+        duplicate = self._empty_like()
+        duplicate.load_state_dict(self.state_dict())
+        duplicate.size, duplicate.cursor = self.size, self.cursor
+        if with_transitions:
+            duplicate._write_all(self._stored(), self.size)
+        return duplicate
+
+    def _empty_like(self) -> 'ReplayMemory':
+        return ReplayMemory(self.obs_dim, self.act_dim, self.capacity)
+
+    def _stored(self) -> dict[str, np.ndarray]:
+        """The stored rows of each field (views, not copies)."""
+        return {name: getattr(self, name)[:self.size] for name in _FIELDS}
+
+    def _write_all(self, arrays: dict[str, np.ndarray], size: int) -> None:
+        """Rows 0..size-1 from ``arrays``, zeros after."""
+        for name, array in arrays.items():
+            getattr(self, name)[:size] = array
+            getattr(self, name)[size:] = 0.0
 
     def save(self, path: str | os.PathLike) -> None:
         """Write transitions, counters and generator state to a .npz file, atomically."""
-        arrays = {name: getattr(self, name)[:self.size] for name in _FIELDS}
+        arrays = {name: np.asarray(array) for name, array in self._host_arrays().items()}
         write_atomic(path, lambda file: np.savez(
             file, state=np.array(json.dumps(self.state_dict())), **arrays))
 
@@ -116,6 +155,9 @@ class ReplayMemory:
         memory = cls(state['obs_dim'], state['act_dim'], state['capacity'])
         memory.restore(path)
         return memory
+
+    def _host_arrays(self) -> dict[str, np.ndarray]:
+        return self._stored()
 
     def restore(self, path: str | os.PathLike) -> None:
         """Replace this memory's transitions, counters and generator with those saved at ``path``.
@@ -136,9 +178,7 @@ class ReplayMemory:
                 raise ValueError(f'{path}: {name} is {array.dtype} {array.shape}, '
                                  f'expected float32 {expected}')
         self.load_state_dict(state)
-        for name, array in arrays.items():
-            getattr(self, name)[:size] = array
-            getattr(self, name)[size:] = 0.0
+        self._write_all(arrays, size)
         self.size, self.cursor = size, cursor
 
     def _check_layout(self, state: dict) -> None:
@@ -147,3 +187,98 @@ class ReplayMemory:
         if saved != layout:
             raise ValueError(f'replay state is for (obs_dim, act_dim, capacity) = {saved}, '
                              f'this memory has {layout}')
+
+
+class DeviceReplayMemory(ReplayMemory):
+    """The replay memory as one tensor on the learner's device (a GPU), sampled there.
+
+    Each transition is a row of one ``(capacity, 2 * obs_dim + act_dim + 2)`` float32 tensor.
+    ``add_batch`` copies a message batch in (one host-to-device copy of the batch); ``sample``
+    draws the row indices with a torch generator on the device and gathers the rows with one
+    ``index_select``, so no batch ever crosses from host memory. The field attributes
+    (``obs``, ``reward``, ...) are column views of that tensor. Files and state dicts are
+    those of ``ReplayMemory``, except that the sampling generator's state is torch's (a
+    memory given the other kind of generator state reseeds from it).
+    """
+
+    def __init__(self, obs_dim: int, act_dim: int, capacity: int, seed: int = 0,
+                 device: str | torch.device = 'cpu'):
+        if min(obs_dim, act_dim, capacity) < 1:
+            raise ValueError('obs_dim, act_dim and capacity must be >= 1')
+        self.obs_dim, self.act_dim = obs_dim, act_dim
+        self.device = torch.device(device)
+        self.storage = torch.zeros((capacity, 2 * obs_dim + act_dim + 2), dtype=torch.float32,
+                                   device=self.device)
+        widths = dict(zip(_FIELDS, (obs_dim, act_dim, 1, obs_dim, 1)))
+        starts = np.cumsum([0, *widths.values()])
+        self._columns = {name: slice(start, start + width)
+                         for (name, width), start in zip(widths.items(), starts)}
+        self.generator = torch.Generator(self.device).manual_seed(seed)
+        self.cursor = 0
+        self.size = 0
+        self.total_added = 0
+
+    def _field(self, rows: torch.Tensor, name: str) -> torch.Tensor:
+        column = rows[:, self._columns[name]]
+        return column if name in ('obs', 'action', 'next_obs') else column[:, 0]
+
+    obs = property(lambda self: self._field(self.storage, 'obs'))
+    action = property(lambda self: self._field(self.storage, 'action'))
+    reward = property(lambda self: self._field(self.storage, 'reward'))
+    next_obs = property(lambda self: self._field(self.storage, 'next_obs'))
+    terminated = property(lambda self: self._field(self.storage, 'terminated'))
+
+    def _write(self, rows: np.ndarray, columns: list[np.ndarray]) -> None:
+        packed = np.concatenate([column.reshape(len(rows), -1) for column in columns], axis=1)
+        self.storage.index_copy_(0, torch.from_numpy(rows).to(self.device),
+                                 torch.from_numpy(packed).to(self.device))
+
+    def sample(self, batch_size: int, device: str | torch.device | None = None) -> Batch:
+        """``batch_size`` transitions drawn uniformly with replacement, on this memory's
+        device (``device``, if given, must be it)."""
+        if device is not None and torch.device(device) != self.device:
+            raise ValueError(f'this memory samples on {self.device}, not on {device}')
+        if self.size == 0:
+            raise ValueError('cannot sample from an empty replay memory')
+        rows = torch.randint(0, self.size, (batch_size,), generator=self.generator,
+                             device=self.device)
+        picked = self.storage.index_select(0, rows)
+        return Batch(*(self._field(picked, name) for name in _FIELDS))
+
+    def _rng_state(self) -> str:
+        return self.generator.get_state().numpy().tobytes().hex()
+
+    def _set_rng_state(self, rng_state) -> None:
+        if isinstance(rng_state, str):
+            self.generator.set_state(torch.frombuffer(bytearray.fromhex(rng_state),
+                                                      dtype=torch.uint8))
+        else:  # a host memory's numpy generator: reseed
+            self.generator.manual_seed(_seed_of(json.dumps(rng_state, sort_keys=True)))
+
+    def _empty_like(self) -> 'DeviceReplayMemory':
+        return DeviceReplayMemory(self.obs_dim, self.act_dim, self.capacity, device=self.device)
+
+    def _stored(self) -> dict[str, torch.Tensor]:
+        return {name: self._field(self.storage[:self.size], name) for name in _FIELDS}
+
+    def _host_arrays(self) -> dict[str, np.ndarray]:
+        return {name: tensor.cpu().numpy() for name, tensor in self._stored().items()}
+
+    def _write_all(self, arrays: dict, size: int) -> None:
+        self.storage.zero_()
+        for name, array in arrays.items():
+            self._field(self.storage[:size], name).copy_(torch.as_tensor(array))
+
+
+def replay_memory(obs_dim: int, act_dim: int, capacity: int, seed: int,
+                  device: str | torch.device) -> ReplayMemory:
+    """The memory for a learner on ``device``: in host memory for the CPU, else in device
+    memory, so that sampling never copies a batch from the host."""
+    if torch.device(device).type == 'cpu':
+        return ReplayMemory(obs_dim, act_dim, capacity, seed=seed)
+    return DeviceReplayMemory(obs_dim, act_dim, capacity, seed=seed, device=device)
+
+
+def _seed_of(text: str) -> int:
+    """A 63-bit seed derived from a generator state of the other kind."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], 'little') >> 1

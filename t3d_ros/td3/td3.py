@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import TD3Config
+from .cuda_graph import CapturedUpdate, CudaGraphs
 from .networks import ActionScaler, Actor, Critic
 from .policy import Policy
 from .replay import Batch
@@ -108,7 +109,7 @@ class TD3:
 
     def __init__(self, obs_dim: int, action_low: Sequence[float] | np.ndarray,
                  action_high: Sequence[float] | np.ndarray, config: TD3Config,
-                 device: str | torch.device = 'cpu'):
+                 device: str | torch.device = 'cpu', cuda_graph: bool = False):
         config.validate()
         self.config = config
         self.device = torch.device(device)
@@ -134,6 +135,10 @@ class TD3:
         """Calls of ``update`` so far."""
         self.policy = Policy(self.actor, self.scaler)
         """The live actor as an inference policy (physical actions)."""
+        if cuda_graph and self.device.type != 'cuda':
+            raise ValueError(f'cuda_graph needs a CUDA device, not {self.device}')
+        self.graphs = CapturedUpdate(self._update, CudaGraphs()) if cuda_graph else None
+        """The update replayed as CUDA graphs, if asked for."""
 
     def update(self, batch: Batch) -> UpdateMetrics:
         """One critic update, plus an actor and target update every ``policy_delay`` calls.
@@ -142,12 +147,23 @@ class TD3:
         critic_loss, q1_mean, q2_mean, target_q_mean (and actor_loss on delayed steps), read
         from the device only when looked at.
         """
-        cfg = self.config
         self.total_updates += 1
+        delayed = self.total_updates % self.config.policy_delay == 0
+        # The random part of step 6, drawn outside any CUDA graph (a graph replays fixed
+        # kernels; the generator stays this agent's, whether graphs run or not).
+        noise = torch.randn(batch.action.shape, generator=self.noise_generator,
+                            device=self.device)
+        if self.graphs is not None:
+            values = self.graphs.run(batch, noise, delayed)
+        else:
+            values = self._update(batch, noise, delayed)
+        return UpdateMetrics(METRICS[:len(values)], values)
+
+    def _update(self, batch: Batch, noise: torch.Tensor, delayed: bool) -> torch.Tensor:
+        """Steps 6-15 given the standard normal noise of step 6; the metrics as one tensor."""
+        cfg = self.config
         with torch.no_grad():
             # 6. Target policy smoothing: clipped noise on the target action, clamped to [-1, 1].
-            noise = torch.randn(batch.action.shape, generator=self.noise_generator,
-                                device=self.device)
             noise = (noise * cfg.policy_noise).clamp(-cfg.noise_clip, cfg.noise_clip)
             next_action = (self.actor_target(batch.next_obs) + noise).clamp(-1.0, 1.0)
             # 7-8. Clipped double Q: the smaller of the two target critics.
@@ -162,7 +178,7 @@ class TD3:
         # 12. Step the critics.
         adam_step(self.critic_optimizer, torch.autograd.grad(critic_loss, self._critic_params))
         values = [critic_loss, q1.mean(), q2.mean(), target_q.mean()]
-        if self.total_updates % cfg.policy_delay == 0:
+        if delayed:
             # 13. Delayed policy update: maximise Q1(s, actor(s)). Only the actor's gradients
             # are computed (none for critic_1's weights, which would be thrown away).
             actor_loss = -self.critic_1(batch.obs, self.actor(batch.obs)).mean()
@@ -172,7 +188,7 @@ class TD3:
                           (self.actor_target, self.critic_1_target, self.critic_2_target),
                           cfg.tau)
             values.append(actor_loss)
-        return UpdateMetrics(METRICS[:len(values)], torch.stack(values))
+        return torch.stack(values)
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Deterministic physical action(s) of the current actor, float64."""
@@ -204,6 +220,8 @@ class TD3:
             raise
 
     def _load(self, state: dict) -> None:
+        if self.graphs is not None:  # the optimisers get new state tensors: capture anew
+            self.graphs.reset()
         for name in NETWORKS:
             getattr(self, name).load_state_dict(state[name])
         # Optimisers keep the tensors they are given, so give them their own copies.

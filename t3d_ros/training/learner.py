@@ -15,7 +15,7 @@ from t3d_ros.tasks.base import Task
 from t3d_ros.td3.bundle import PolicyBundle
 from t3d_ros.td3.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from t3d_ros.td3.config import TD3Config
-from t3d_ros.td3.replay import ReplayMemory
+from t3d_ros.td3.replay import replay_memory
 from t3d_ros.td3.td3 import TD3
 from t3d_ros.training.episodes import Episode, EpisodeTracker
 from t3d_ros.training.rate_limiter import UpdateRateLimiter
@@ -41,6 +41,8 @@ class LearnerOptions:
     wait (lockstep sims) are asked to pause."""
     device: str = 'cpu'
     """Torch device of the updates ('cpu', 'cuda', 'auto')."""
+    cuda_graph: bool = False
+    """Replay each update as a CUDA graph (one launch instead of hundreds; device cuda only)."""
 
 
 
@@ -61,10 +63,12 @@ class Learner:
                  on_policy: Callable[[PolicyBundle], None] | None = None):
         self.task, self.config, self.options, self.run = task, config, options, run
         self.on_policy = on_policy
-        self.agent = TD3(task.obs_dim, task.action_low, task.action_high, config,
-                         device=resolve_device(options.device))
-        self.memory = ReplayMemory(task.obs_dim, task.num_joints, config.replay_capacity,
-                                   seed=config.seed)
+        device = resolve_device(options.device)
+        self.agent = TD3(task.obs_dim, task.action_low, task.action_high, config, device=device,
+                         cuda_graph=options.cuda_graph and device.startswith('cuda'))
+        # On a GPU the memory lives there too: sampling copies no batch from the host.
+        self.memory = replay_memory(task.obs_dim, task.num_joints, config.replay_capacity,
+                                    config.seed, self.agent.device)
         self.limiter = UpdateRateLimiter(config.updates_per_step, config.learning_starts,
                                          options.max_ahead)
         self.episodes = EpisodeTracker()
@@ -205,7 +209,7 @@ class Learner:
             return None
         with self._lock:
             counters = dict(self.counters)
-            memory = _snapshot(self.memory, self.options.save_replay)
+            memory = self.memory.copy(with_transitions=self.options.save_replay)
         path = save_checkpoint(self.run.checkpoints, self.agent, counters, memory=memory,
                                save_memory=self.options.save_replay,
                                keep=self.options.keep_checkpoints)
@@ -234,18 +238,6 @@ class Learner:
                     recent_return=recent, policy_age_s=time.monotonic() - self.last_publish,
                     throttled=self.limiter.throttled,
                     **{**self._metrics[0], **self._metrics[1]})
-
-
-def _snapshot(memory: ReplayMemory, with_transitions: bool) -> ReplayMemory:
-    """A copy of ``memory`` for a checkpoint: its counters and sampling generator, and its
-    stored transitions if ``with_transitions`` (rows past ``size`` stay unwritten zeros)."""
-    copy = ReplayMemory(memory.obs_dim, memory.act_dim, memory.capacity)
-    copy.load_state_dict(memory.state_dict())
-    copy.size, copy.cursor = memory.size, memory.cursor
-    if with_transitions:
-        for name in ('obs', 'action', 'reward', 'next_obs', 'terminated'):
-            getattr(copy, name)[:memory.size] = getattr(memory, name)[:memory.size]
-    return copy
 
 
 def resolve_device(device: str) -> str:
