@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from t3d_ros import bench, cli
+from t3d_ros.bench import ros, table, updates
 
 TINY_UPDATES = dict(updates=4, hidden_sizes=(8, 8), batch_size=4, memory_size=64, rounds=2)
 
@@ -44,7 +45,7 @@ def test_failures_lists_the_measurements_with_errors():
 
 
 def test_bench_updates_measures_both_updates():
-    result = bench.bench_updates(**TINY_UPDATES)
+    result = updates.bench_updates(**TINY_UPDATES)
     assert result['updates_per_s'] > 0 and math.isfinite(result['updates_per_s'])
     assert result['reference_updates_per_s'] > 0
     assert result['hidden_sizes'] == [8, 8] and result['batch_size'] == 4
@@ -72,7 +73,7 @@ def test_reference_update_moves_the_critics_and_the_targets_slowly():
 
 def test_run_benchmarks_writes_json_and_prints_the_table(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(bench.BENCHES, 'learner_updates',
-                        (bench.bench_updates, TINY_UPDATES, TINY_UPDATES))
+                        (updates.bench_updates, TINY_UPDATES, TINY_UPDATES))
     threads = torch.get_num_threads()
     try:
         results = bench.run_benchmarks(tmp_path / 'bench.json', quick=True,
@@ -96,17 +97,17 @@ def test_every_benchmark_accepts_its_settings_and_the_cli_knows_it():
 
 
 def test_helper_nodes_run_as_this_module_with_ros_arguments(tmp_path):
-    spec = bench._HelperSpec('echo', 'echo', 'robot_0', (), {'command_topic': 'x/commands'})
+    spec = ros.HelperSpec('echo', 'echo', 'robot_0', (), {'command_topic': 'x/commands'})
     command = spec.command(tmp_path, 'python3')
     assert command[:4] == ['python3', '-m', 't3d_ros.bench', 'echo']
     assert command[4:9] == ['--ros-args', '-r', '__node:=echo', '-r', '__ns:=/robot_0']
     params = tmp_path / 'robot_0.echo.yaml'
     assert command[9:] == ['--params-file', str(params)]
     assert 'command_topic: x/commands' in params.read_text()
-    assert set(bench.HELPER_NODES) == {'echo', 'policy_receiver'}
+    assert set(ros.HELPER_NODES) == {'echo', 'policy_receiver'}
 
 
 @pytest.mark.parametrize('value, text', [(None, 'n/a'), (1234.6, '1,235'), (12.34, '12.3'),
                                          (0.1234, '0.12')])
 def test_number_format(value, text):
-    assert bench._fmt(value) == text
+    assert table.fmt(value) == text

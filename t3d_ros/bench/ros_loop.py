@@ -1,0 +1,74 @@
+"""Env steps/s of the lockstep loop over ROS against the same env and policy in one process."""
+from __future__ import annotations
+
+import tempfile
+import time
+
+import numpy as np
+
+from t3d_ros.bringup import train_graph
+from t3d_ros.tasks import make_task
+
+from .common import NAMESPACE, STARTUP_TIMEOUT, TASK, random_bundle
+from .ros import ros_session
+
+
+def bench_ros_loop(seconds: float = 20.0) -> dict:
+    """Env steps/s of the training loop: the sim and a training actor as `t3d-ros train`
+    starts them (its params files; no learner: the policy comes from here and the
+    transitions come here, received but not learnt from), acting with a
+    256-256 policy plus exploration noise from the first step; vs the gymnasium env and the
+    same policy and noise in one process."""
+    from diagnostic_msgs.msg import DiagnosticArray
+    from std_msgs.msg import Float32MultiArray, UInt8MultiArray
+
+    from t3d_ros import ros_io
+
+    task = make_task(TASK)
+    bundle = random_bundle(task)
+    graph = [spec for spec in train_graph(TASK, 1, overrides={'actor': {'start_steps': 0}})
+             if spec.name != 'learner']
+    marks: list[tuple[float, float]] = []  # (time received, actor env steps) of diagnostics
+
+    def on_diagnostics(msg: DiagnosticArray) -> None:
+        values = ros_io.diagnostic_values(msg).get(f't3d/actor/{NAMESPACE}')
+        if values and float(values['policy_version']) >= bundle.policy_version:
+            marks.append((time.monotonic(), float(values['env_steps'])))
+
+    with tempfile.TemporaryDirectory() as tmp, ros_session(graph, tmp) as session:
+        session.node.create_subscription(DiagnosticArray, '/diagnostics', on_diagnostics, 100)
+        session.node.create_subscription(Float32MultiArray, '/t3d/transitions',
+                                         lambda msg: None, ros_io.TRANSITIONS_QOS)
+        session.node.create_publisher(UInt8MultiArray, '/t3d/policy', ros_io.LATCHED_QOS) \
+            .publish(ros_io.policy_msg(bundle))
+        session.wait_for(lambda: marks and marks[-1][1] > 0, STARTUP_TIMEOUT,
+                         'the actor stepping with the policy')
+        first = marks[-1]
+        session.wait_for(lambda: marks[-1][0] - first[0] >= seconds, seconds + 30,
+                         'actor diagnostics')
+        last = marks[-1]
+    ros_rate = (last[1] - first[1]) / (last[0] - first[0])
+    return {'ros_steps_per_s': ros_rate, 'direct_steps_per_s': _direct_steps(task, bundle,
+                                                                             seconds),
+            'window_s': seconds}
+
+
+def _direct_steps(task, bundle, seconds: float) -> float:
+    from t3d_ros.acting.exploration import explore
+    from t3d_ros.acting.numpy_policy import NumpyPolicy
+    from t3d_ros.envs.task_env import TaskEnv
+
+    env, policy = TaskEnv(task), NumpyPolicy.from_bundle(bundle)  # as the actor node runs it
+    noise_rng = np.random.default_rng(0)
+    try:
+        obs, _ = env.reset(seed=0)
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            unit = explore(policy.unit_action(obs), 0.1, noise_rng)
+            obs, _, terminated, truncated, _ = env.step(policy.scaler.from_unit(unit))
+            if terminated or truncated:
+                obs, _ = env.reset()
+            count += 1
+        return count / (time.perf_counter() - start)
+    finally:
+        env.close()

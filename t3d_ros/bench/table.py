@@ -1,0 +1,50 @@
+"""The results as the README's markdown table."""
+from __future__ import annotations
+
+import math
+
+TABLE_ROWS = (
+    # label, result group, our value, reference value
+    ('learner updates/s (256-256, batch 256, 1 thread) vs plain sfujim-style update',
+     'learner_updates', 'updates_per_s', 'reference_updates_per_s'),
+    ('env steps/s: lockstep sim + actor over ROS vs env + policy in one process',
+     'ros_loop', 'ros_steps_per_s', 'direct_steps_per_s'),
+    ('state -> command latency p50 (ms): actor vs echo node',
+     'latency', 'actor_p50_ms', 'echo_p50_ms'),
+    ('state -> command latency p99 (ms): actor vs echo node',
+     'latency', 'actor_p99_ms', 'echo_p99_ms'),
+    ('policy propagation p50 (ms): published -> decoded vs bytes only',
+     'policy_propagation', 'decoded_p50_ms', 'bytes_only_p50_ms'),
+    ('time to pendulum threshold (s): over ROS vs direct',
+     'time_to_threshold', 'ros_s', 'direct_s'),
+)
+
+
+def markdown_table(results: dict) -> str:
+    """The results as a markdown table; a value not measured (skipped, failed, threshold not
+    reached) shows as n/a."""
+    lines = ['| measure | t3d_ros | reference | ratio |', '|---|---:|---:|---:|']
+    for label, group, ours, reference in TABLE_ROWS:
+        values = results.get(group, {})
+        a, b = number(values.get(ours)), number(values.get(reference))
+        ratio = fmt(a / b) if a is not None and b else 'n/a'
+        lines.append(f'| {label} | {fmt(a)} | {fmt(b)} | {ratio} |')
+    return '\n'.join(lines)
+
+
+def number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        return None
+    return float(value)
+
+
+def fmt(value: float | None) -> str:
+    if value is None:
+        return 'n/a'
+    return f'{value:,.0f}' if abs(value) >= 100 else f'{value:.1f}' if abs(value) >= 10 \
+        else f'{value:.2f}'
+
+
+def summary(values: dict) -> str:
+    return ', '.join(f'{key}={value:.4g}' if isinstance(value, float) else f'{key}={value}'
+                     for key, value in values.items())
