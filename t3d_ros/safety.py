@@ -31,6 +31,12 @@ class CommandSafety:
                 and np.all(self.low <= self.high)):
             raise ValueError(f'command limits must be finite with low <= high: '
                              f'{self.low} .. {self.high}')
+        if self.interface is not ControlInterface.POSITION and not (
+                np.all(self.low <= 0.0) and np.all(self.high >= 0.0)):
+            # The safe command of effort and velocity control is zero: it must be a command
+            # the limits allow, or the robot's "stop" would be clipped into a push.
+            raise ValueError(f'{self.interface.value} command limits must include 0 (the safe '
+                             f'command) for every joint: {self.low} .. {self.high}')
         if np.any(np.isnan(self.max_delta)) or np.any(self.max_delta <= 0):
             raise ValueError(f'max_delta must be > 0 (inf for no limit): {self.max_delta}')
         self._previous: np.ndarray | None = None

@@ -82,17 +82,18 @@ class ActorNode(LifecycleNode):
         if batch is not None:
             batch.join(self)
         self._reset_state()
+        self.refusal = ''  # why the last configure failed
         if p['autostart']:
-            self.trigger_configure()
-            self.trigger_activate()
+            self._autostart()
 
     def _declare_parameters(self) -> dict:
         d = lambda *args, **kwargs: declare(self, *args, **kwargs)  # noqa: E731
+        mode = d('mode', 'train', "'train' (explore, send transitions) or 'deploy'.",
+                 choices=('train', 'deploy'))
         return {
             'task': d('task', 'reacher', TASK_DESCRIPTION),
-            'mode': d('mode', 'train', "'train' (explore, send transitions) or 'deploy'.",
-                      choices=('train', 'deploy')),
-            'seed': d('seed', 0, 'Seed of goals and exploration noise.'),
+            'mode': mode,
+            'seed': d('seed', 0, 'Seed of goals and exploration noise.', low=0),
             'actor_id': d('actor_id', '', 'Id in transitions and diagnostics; default: '
                           'the namespace.'),
             'command_topic': d('command_topic', '', 'Forward command controller topic; '
@@ -106,11 +107,11 @@ class ActorNode(LifecycleNode):
                          "'timer': act at control_rate_hz on the latest state.",
                          choices=('state', 'timer')),
             'control_rate_hz': d('control_rate_hz', 0.0, 'Control rate; 0 = 1 / the '
-                                 "task's control period."),
+                                 "task's control period.", low=0.0),
             'state_timeout': d('state_timeout', -1.0, 'Watchdog: state older than this '
                                '(s) -> safe command. <0: 3 control periods; 0: off.'),
             'max_delta': d('max_delta', 0.0, 'Largest command change per tick, all joints '
-                           '(0 = no rate limit).'),
+                           '(0 = no rate limit).', low=0.0),
             'command_low': d('command_low', [], 'Per-joint lower command limits in the '
                              "task's joint order (not joint_order), tighter than the policy's "
                              "(empty = the policy's)."),
@@ -119,17 +120,30 @@ class ActorNode(LifecycleNode):
                               "policy's (empty = the policy's)."),
             'policy_file': d('policy_file', '', 'Policy bundle (.safetensors) to load at '
                              'configure; empty in training (weights come on /t3d/policy).'),
-            **{name: d(name, value, f'{field_docs(ActorSettings)[name]} (train mode)')
+            **{name: d(name, value, f'{field_docs(ActorSettings)[name]} (train mode)', low=0)
                for name, value in dataclasses.asdict(ActorSettings()).items()},
+            # The learner refuses larger messages: a larger value would lose every one.
             'transitions_per_message': d('transitions_per_message', 64, 'Transitions sent '
-                                         'per /t3d/transitions message (and at episode end).'),
+                                         'per /t3d/transitions message (and at episode end).',
+                                         low=1, high=ros_io.MAX_TRANSITIONS_PER_MESSAGE),
             'max_policy_bytes': d('max_policy_bytes', 64 * 2**20, 'Larger policy messages '
-                                  'are dropped.'),
+                                  'are dropped.', low=1),
             'follow_throttle': d('follow_throttle', True, 'Train mode: wait while the learner '
                                  'asks on /t3d/throttle (lockstep sims); false on hardware.'),
-            'autostart': d('autostart', True, 'Configure and activate at start (training); '
-                           'false leaves it to a lifecycle manager (deploy).'),
+            # Deploy: a robot is commanded only after a deliberate lifecycle transition.
+            'autostart': d('autostart', mode == 'train', 'Configure and activate at start '
+                           '(default: true in train mode, false in deploy mode, where a '
+                           'lifecycle manager or `ros2 lifecycle set` does it); a failed '
+                           'transition ends the process with status 1.'),
         }
+
+    def _autostart(self) -> None:
+        """Configure and activate; ValueError (the process exits 1) if either fails."""
+        for name, transition in (('configure', self.trigger_configure),
+                                 ('activate', self.trigger_activate)):
+            if transition() != TransitionCallbackReturn.SUCCESS:
+                raise ValueError(f'autostart: {name} failed'
+                                 + (f': {self.refusal}' if self.refusal else ''))
 
     def _command_order(self, joint_order: list[str]) -> np.ndarray:
         """Indices that put task-ordered commands into the controller's joint order."""
@@ -162,6 +176,7 @@ class ActorNode(LifecycleNode):
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         p = self.p
+        self.refusal = ''
         bundle = None
         if p['policy_file']:
             try:
@@ -169,20 +184,17 @@ class ActorNode(LifecycleNode):
                 bundle.check_matches(self.task)
                 warnings = bundle.check_deployment(self._command_topic(), self.period)
             except (BundleError, OSError) as error:
-                self.get_logger().error(f'refusing policy {p["policy_file"]}: {error}')
-                return TransitionCallbackReturn.FAILURE
+                return self._refuse(f'refusing policy {p["policy_file"]}: {error}')
             for warning in warnings:
                 self.get_logger().warning(f'policy {p["policy_file"]}: {warning}')
         elif not self.training:
-            self.get_logger().error('deploy mode needs a policy_file')
-            return TransitionCallbackReturn.FAILURE
+            return self._refuse('deploy mode needs a policy_file')
         try:
             self.safety = CommandSafety.tightened(
                 self.task.interface, self.task.action_low, self.task.action_high,
                 p['max_delta'] or np.inf, p['command_low'], p['command_high'])
         except ValueError as error:
-            self.get_logger().error(f'bad command limits: {error}')
-            return TransitionCallbackReturn.FAILURE
+            return self._refuse(f'bad command limits: {error}')
         if bundle is not None:  # only once nothing can fail: a refused configure leaves none
             self._use_bundle(bundle)
         self._create_entities()
@@ -190,6 +202,12 @@ class ActorNode(LifecycleNode):
 
     def _command_topic(self) -> str:
         return self.p['command_topic'] or self.task.command_topic
+
+    def _refuse(self, reason: str) -> TransitionCallbackReturn:
+        """Fail the configure transition, saying why."""
+        self.refusal = reason
+        self.get_logger().error(reason)
+        return TransitionCallbackReturn.FAILURE
 
     def _create_entities(self) -> None:
         p = self.p

@@ -59,27 +59,28 @@ class SimNode(Node):
                                 'simulate. ' + TASK_DESCRIPTION))
         self.mode = d('mode', 'lockstep', "'lockstep': one control step per command; "
                       "'realtime': fixed rate, latest command.", choices=('lockstep', 'realtime'))
-        seed = d('seed', 0, 'Seed of initial states (and of noise and dynamics randomisation).')
+        seed = d('seed', 0, 'Seed of initial states (and of noise and dynamics randomisation).',
+                 low=0)
         command_topic = d('command_topic', '', "Command topic; default: the task's "
                           'forward command controller topic.') or self.task.command_topic
-        rate_hz = d('rate_hz', 0.0, "Realtime control rate; 0 = 1 / the task's control period.")
+        rate_hz = d('rate_hz', 0.0, "Realtime control rate; 0 = 1 / the task's control period.",
+                    low=0.0)
         self.latency_ns = ros_io.seconds_to_ns(d('actuation_latency', 0.0, 'Realtime: delay '
-                                                 '(s) before a command takes effect.'))
+                                                 '(s) before a command takes effect.', low=0.0))
         self.observation_noise = d('observation_noise', 0.0, 'Std of Gaussian noise on '
-                                   'published positions and velocities.')
-        self.mass_scale = d('mass_scale', [1.0, 1.0], 'Range of the per-episode link mass '
-                            'scale (domain randomisation).')
-        self.friction_range = d('friction_range', [], 'Range of the per-episode scale of the '
-                                "model's lateral friction (empty = unchanged).")
+                                   'published positions and velocities.', low=0.0)
+        self.mass_scale = d('mass_scale', [1.0, 1.0], 'Range [low, high] of the per-episode '
+                            'link mass scale (domain randomisation).', low=0.0)
+        self.friction_range = d('friction_range', [], 'Range [low, high] of the per-episode '
+                                "scale of the model's lateral friction (empty = unchanged).",
+                                low=0.0)
         republish_period = d('republish_period', 1.0, 'Lockstep: republish the last state '
-                             'after this long without a command (s; 0 = never).')
+                             'after this long without a command (s; 0 = never).', low=0.0)
         actor_node = d('actor_node', 'actor', "Lockstep: the node whose commands step the sim "
                        "(a relative name is in the sim's namespace); other publishers' "
                        "commands are counted and ignored. '' = any publisher.")
         self.publish_clock = d('publish_clock', False, "Publish /clock with this sim's time "
                                '(one /clock source per graph at most).')
-        if self.latency_ns < 0 or self.observation_noise < 0 or rate_hz < 0:
-            raise ValueError('rate_hz, actuation_latency and observation_noise must be >= 0')
         for name, bounds in (('mass_scale', self.mass_scale), ('friction_range',
                                                                 self.friction_range)):
             if bounds and (len(bounds) != 2 or not 0 < bounds[0] <= bounds[1]):

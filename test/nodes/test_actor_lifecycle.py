@@ -193,16 +193,53 @@ def test_a_policy_for_another_task_joints_or_limits_is_refused_at_configure(ros,
     assert robot.commands == [] and actor.policy is None
 
 
-@pytest.mark.parametrize('limits', [dict(command_low=[-1.0, -1.0]),  # two values, one joint
-                                    dict(command_low=[3.0]),  # above the policy's high (2)
-                                    dict(command_high=[-2.5]),  # below the policy's low (-2)
-                                    dict(max_delta=-0.1)])
-def test_unusable_command_limits_are_refused_at_configure(ros, policy_file, limits):
+@pytest.mark.parametrize('limits,reason', [
+    (dict(command_low=[-1.0, -1.0]), 'one value per joint'),  # two values, one joint
+    (dict(command_low=[3.0]), 'low <= high'),  # above the policy's high (2)
+    (dict(command_high=[-2.5]), 'low <= high'),  # below the policy's low (-2)
+    # Effort: the safe command (zero) must be one the limits allow (issue 8.3).
+    (dict(command_low=[0.1]), 'must include 0'),
+    (dict(command_high=[-0.1]), 'must include 0'),
+])
+def test_unusable_command_limits_are_refused_at_configure(ros, policy_file, limits, reason):
     robot = FakeRobot(ros)
     actor = start_actor(ros, policy_file[0], **limits)
     assert actor.trigger_configure() == FAILURE and state_of(actor) == 'unconfigured'
+    assert 'bad command limits' in actor.refusal and reason in actor.refusal
     ros.spin_for(0.2)
     assert robot.commands == [] and actor.policy is None
+
+
+@pytest.mark.parametrize('parameter,value', [('max_delta', -0.1), ('transitions_per_message', 0),
+                                             ('transitions_per_message', 10_001),
+                                             ('mode', 'play'), ('control_rate_hz', -5.0)])
+def test_unusable_parameters_are_refused_at_start(ros, policy_file, parameter, value):
+    with pytest.raises(ValueError, match=f"parameter '{parameter}'"):
+        start_actor(ros, policy_file[0], **{parameter: value})
+
+
+def test_autostart_defaults_to_false_in_deploy_and_true_in_train(ros, policy_file):
+    deploy = ros.start(ActorNode, 'deploy', task='pendulum', mode='deploy',
+                       policy_file=str(policy_file[0]))
+    train = ros.start(ActorNode, 'train', task='pendulum', mode='train', state_timeout=0.0)
+    assert (deploy.p['autostart'], state_of(deploy)) == (False, 'unconfigured')
+    assert (train.p['autostart'], state_of(train)) == (True, 'active')
+
+
+@pytest.mark.parametrize('policy', ['missing', 'garbage'])
+def test_a_failed_autostart_ends_the_process_with_status_1_and_the_reason(tmp_path, policy):
+    import subprocess
+    import sys
+
+    path = tmp_path / 'policy.safetensors'
+    if policy == 'garbage':
+        path.write_bytes(b'not a bundle')
+    result = subprocess.run(
+        [sys.executable, '-m', 't3d_ros.nodes.actor_node', '--ros-args', '-p', 'task:=pendulum',
+         '-p', 'mode:=deploy', '-p', 'autostart:=true', '-p', f'policy_file:={path}'],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert f'autostart: configure failed: refusing policy {path}' in result.stderr
 
 
 def test_a_joint_order_that_is_not_the_tasks_joints_is_refused(ros, policy_file):

@@ -233,8 +233,9 @@ def test_train_mode_without_a_policy_only_explores_then_uses_the_first_policy(ro
 def test_deploy_without_a_policy_file_fails_to_configure_and_never_commands(ros):
     robot = FakeRobot(ros)
     robot.stream()
-    autostarted = ros.start(ActorNode, NS, task='pendulum', mode='deploy', autostart=True)
-    assert lifecycle_state(autostarted) == 'unconfigured'
+    with pytest.raises(ValueError, match='autostart: configure failed: deploy mode needs a '
+                       'policy_file'):  # run_node prints it and the process exits 1
+        ros.start(ActorNode, NS, task='pendulum', mode='deploy', autostart=True)
     manual = ros.start(ActorNode, 'other', task='pendulum', mode='deploy', autostart=False)
     assert manual.trigger_configure() == TransitionCallbackReturn.FAILURE
     assert lifecycle_state(manual) == 'unconfigured'

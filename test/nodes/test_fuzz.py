@@ -247,7 +247,7 @@ def test_malformed_messages_everywhere_are_dropped_counted_and_never_forwarded(r
                         transitions_per_message=16, state_timeout=0.0,
                         max_policy_bytes=MAX_POLICY_BYTES)
     learner = ros.start(LearnerNode, **LEARNER)
-    deploy = ros.start(ActorNode, 'robot_1', task='reacher', mode='deploy',
+    deploy = ros.start(ActorNode, 'robot_1', task='reacher', mode='deploy', autostart=True,
                        policy_file=str(tmp_path / 'policy.safetensors'), trigger='timer',
                        state_timeout=0.25, max_policy_bytes=MAX_POLICY_BYTES)
     fuzzer = Fuzzer(ros)

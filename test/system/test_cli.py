@@ -217,3 +217,15 @@ def test_eval_prints_the_mean_return_of_a_policy(cli, tmp_path):
     garbage.write_bytes(b'not a policy bundle')
     code, out, err = cli().start('eval', str(garbage)).finish()
     assert code == 2 and 't3d-ros eval:' in err and 'Traceback' not in err, out + err
+
+
+def test_deploy_with_a_bad_bundle_fails_the_command_with_the_reason(cli, tmp_path):
+    """The actor autostarts under `t3d-ros deploy`; a refused bundle ends it (issue 8.2)."""
+    policy = tmp_path / 'policy.safetensors'
+    policy.write_bytes(b'not a bundle')
+    c = cli().start('deploy', str(policy), '--task', 'pendulum', '--with-sim',
+                    '--log-dir', str(tmp_path / 'logs'))
+    code, out, err = c.finish(timeout=STARTUP)
+    assert code == 1, out + err
+    assert '/actor exited with status 1' in err and 'autostart: configure failed' in err, err
+    assert not c.left_running()

@@ -31,6 +31,17 @@ def test_safe_command_is_zero_for_effort_and_velocity():
         np.testing.assert_array_equal(safety.safe_command([0.3, 0.4]), [0.0, 0.0])
 
 
+@pytest.mark.parametrize('interface', [ControlInterface.EFFORT, ControlInterface.VELOCITY])
+def test_limits_that_exclude_the_zero_safe_command_are_refused(interface):
+    for low, high in (([0.1, -1.0], [2.0, 1.0]), ([-2.0, -1.0], [2.0, -0.2])):
+        with pytest.raises(ValueError, match='must include 0'):
+            CommandSafety(interface, low, high)
+        with pytest.raises(ValueError, match='must include 0'):
+            CommandSafety.tightened(interface, LOW, HIGH, tighter_low=low, tighter_high=high)
+    CommandSafety(interface, [0.0, -1.0], [2.0, 0.0])  # zero at the edge is a command
+    CommandSafety(ControlInterface.POSITION, [0.1, 0.2], [2.0, 1.0])  # safe = hold
+
+
 def test_safe_command_holds_measured_position():
     safety = CommandSafety(ControlInterface.POSITION, LOW, HIGH)
     np.testing.assert_array_equal(safety.safe_command([0.3, 0.4]), [0.3, 0.4])
