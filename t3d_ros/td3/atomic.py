@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
+
+
+_TEMPORARY = re.compile(r'\..+\.[0-9a-f]{32}\.tmp')
+"""The names ``write_atomic`` gives its temporary files."""
 
 
 def fsync_dir(path: str | os.PathLike) -> None:
@@ -20,7 +25,7 @@ def fsync_dir(path: str | os.PathLike) -> None:
 def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
     """Run ``write`` on a temporary file beside ``path``, fsync it, rename it over ``path``."""
     path = Path(path)
-    tmp = path.with_name(f'.{path.name}.{uuid.uuid4().hex}.tmp')
+    tmp = path.with_name(f'.{path.name}.{uuid.uuid4().hex}.tmp')  # see _TEMPORARY
     try:
         with open(tmp, 'xb') as file:
             write(file)
@@ -35,3 +40,16 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     write_atomic(path, lambda file: file.write(data))
+
+
+def remove_temporary_files(directory: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files a crashed ``write_atomic`` left in ``directory``; returns
+    them. Call it only where no write into ``directory`` is under way."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    removed = [entry for entry in directory.iterdir()
+               if entry.is_file() and _TEMPORARY.fullmatch(entry.name)]
+    for entry in removed:
+        entry.unlink(missing_ok=True)
+    return removed

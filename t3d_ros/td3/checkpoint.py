@@ -11,7 +11,9 @@
 
 The files are written and fsynced in a hidden temporary directory inside ``root`` that is then
 renamed to its final name, so a crash leaves either a complete checkpoint or a hidden
-directory that ``latest_checkpoint`` ignores. No pickle anywhere.
+directory that ``latest_checkpoint`` ignores; ``recover_checkpoints`` (run by every save, and
+by the learner's resume) removes those leftovers, and puts back a checkpoint that a crash left
+moved aside while replacing it. No pickle anywhere.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ import safetensors
 import safetensors.torch
 import torch
 
-from .atomic import fsync_dir, write_bytes_atomic
+from .atomic import fsync_dir, remove_temporary_files, write_bytes_atomic
 from .replay import ReplayMemory
 from .td3 import NETWORKS, TD3
 
@@ -39,6 +41,8 @@ REQUIRED_FILES = ('networks.safetensors', 'optimizers.safetensors', 'state.json'
 REPLAY_FILE = 'replay.npz'
 OPTIMIZERS = ('actor_optimizer', 'critic_optimizer')
 _CHECKPOINT_NAME = re.compile(r'step_([0-9]{9,})')
+_PARTIAL = re.compile(r'\.partial_(step_[0-9]{9,})_[0-9a-f]+')
+_STALE = re.compile(r'\.stale_\.partial_(step_[0-9]{9,})_[0-9a-f]+')
 T = TypeVar('T')
 
 
@@ -62,6 +66,7 @@ def save_checkpoint(root: str | os.PathLike, agent: TD3, counters: dict,
         raise ValueError('save_memory needs a memory')
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
+    recover_checkpoints(root)
     final = root / f'step_{agent.total_updates:09d}'
     partial = root / f'.partial_{final.name}_{uuid.uuid4().hex}'
     partial.mkdir()
@@ -114,6 +119,30 @@ def load_checkpoint(path: str | os.PathLike, agent: TD3,
     return state['counters']
 
 
+def recover_checkpoints(root: str | os.PathLike) -> None:
+    """Clear what a crash during ``save_checkpoint`` left under ``root``.
+
+    Hidden partial directories and temporary files are deleted. A stale directory is the
+    complete earlier checkpoint of a step that was being replaced: it goes back to its name if
+    the replacement never arrived, else it is deleted. Call it where no save is under way.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return
+    for entry in sorted(root.iterdir()):
+        stale, partial = _STALE.fullmatch(entry.name), _PARTIAL.fullmatch(entry.name)
+        if stale and not (root / stale[1]).exists() and _is_complete(entry):
+            entry.rename(root / stale[1])
+        elif (stale or partial) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+    remove_temporary_files(root)
+    fsync_dir(root)
+
+
+def _is_complete(directory: Path) -> bool:
+    return all((directory / name).is_file() for name in REQUIRED_FILES)
+
+
 def complete_checkpoints(root: str | os.PathLike) -> list[Path]:
     """Complete checkpoint directories under ``root``, oldest first."""
     root = Path(root)
@@ -122,7 +151,7 @@ def complete_checkpoints(root: str | os.PathLike) -> list[Path]:
     found = []
     for entry in root.iterdir():
         match = _CHECKPOINT_NAME.fullmatch(entry.name)
-        if match and all((entry / name).is_file() for name in REQUIRED_FILES):
+        if match and _is_complete(entry):
             found.append((int(match[1]), entry))
     return [entry for _, entry in sorted(found)]
 

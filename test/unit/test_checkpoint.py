@@ -7,6 +7,7 @@ import torch
 
 from t3d_ros.td3 import (TD3, CheckpointError, ReplayMemory, TD3Config, latest_checkpoint,
                          load_checkpoint, save_checkpoint)
+from t3d_ros.td3.checkpoint import recover_checkpoints
 from t3d_ros.td3.td3 import NETWORKS
 
 OBS_DIM, LOW, HIGH = 4, np.array([-1.0, 0.0]), np.array([2.0, 0.5])
@@ -188,3 +189,32 @@ def test_a_memory_of_another_capacity_is_refused_and_the_agent_rolled_back(tmp_p
     with pytest.raises(CheckpointError, match='capacity'):
         load_checkpoint(path, target, ReplayMemory(OBS_DIM, 2, capacity=32))
     assert_identical(target, untouched)
+
+
+def test_leftovers_of_a_crash_are_removed_at_the_next_save(tmp_path):
+    """A crash mid-save leaves a hidden partial directory, a checkpoint moved aside as stale
+    while its replacement was renamed in, and temporary files: the next save clears them."""
+    agent, memory = fresh()
+    old = save_checkpoint(tmp_path, agent, {'run': 1})
+    (tmp_path / '.partial_step_000000005_0123abcd').mkdir()
+    (tmp_path / '.partial_step_000000005_0123abcd' / 'state.json').write_text('{')
+    # moved aside while `old` replaced it: `old` is the one to keep
+    stale = tmp_path / f'.stale_.partial_{old.name}_4567'
+    save_checkpoint(tmp_path / 'other', agent, {'run': 0}).rename(stale)
+    (tmp_path / '.networks.safetensors.0123456789abcdef0123456789abcdef.tmp').write_bytes(b'x')
+    train(agent, memory, range(12))
+    new = save_checkpoint(tmp_path, agent, {'run': 2})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(['other', old.name, new.name])
+
+
+def test_a_checkpoint_left_aside_as_stale_by_a_crash_is_restored_not_lost(tmp_path):
+    """Crash between moving a checkpoint aside and renaming its replacement in: the stale copy
+    is the only complete one of that step, so the next resume puts it back."""
+    agent, _ = fresh()
+    path = save_checkpoint(tmp_path, agent, {'env_steps': 7})
+    path.rename(tmp_path / f'.stale_.partial_{path.name}_89ab')
+    assert latest_checkpoint(tmp_path) is None
+    recover_checkpoints(tmp_path)
+    assert latest_checkpoint(tmp_path) == path
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    assert load_checkpoint(path, fresh()[0]) == {'env_steps': 7}
