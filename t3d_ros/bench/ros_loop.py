@@ -13,20 +13,20 @@ from .common import NAMESPACE, STARTUP_TIMEOUT, TASK, random_bundle
 from .ros import ros_session
 
 
-def bench_ros_loop(seconds: float = 20.0) -> dict:
+def bench_ros_loop(seconds: float = 20.0, task_name: str = TASK) -> dict:
     """Env steps/s of the training loop: the sim and a training actor as `t3d-ros train`
     starts them (its params files; no learner: the policy comes from here and the
     transitions come here, received but not learnt from), acting with a
     256-256 policy plus exploration noise from the first step; vs the gymnasium env and the
-    same policy and noise in one process."""
+    same policy and noise in one process. ``task_name``: any task or task file."""
     from diagnostic_msgs.msg import DiagnosticArray
     from std_msgs.msg import Float32MultiArray, UInt8MultiArray
 
     from t3d_ros import ros_io
 
-    task = make_task(TASK)
+    task = make_task(task_name)
     bundle = random_bundle(task)
-    graph = [spec for spec in train_graph(TASK, 1, overrides={'actor': {'start_steps': 0}})
+    graph = [spec for spec in train_graph(task_name, 1, overrides={'actor': {'start_steps': 0}})
              if spec.name != 'learner']
     marks: list[tuple[float, float]] = []  # (time received, actor env steps) of diagnostics
 
