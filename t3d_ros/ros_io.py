@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # torch is imported only by the nodes that handle policies
 ABSURD = 1e6
 """Magnitude above which a joint position, velocity, goal or reward is rejected as absurd."""
 MAX_TRANSITIONS_PER_MESSAGE = 10_000
+MAX_ACTOR_ID_LENGTH = 256
 TRANSITIONS_FORMAT = 't3d_transitions/1'
 TRANSITION_FIELDS = ('obs', 'action', 'reward', 'next_obs', 'terminated', 'truncated')
 
@@ -187,14 +188,19 @@ class TransitionBatch(NamedTuple):
     next_obs: np.ndarray
     terminated: np.ndarray
     truncated: np.ndarray
+    seq: int | None = None
+    """The actor's message number (0, 1, 2, ... per actor process); None from older actors."""
 
 
 class TransitionCodec:
     """Encodes/decodes ``/t3d/transitions`` for one observation and action size.
 
-    Layout: ``dim[0]`` is labelled ``t3d_transitions/1;actor=<id>;policy_version=<v>`` with
-    size = number of transitions; ``dim[1:]`` name each field with its width, in row order
+    Layout: ``dim[0]`` is labelled ``t3d_transitions/1;actor=<id>;policy_version=<v>;seq=<n>``
+    with size = number of transitions; ``dim[1:]`` name each field with its width, in row order
     (obs, action, reward, next_obs, terminated, truncated); ``data`` is row-major float32.
+    ``seq`` numbers each actor's messages from 0 (the learner counts gaps); a label without it
+    (older actors) still decodes, with ``seq`` None. Unknown ``key=value`` parts are ignored,
+    so later additions stay readable.
     """
 
     def __init__(self, obs_dim: int, act_dim: int):
@@ -210,6 +216,8 @@ class TransitionCodec:
             for name in TRANSITION_FIELDS], axis=1)
         msg = Float32MultiArray()
         header = f'{TRANSITIONS_FORMAT};actor={batch.actor_id};policy_version={batch.policy_version}'
+        if batch.seq is not None:
+            header += f';seq={batch.seq}'
         msg.layout.dim = [MultiArrayDimension(label=header, size=rows.shape[0], stride=rows.size)]
         msg.layout.dim += [MultiArrayDimension(label=name, size=width, stride=width)
                            for name, width in self.widths.items()]
@@ -221,7 +229,7 @@ class TransitionCodec:
         dims = msg.layout.dim
         if not dims:
             raise InvalidMessage('bad_layout', 'no dimensions')
-        actor_id, policy_version = _parse_transition_header(dims[0].label)
+        actor_id, policy_version, seq = _parse_transition_header(dims[0].label)
         fields = tuple((d.label, d.size) for d in dims[1:])
         if fields != tuple(self.widths.items()):
             raise InvalidMessage('bad_layout', f'fields {fields}, expected '
@@ -242,18 +250,23 @@ class TransitionCodec:
             fields[name] = fields[name][:, 0]
         fields['terminated'] = fields['terminated'].astype(bool)
         fields['truncated'] = fields['truncated'].astype(bool)
-        return TransitionBatch(actor_id, policy_version, **fields), int(count - valid.sum())
+        return (TransitionBatch(actor_id, policy_version, **fields, seq=seq),
+                int(count - valid.sum()))
 
 
-def _parse_transition_header(label: str) -> tuple[str, int]:
+def _parse_transition_header(label: str) -> tuple[str, int, int | None]:
     parts = label.split(';')
     if parts[0] != TRANSITIONS_FORMAT:
         raise InvalidMessage('bad_layout', f'format {parts[0]!r}, expected {TRANSITIONS_FORMAT}')
     try:
         values = dict(part.split('=', 1) for part in parts[1:])
-        return values['actor'], int(values['policy_version'])
+        actor_id, policy_version = values['actor'], int(values['policy_version'])
+        seq = int(values['seq']) if 'seq' in values else None
     except (KeyError, ValueError):
-        raise InvalidMessage('bad_layout', f'header {label!r}') from None
+        raise InvalidMessage('bad_layout', f'header {label[:300]!r}') from None
+    if not 0 < len(actor_id) <= MAX_ACTOR_ID_LENGTH or (seq is not None and seq < 0):
+        raise InvalidMessage('bad_layout', f'header {label[:300]!r}')
+    return actor_id, policy_version, seq
 
 
 # --- policy -----------------------------------------------------------------------------

@@ -62,7 +62,6 @@ class LearnerNode(Node):
             self.learner.publish_policy()
         self.throttled = None
         self._set_throttle(False)
-        self.actors: set[str] = set()
         self.create_subscription(Float32MultiArray, '/t3d/transitions', self._on_transitions,
                                  ros_io.TRANSITIONS_QOS)
         # Steady: it also updates the throttle, which must not stop without a /clock.
@@ -77,17 +76,25 @@ class LearnerNode(Node):
         except ros_io.InvalidMessage as error:
             self.drops.drop(error.reason, str(error))
             return
+        inserted = self.learner.insert(batch.actor_id, batch.obs, batch.action, batch.reward,
+                                       batch.next_obs, batch.terminated, batch.truncated,
+                                       seq=batch.seq)
+        if inserted.refused:
+            self.drops.drop('too_many_actors', f'{batch.actor_id!r}: already '
+                            f'{self.learner.options.max_actors} actors (max_actors)')
+            return
         if bad_rows:
             self.drops.drop('bad_rows', f'{bad_rows} non-finite or absurd rows from '
                             f'{batch.actor_id}')
-        self.actors.add(batch.actor_id)
-        if len(batch.reward):
-            out_of_limits = self.learner.insert(batch.actor_id, batch.obs, batch.action,
-                                                batch.reward, batch.next_obs, batch.terminated,
-                                                batch.truncated)
-            if out_of_limits:
-                self.drops.drop('action_out_of_limits', f'{out_of_limits} rows from '
-                                f'{batch.actor_id}')
+        if inserted.out_of_limits:
+            self.drops.drop('action_out_of_limits', f'{inserted.out_of_limits} rows from '
+                            f'{batch.actor_id}')
+        if inserted.lost_messages:
+            self.get_logger().warning(
+                f'{inserted.lost_messages} transition messages of {batch.actor_id} were lost',
+                throttle_duration_sec=5.0)
+        if inserted.restarted:
+            self.get_logger().info(f'{batch.actor_id} restarted: a new episode begins')
         self._set_throttle(self.learner.should_throttle())
 
     def _set_throttle(self, throttled: bool) -> None:
@@ -104,7 +111,7 @@ class LearnerNode(Node):
         rate = (updates - self._rate_mark[1]) / max(now - self._rate_mark[0], 1e-9)
         self._rate_mark = (now, updates)
         self._set_throttle(self.learner.should_throttle())
-        values = dict(self.learner.stats(), updates_per_s=rate, actors=len(self.actors))
+        values = dict(self.learner.stats(), updates_per_s=rate)
         values.update(self.drops.counts())
         self.diagnostics_pub.publish(ros_io.diagnostics_msg(
             self.get_clock().now().nanoseconds, 't3d/learner', 'learner', values))

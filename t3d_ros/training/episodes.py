@@ -17,12 +17,17 @@ class EpisodeTracker:
     """Sums rewards per actor until a terminated or truncated transition closes the episode.
 
     Each actor's transitions arrive in order (reliable QoS), so the learner knows every
-    episode's return without a second channel.
+    episode's return without a second channel. When that fails, the owner says so: after a
+    ``restart`` of the actor its next transition starts a new episode; after an ``interrupt``
+    (lost messages) the episode under way is incomplete and is not reported.
     """
 
     def __init__(self):
         self._returns: dict[str, float] = defaultdict(float)
         self._lengths: dict[str, int] = defaultdict(int)
+        self._incomplete: set[str] = set()
+        self.discarded = 0
+        """Episodes not reported: cut by an actor restart or by lost messages."""
 
     def add(self, actor_id: str, reward: np.ndarray, done: np.ndarray) -> list[Episode]:
         finished = []
@@ -30,6 +35,22 @@ class EpisodeTracker:
             self._returns[actor_id] += r
             self._lengths[actor_id] += 1
             if is_done:
-                finished.append(Episode(actor_id, self._returns.pop(actor_id),
-                                        self._lengths.pop(actor_id)))
+                episode = Episode(actor_id, self._returns.pop(actor_id),
+                                  self._lengths.pop(actor_id))
+                if actor_id in self._incomplete:
+                    self._incomplete.discard(actor_id)
+                    self.discarded += 1
+                else:
+                    finished.append(episode)
         return finished
+
+    def restart(self, actor_id: str) -> None:
+        """The actor restarted: forget its episode under way; its next transition starts one."""
+        if self._lengths.pop(actor_id, 0) or actor_id in self._incomplete:
+            self.discarded += 1
+        self._returns.pop(actor_id, None)
+        self._incomplete.discard(actor_id)
+
+    def interrupt(self, actor_id: str) -> None:
+        """Transitions of the actor were lost: its episode under way is not reported."""
+        self._incomplete.add(actor_id)

@@ -7,19 +7,22 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
 
 from t3d_ros.tasks.base import Task
 from t3d_ros.td3.bundle import PolicyBundle
-from t3d_ros.td3.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from t3d_ros.td3.atomic import remove_temporary_files
+from t3d_ros.td3.checkpoint import (latest_checkpoint, load_checkpoint, recover_checkpoints,
+                                    save_checkpoint)
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.td3.replay import replay_memory
 from t3d_ros.td3.td3 import TD3
 from t3d_ros.training.episodes import Episode, EpisodeTracker
 from t3d_ros.training.rate_limiter import UpdateRateLimiter
 from t3d_ros.training.run_dir import RunDirectory
+from t3d_ros.training.streams import ActorStreams
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class LearnerOptions:
     """Torch device of the updates ('cpu', 'cuda', 'auto')."""
     cuda_graph: bool = False
     """Replay each update as a CUDA graph (one launch instead of hundreds; device cuda only)."""
+    max_actors: int = 256
+    """Most actor ids tracked (episodes, sequence numbers); messages of more are refused."""
 
 
 
@@ -51,6 +56,19 @@ def learner_settings(params: dict) -> tuple[TD3Config, LearnerOptions]:
     TD3 hyperparameters and the learner options; other keys are ignored."""
     pick = lambda cls: {k: v for k, v in params.items() if k in cls.__dataclass_fields__}  # noqa: E731
     return TD3Config.from_dict(pick(TD3Config)), LearnerOptions(**pick(LearnerOptions))
+
+class Inserted(NamedTuple):
+    """What ``Learner.insert`` did with one actor's batch."""
+
+    out_of_limits: int = 0
+    """Rows dropped for actions outside the task's limits."""
+    lost_messages: int = 0
+    """Messages of this actor missing before this batch (a gap in its sequence numbers)."""
+    restarted: bool = False
+    """The actor restarted (its sequence went back): a new episode begins."""
+    refused: bool = False
+    """Nothing stored: the table of actors is full (``max_actors``)."""
+
 
 class Learner:
     """Thread-safe: ``insert`` from ingestion, updates in ``run_updates`` (own thread or not).
@@ -72,6 +90,7 @@ class Learner:
         self.limiter = UpdateRateLimiter(config.updates_per_step, config.learning_starts,
                                          options.max_ahead)
         self.episodes = EpisodeTracker()
+        self.streams = ActorStreams(options.max_actors)
         self.recent_returns: list[float] = []
         self.counters = dict(env_steps=0, episodes=0, policy_version=0, dropped_out_of_limits=0)
         self._metrics: tuple[Mapping[str, float], Mapping[str, float]] = ({}, {})
@@ -92,8 +111,16 @@ class Learner:
     # --- data -----------------------------------------------------------------------------
 
     def insert(self, actor_id: str, obs, action, reward, next_obs, terminated,
-               truncated) -> int:
-        """Add transitions (actions in physical units); returns how many were dropped."""
+               truncated, seq: int | None = None) -> Inserted:
+        """Add one actor's transitions (actions in physical units), its message number
+        ``seq`` if it sends one (lost messages and restarts are found from it)."""
+        arrival = self.streams.admit(actor_id, seq)
+        if arrival is None:
+            return Inserted(refused=True)
+        if arrival.restarted:
+            self.episodes.restart(actor_id)
+        elif arrival.lost:
+            self.episodes.interrupt(actor_id)
         tolerance = 1e-6 * (self.task.action_high - self.task.action_low)
         inside = np.all((action >= self.task.action_low - tolerance)
                         & (action <= self.task.action_high + tolerance), axis=1)
@@ -108,7 +135,7 @@ class Learner:
             self._wake.notify()
         for episode in finished:
             self._log_episode(episode)
-        return dropped
+        return Inserted(dropped, arrival.lost, arrival.restarted)
 
     def _log_episode(self, episode: Episode) -> None:
         self.counters['episodes'] += 1
@@ -159,7 +186,15 @@ class Learner:
             self.checkpoint()
 
     def publish_policy(self) -> PolicyBundle:
+        """Make the next policy version and hand it to ``on_policy``.
+
+        With a run directory, the version is recorded there before anyone sees it, so a
+        learner that crashes and resumes from an older checkpoint goes on above it instead of
+        issuing a version number again with other weights.
+        """
         self.counters['policy_version'] += 1
+        if self.run is not None:
+            self.run.record_policy_version(self.counters['policy_version'])
         bundle = self.bundle()
         self.last_publish = time.monotonic()
         if self.on_policy is not None:
@@ -213,16 +248,23 @@ class Learner:
         path = save_checkpoint(self.run.checkpoints, self.agent, counters, memory=memory,
                                save_memory=self.options.save_replay,
                                keep=self.options.keep_checkpoints)
+        remove_temporary_files(self.run.path)  # a policy file write a crash cut short
         self.bundle().save(self.run.policy_file)
         return path
 
     def resume(self) -> bool:
         """Continue from the newest checkpoint in the run directory, if there is one."""
-        path = latest_checkpoint(self.run.checkpoints) if self.run is not None else None
+        if self.run is None:
+            return False
+        recover_checkpoints(self.run.checkpoints)  # what a crash while saving left behind
+        remove_temporary_files(self.run.path)
+        path = latest_checkpoint(self.run.checkpoints)
         if path is None:
             return False
         counters = load_checkpoint(path, self.agent, self.memory)
         self.counters.update({k: v for k, v in counters.items() if k in self.counters})
+        self.counters['policy_version'] = max(self.counters['policy_version'],
+                                              self.run.last_policy_version())
         return True
 
     def close(self) -> None:
@@ -234,9 +276,14 @@ class Learner:
 
     def stats(self) -> dict:
         recent = float(np.mean(self.recent_returns)) if self.recent_returns else float('nan')
+        lost = {f'lost_messages.{actor}': n for actor, n in self.streams.lost.items() if n}
         return dict(self.counters, updates=self.updates, buffer_size=len(self.memory),
                     recent_return=recent, policy_age_s=time.monotonic() - self.last_publish,
-                    throttled=self.limiter.throttled,
+                    throttled=self.limiter.throttled, actors=len(self.streams),
+                    lost_messages=self.streams.total_lost(),
+                    actor_restarts=self.streams.total_restarts(),
+                    refused_actor_messages=self.streams.refused,
+                    episodes_discarded=self.episodes.discarded, **lost,
                     **{**self._metrics[0], **self._metrics[1]})
 
 

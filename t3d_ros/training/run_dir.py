@@ -3,11 +3,14 @@ final policy bundle (DESIGN.md section 6)."""
 from __future__ import annotations
 
 import csv
+import json
 import time
 from pathlib import Path
 
 import numpy as np
 import yaml
+
+from t3d_ros.td3.atomic import write_bytes_atomic
 
 EPISODE_FIELDS = ('wall_time_s', 'env_steps', 'updates', 'policy_version', 'actor_id',
                   'episode_return', 'episode_length')
@@ -35,6 +38,19 @@ class RunDirectory:
     checkpoints = property(lambda self: self.path / 'checkpoints')
     policy_file = property(lambda self: self.path / 'policy.safetensors')
     curve_file = property(lambda self: self.path / 'learning_curve.png')
+    policy_version_file = property(lambda self: self.path / 'policy_version.json')
+
+    def record_policy_version(self, version: int) -> None:
+        """Note (atomically) the newest policy version issued in this run."""
+        write_bytes_atomic(self.policy_version_file,
+                           json.dumps({'policy_version': version}).encode())
+
+    def last_policy_version(self) -> int:
+        """The newest policy version issued in this run (0 if none was recorded)."""
+        try:
+            return int(json.loads(self.policy_version_file.read_text())['policy_version'])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
 
     def write_config(self, config: dict) -> None:
         self.config_file.write_text(yaml.safe_dump(config, sort_keys=False))

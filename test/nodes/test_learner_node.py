@@ -30,7 +30,7 @@ TIMEOUT = 30.0
 
 
 def transitions(rows, seed=0, actor='robot_0', version=0, reward=None, done_at=(),
-                terminated=False):
+                terminated=False, seq=None):
     """A valid batch of pendulum transitions; ``done_at`` rows end an episode (truncated, or
     terminated with ``terminated``)."""
     rng = np.random.default_rng(seed)
@@ -41,7 +41,7 @@ def transitions(rows, seed=0, actor='robot_0', version=0, reward=None, done_at=(
         rng.uniform(TASK.action_low, TASK.action_high, (rows, TASK.num_joints)),
         rng.uniform(-5, 0, rows) if reward is None else np.asarray(reward, dtype=float),
         rng.uniform(-1, 1, (rows, TASK.obs_dim)),
-        done & terminated, done & (not terminated))
+        done & terminated, done & (not terminated), seq)
 
 
 class LearnerHarness:
@@ -433,3 +433,108 @@ def test_resume_without_replay_does_not_deadlock_on_the_throttle(ros, tmp_path):
     h.wait_updates(target_updates(212))
     assert h.ros.spin_until(lambda: h.throttle[-1] is False
                             and h.diagnostics().get('throttled') == 'False', TIMEOUT), h.throttle
+
+
+def test_lost_messages_are_counted_per_actor_from_the_sequence_numbers(ros):
+    h = LearnerHarness(ros)
+    for seq in (0, 1, 4, 5, 9):  # 2, 3 and 6-8 never arrive
+        h.send(transitions(2, seed=seq, actor='robot_0', seq=seq))
+    for seq in range(3):
+        h.send(transitions(2, seed=10 + seq, actor='robot_1', seq=seq))
+    h.send(transitions(2, seed=20, actor='old_actor'))  # no numbers: accepted, uncounted
+    h.send(transitions(2, seed=21, actor='old_actor'))
+    values = h.wait_diagnostics(env_steps=20, actors=3, lost_messages=5)
+    assert values['lost_messages.robot_0'] == '5'
+    assert 'lost_messages.robot_1' not in values and 'lost_messages.old_actor' not in values
+    assert values['actor_restarts'] == '0'
+
+
+def test_an_actor_restarted_mid_episode_starts_a_new_episode(ros, tmp_path):
+    """The tracker must not join the episode a crashed actor left half done with the first
+    episode of its new process (whose numbers start again at 0)."""
+    run = tmp_path / 'run'
+    h = LearnerHarness(ros, run_dir=str(run))
+    h.send(transitions(3, seed=1, reward=[-1.0, -1.0, -1.0], seq=0))
+    h.send(transitions(3, seed=2, reward=[-1.0, -1.0, -1.0], seq=1))  # then the actor dies
+    h.send(transitions(2, seed=3, reward=[-2.0, -2.0], done_at=[1], seq=0))  # restarted
+    h.send(transitions(2, seed=4, reward=[-0.5, -0.5], done_at=[1], seq=1))
+    h.wait_diagnostics(env_steps=10, episodes=2, actor_restarts=1, episodes_discarded=1)
+    metrics = read_csv(run / 'metrics.csv')
+    np.testing.assert_allclose(metrics['episode_return'], [-4.0, -1.0])
+    np.testing.assert_array_equal(metrics['episode_length'], [2, 2])
+
+
+def test_an_episode_with_lost_messages_is_not_reported(ros, tmp_path):
+    run = tmp_path / 'run'
+    h = LearnerHarness(ros, run_dir=str(run))
+    h.send(transitions(3, seed=1, reward=[-1.0, -1.0, -1.0], seq=0))
+    h.send(transitions(2, seed=2, reward=[-3.0, -3.0], done_at=[1], seq=2))  # seq 1 lost
+    h.send(transitions(2, seed=3, reward=[-0.5, -0.5], done_at=[1], seq=3))
+    h.wait_diagnostics(env_steps=7, episodes=1, lost_messages=1, episodes_discarded=1)
+    metrics = read_csv(run / 'metrics.csv')
+    np.testing.assert_allclose(metrics['episode_return'], [-1.0])
+
+
+def test_the_actor_table_is_bounded_and_refusals_are_counted(ros):
+    """A peer claiming ever new actor ids must not grow the learner's memory."""
+    h = LearnerHarness(ros, max_actors=2)
+    for i in range(5):
+        h.send(transitions(2, seed=i, actor=f'robot_{i}', seq=0))
+    h.send(transitions(2, seed=9, actor='robot_1', seq=1))  # a known actor goes on
+    h.wait_diagnostics(env_steps=6, actors=2, dropped_transitions_too_many_actors=3,
+                       refused_actor_messages=3)
+    learner = h.learner
+    assert len(learner.streams) == 2 and len(learner.streams.lost) == 2
+    assert set(learner.episodes._returns) <= {'robot_0', 'robot_1'}
+
+
+def test_policy_versions_keep_rising_after_a_crash_and_resume(ros, tmp_path):
+    """Versions published after the last checkpoint must not be issued again (with other
+    weights) by the learner that resumes from that checkpoint after a crash."""
+    run = str(tmp_path / 'run')
+    first = LearnerHarness(ros, run_dir=run, checkpoint_every=10)
+    first.send(transitions(60, seed=1))
+    first.wait_updates(20)  # checkpoints at 10 and 20 updates; versions 1-4
+    first.send(transitions(20, seed=2))
+    first.wait_updates(30)  # versions 5, 6 published; a checkpoint at 30 ...
+    assert ros.spin_until(lambda: len(first.bundles) >= 6, TIMEOUT)
+    highest = first.learner.counters['policy_version']
+    # ... is lost in the crash: the process dies without closing, the last checkpoint is 20.
+    first.learner.stop()
+    ros.nodes.remove(first.node)
+    ros.executor.remove_node(first.node)
+    first.node.destroy_node()
+    checkpoints = tmp_path / 'run' / 'checkpoints'
+    import shutil
+    shutil.rmtree(latest_checkpoint(checkpoints))
+    assert latest_checkpoint(checkpoints).name == f'step_{20:09d}'
+
+    second = ros.start(LearnerNode, **{**SMALL, 'run_dir': run, 'resume': True})
+    assert second.learner.updates == 20
+    assert second.learner.counters['policy_version'] == highest + 1  # republished at once
+    late = first.listen_policy()
+    assert ros.spin_until(lambda: late, TIMEOUT)
+    assert late[-1].policy_version == highest + 1 and late[-1].update_step == 20
+
+
+def test_resume_removes_what_a_crash_left_half_written(ros, tmp_path):
+    from t3d_ros.td3.config import TD3Config
+    from t3d_ros.training.learner import Learner, LearnerOptions
+    from t3d_ros.training.run_dir import RunDirectory
+
+    run = tmp_path / 'run'
+    config = TD3Config(hidden_sizes=(16, 16), batch_size=8, replay_capacity=200)
+    crashed = Learner(TASK, config, LearnerOptions(), RunDirectory(run, tensorboard=False))
+    crashed.insert('robot_0', *transitions(20, seed=1)[2:])
+    complete = crashed.checkpoint()
+    crashed.run.close()
+    leftovers = [run / 'checkpoints' / '.partial_step_000000009_0123abcd',
+                 run / 'checkpoints' / f'.stale_.partial_{complete.name}_4567',
+                 run / f'.policy.safetensors.{"ab" * 16}.tmp']
+    for path in leftovers[:2]:
+        path.mkdir()
+    leftovers[2].write_bytes(b'half a bundle')
+
+    LearnerHarness(ros, run_dir=str(run), resume=True)
+    assert not [path for path in leftovers if path.exists()]
+    assert sorted(p.name for p in (run / 'checkpoints').iterdir()) == [complete.name]

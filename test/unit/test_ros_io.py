@@ -76,6 +76,26 @@ def test_transitions_round_trip_with_self_describing_layout():
     np.testing.assert_array_equal(decoded.terminated, batch.terminated)
 
 
+def test_transitions_carry_a_sequence_number_and_older_labels_still_decode():
+    codec = ros_io.TransitionCodec(3, 2)
+    msg = codec.encode(make_batch()._replace(seq=17))
+    assert msg.layout.dim[0].label == 't3d_transitions/1;actor=robot_1;policy_version=42;seq=17'
+    assert codec.decode(msg)[0].seq == 17
+    older = codec.encode(make_batch())  # an actor from before sequence numbers
+    assert codec.decode(older)[0].seq is None
+    later = codec.encode(make_batch()._replace(seq=3))  # a key this version does not know
+    later.layout.dim[0].label += ';session=ab12'
+    assert codec.decode(later)[0].seq == 3
+    for label in ('t3d_transitions/1;actor=r;policy_version=1;seq=-1',
+                  't3d_transitions/1;actor=r;policy_version=1;seq=x',
+                  't3d_transitions/1;actor=;policy_version=1;seq=1',
+                  f't3d_transitions/1;actor={"r" * 257};policy_version=1;seq=1'):
+        bad = codec.encode(make_batch())
+        bad.layout.dim[0].label = label
+        with pytest.raises(ros_io.InvalidMessage, match='bad_layout'):
+            codec.decode(bad)
+
+
 def test_non_finite_transition_rows_are_dropped_and_counted():
     codec = ros_io.TransitionCodec(3, 2)
     msg = codec.encode(make_batch())

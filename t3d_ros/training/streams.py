@@ -1,0 +1,68 @@
+"""Each actor's stream of transition messages: sequence gaps, restarts, a bounded table."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Arrival(NamedTuple):
+    """What one message says about its actor's stream."""
+
+    lost: int
+    """Messages of this actor that never arrived before this one (a gap in the sequence)."""
+    restarted: bool
+    """The sequence went back: the actor process restarted (a new stream from 0)."""
+
+
+class ActorStreams:
+    """Per-actor bookkeeping of ``/t3d/transitions`` sequence numbers.
+
+    Each actor numbers its messages 0, 1, 2, ... A number above the next expected one means
+    the messages in between were lost (counted per actor); one at or below the last seen means
+    the actor restarted. Gaps are counted from the first message this learner receives from an
+    actor (what an actor sent while no learner ran is not known here). Messages without a
+    number (an older actor) are accepted uncounted.
+
+    At most ``max_actors`` actors are tracked, so a peer that claims ever new actor ids cannot
+    grow the learner's memory: messages of further actors are refused (``admit`` returns None)
+    and counted in ``refused``.
+    """
+
+    def __init__(self, max_actors: int):
+        if max_actors < 1:
+            raise ValueError('max_actors must be >= 1')
+        self.max_actors = max_actors
+        self._next: dict[str, int | None] = {}
+        self.lost: dict[str, int] = {}
+        self.restarts: dict[str, int] = {}
+        self.refused = 0
+
+    def __len__(self) -> int:
+        return len(self._next)
+
+    def __contains__(self, actor_id: str) -> bool:
+        return actor_id in self._next
+
+    def admit(self, actor_id: str, seq: int | None) -> Arrival | None:
+        """Record a message of ``actor_id`` numbered ``seq``; None if the table is full."""
+        if actor_id not in self._next:
+            if len(self._next) >= self.max_actors:
+                self.refused += 1
+                return None
+            self._next[actor_id] = None
+            self.lost[actor_id] = 0
+            self.restarts[actor_id] = 0
+        expected = self._next[actor_id]
+        self._next[actor_id] = None if seq is None else seq + 1
+        if seq is None or expected is None:
+            return Arrival(0, False)
+        if seq < expected:
+            self.restarts[actor_id] += 1
+            return Arrival(0, True)
+        self.lost[actor_id] += seq - expected
+        return Arrival(seq - expected, False)
+
+    def total_lost(self) -> int:
+        return sum(self.lost.values())
+
+    def total_restarts(self) -> int:
+        return sum(self.restarts.values())
