@@ -28,11 +28,11 @@ setup(
     tests_require=['pytest'],
     entry_points={
         'console_scripts': [
-            'sim_node = t3d_ros.nodes.sim_node:main',
-            'actor_node = t3d_ros.nodes.actor_node:main',
-            'learner_node = t3d_ros.nodes.learner_node:main',
-            'sim_group = t3d_ros.nodes.sim_group:main',
-            'actor_group = t3d_ros.nodes.actor_group:main',
+            'sim_node = t3d_ros.nodes.entry:sim_node',
+            'actor_node = t3d_ros.nodes.entry:actor_node',
+            'learner_node = t3d_ros.nodes.entry:learner_node',
+            'sim_group = t3d_ros.nodes.entry:sim_group',
+            'actor_group = t3d_ros.nodes.entry:actor_group',
             't3d-ros = t3d_ros.cli:main',
         ],
     },

@@ -79,8 +79,10 @@ class NodeSpec:
         return args
 
     def command(self, params_dir: PathLike, python: str = sys.executable) -> list[str]:
-        """The command line that runs this node with ``python -m``, no ament install needed."""
-        return [python, '-m', f't3d_ros.nodes.{self.executable}', *self.ros_args(params_dir)]
+        """The command line that runs this node with ``python -m``, no ament install needed
+        (through the executables' entry module, as the installed ones are)."""
+        return [python, '-m', 't3d_ros.nodes.entry', self.executable,
+                *self.ros_args(params_dir)]
 
     @property
     def nodes(self) -> tuple[NodeSpec, ...]:

@@ -34,7 +34,11 @@ ROBOT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
 LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.TRANSIENT_LOCAL,
                          history=HistoryPolicy.KEEP_LAST)
-TRANSITIONS_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE,
+TRANSITIONS_DEPTH = 1000
+"""Transition messages each side holds: a bounded buffer (a few MB) that outlasts a stalled
+learner while waiting actors hold back (the actor's FLOW_WINDOW); what a non-waiting actor
+sends beyond it is overwritten, and counted by the learner from the ``seq`` gaps."""
+TRANSITIONS_QOS = QoSProfile(depth=TRANSITIONS_DEPTH, reliability=ReliabilityPolicy.RELIABLE,
                              history=HistoryPolicy.KEEP_LAST)
 STATE_QOS_CHOICES = {'reliable': ROBOT_QOS, 'best_effort': qos_profile_sensor_data}
 

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
+from rclpy.duration import Duration
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Float32MultiArray, Float64MultiArray, UInt8MultiArray
@@ -39,6 +40,11 @@ from t3d_ros.tasks.base import RobotState
 from t3d_ros.td3.config import field_docs
 
 RESET_RETRY_PERIOD = 0.5
+FLOW_WINDOW = 32
+"""Train mode, follow_throttle: transition messages that may await the learner's (DDS)
+acknowledgement before the actor waits; well under the transitions depth, so a stalled
+learner loses none of them (``_learner_behind``)."""
+FLOW_POLL_PERIOD = 0.05
 DIAGNOSTICS_PERIOD = 1.0
 E_STOP_WAIT = 1.0
 """Deploy: longest wait after activation for the latched value of a known e_stop publisher."""
@@ -70,6 +76,8 @@ class ActorNode(LifecycleNode):
         self.parser = ros_io.JointStateParser(self.task.joint_names)
         self.command_order = self._command_order(p['joint_order'])
         self.drops = DropCounter(self.get_logger(), 'input')
+        self.transitions_seq = 0  # numbers this process's transition messages (seq)
+        self.unacked = 0  # transition messages sent since all were last acknowledged
         self.latency = LatencyWindow()
         self.policy = None
         self.policy_version = -1
@@ -160,6 +168,7 @@ class ActorNode(LifecycleNode):
         self.e_stop_settled = False  # deploy: the latched e_stop value is known (or not coming)
         self.activated_at = time.monotonic()
         self.throttled = False
+        self.flow_blocked = False
         self.latest: ros_io.JointStateReading | None = None
         self.latest_received = -np.inf  # time.monotonic() of the latest state (watchdog)
         self.latest_received_perf = 0.0  # time.perf_counter() of the same (latency)
@@ -170,7 +179,8 @@ class ActorNode(LifecycleNode):
         self.reset_future = None
         self.stale = False
         self.outbox = []
-        self.counters = dict(commands=0, safe_commands=0, watchdog_trips=0, policy_updates=0)
+        self.counters = dict(commands=0, safe_commands=0, watchdog_trips=0, policy_updates=0,
+                             flow_waits=0)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -239,6 +249,7 @@ class ActorNode(LifecycleNode):
             subs.append(self.throttle_sub)
             clients.append(self.reset_client)
             timers.append(self.create_timer(RESET_RETRY_PERIOD, self._request_reset))
+            timers.append(self.create_timer(FLOW_POLL_PERIOD, self._on_flow_poll))
         elif self.task.has_goal:
             subs.append(self.create_subscription(PointStamped, 'goal', self._on_goal,
                                                  ros_io.LATCHED_QOS))
@@ -413,7 +424,7 @@ class ActorNode(LifecycleNode):
         None where no policy command follows (a safe command was sent, or nothing is due)."""
         if self.throttled and self.throttle_sub.get_publisher_count() == 0:
             self.throttled = False  # the learner that asked us to wait is gone: act on
-        if not self.active or self.awaiting_reset or self.throttled:
+        if not self.active or self.awaiting_reset or self.throttled or self._learner_behind():
             return None
         if self.p['trigger'] == 'state' and reading.stamp_ns <= self.last_acted_stamp:
             return None  # a republished state we already acted on
@@ -436,6 +447,31 @@ class ActorNode(LifecycleNode):
         command = self._publish(self.core.choose(step.obs, policy), step.reading.position)
         self.latency.add(time.perf_counter() - received)
         self.core.sent(step.state, step.obs, command)
+
+    def _learner_behind(self) -> bool:
+        """Flow control (train mode, follow_throttle): wait while FLOW_WINDOW transition
+        messages are not acknowledged by every reliable reader (a learner that is stalled,
+        e.g. stopped or swapped out, and cannot even tell us to wait on /t3d/throttle).
+        Without it the publisher's history would overwrite messages nobody received."""
+        if not (self.training and self.p['follow_throttle']) or self.unacked < FLOW_WINDOW:
+            return False
+        if self.transitions_pub.wait_for_all_acked(Duration(seconds=0)):
+            self.unacked = 0
+            if self.flow_blocked:
+                self.flow_blocked = False
+                self.get_logger().info('the learner caught up: acting again')
+            return False
+        if not self.flow_blocked:
+            self.flow_blocked = True
+            self.counters['flow_waits'] += 1
+            self.get_logger().warning(f'{self.unacked} transition messages not acknowledged '
+                                      'by the learner: waiting', throttle_duration_sec=5.0)
+        return True
+
+    def _on_flow_poll(self) -> None:
+        if self.flow_blocked and not self._learner_behind() and self.latest is not None \
+                and self.p['trigger'] == 'state':
+            self._act(self.latest, self.latest_received_perf)
 
     def _e_stop_known(self) -> bool:
         """Deploy: whether the e_stop value is known, so the policy may command.
@@ -472,8 +508,11 @@ class ActorNode(LifecycleNode):
             return
         columns = [np.array(column) for column in zip(*self.outbox)]
         self.outbox = []
-        batch = ros_io.TransitionBatch(self.actor_id, self.policy_version, *columns)
+        batch = ros_io.TransitionBatch(self.actor_id, self.policy_version, *columns,
+                                       seq=self.transitions_seq)
         self.transitions_pub.publish(self.codec.encode(batch))
+        self.transitions_seq += 1
+        self.unacked += 1
 
     # --- episodes -------------------------------------------------------------------------
 
@@ -535,7 +574,8 @@ class ActorNode(LifecycleNode):
 
     def _publish_diagnostics(self) -> None:
         values = dict(self.counters, **self.core.counters(), policy_version=self.policy_version,
-                      e_stop=self.e_stop, stale_state=self.stale, active=self.active)
+                      e_stop=self.e_stop, stale_state=self.stale, active=self.active,
+                      waiting_for_learner=self.flow_blocked)
         values.update(self.latency.percentiles('state_to_command'))
         values.update(self.drops.counts())
         if self.batch is not None:

@@ -30,7 +30,7 @@ def run_node(make_node: Callable[[], Node | Iterable[Node]], args=None,
     """
     # Our own handlers instead of rclpy's: rclpy's shut the context down at once, before the
     # node could publish anything on its way out. Installed before rclpy.init, so that a stop
-    # while DDS starts is not lost (one during the imports before this call still is).
+    # while DDS starts is not lost (t3d_ros.nodes.entry covers the imports before this call).
     stop = []  # a flag, not an exception: a callback is never cut off half way
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.append(True))

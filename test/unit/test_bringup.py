@@ -285,7 +285,8 @@ def test_ros_args_name_the_node_and_pass_overrides_as_the_last_params_file(tmp_p
                     '--params-file', '/cfg/a.yaml', '--params-file', str(overrides),
                     '-r', 'joint_states:=state']
     assert yaml.safe_load(overrides.read_text()) == {'/robot_0/sim': section(seed=3)}
-    assert spec.command(tmp_path, python='py')[:3] == ['py', '-m', 't3d_ros.nodes.sim_node']
+    assert spec.command(tmp_path, python='py')[:4] == ['py', '-m', 't3d_ros.nodes.entry',
+                                                       'sim_node']
     assert spec.command(tmp_path)[0] == sys.executable
     root = NodeSpec('learner_node', 'learner')
     assert root.ros_args(tmp_path) == ['--ros-args', '-r', '__node:=learner', '-r', '__ns:=/']

@@ -1,0 +1,78 @@
+"""The node executables (``sim_node``, ``actor_node``, ``learner_node``, ``sim_group``,
+``actor_group``): a prompt, clean stop.
+
+This module imports nothing heavy on purpose. It makes SIGINT and SIGTERM end the process
+cleanly (status 0, no traceback) while the node module is still importing torch or PyBullet,
+which takes seconds on a loaded machine; from ``run_node`` on, the node's own handlers take
+over (stop the spin, ``close()``: safe command, final checkpoint). Once the node has stopped,
+the process ends at once: tearing down an interpreter with torch loaded takes 2-4 s on a
+loaded 2-core machine, which alone would break ``ros2 launch``'s 5 s between SIGINT and
+SIGTERM. Nothing is lost by skipping that teardown: by then every file is written and closed
+and the ROS context is shut down.
+
+``python -m t3d_ros.nodes.entry <executable> [--ros-args ...]`` is what ``t3d-ros`` runs.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import sys
+from typing import NoReturn
+
+EXECUTABLES = ('sim_node', 'actor_node', 'learner_node', 'sim_group', 'actor_group')
+
+
+def _exit_while_starting(signum, frame) -> NoReturn:
+    """The stop handler until ``run_node`` installs the node's own: nothing exists yet that
+    would need closing or saving (no DDS participant, no file), so end at once. (Raising in
+    the middle of an import instead would leave half-imported modules to the code that goes
+    on importing, and some libraries catch what their imports raise.)"""
+    exit_now(0)
+
+
+def run(executable: str) -> NoReturn:
+    """Import and run ``t3d_ros.nodes.<executable>``'s ``main()``; exit with its status."""
+    if executable not in EXECUTABLES:
+        raise SystemExit(f'unknown node executable {executable!r}: one of {EXECUTABLES}')
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _exit_while_starting)
+    exit_now(importlib.import_module(f't3d_ros.nodes.{executable}').main())
+
+
+def exit_now(status: int) -> NoReturn:
+    """Flush the standard streams and end the process without interpreter teardown."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, RuntimeError):  # closed, or interrupted mid-write
+            pass
+    os._exit(status)
+
+
+def sim_node() -> NoReturn:
+    run('sim_node')
+
+
+def actor_node() -> NoReturn:
+    run('actor_node')
+
+
+def learner_node() -> NoReturn:
+    run('learner_node')
+
+
+def sim_group() -> NoReturn:
+    run('sim_group')
+
+
+def actor_group() -> NoReturn:
+    run('actor_group')
+
+
+if __name__ == '__main__':
+    if len(sys.argv) < 2:
+        raise SystemExit(f'usage: python -m t3d_ros.nodes.entry {{{",".join(EXECUTABLES)}}} '
+                         '[--ros-args ...]')
+    node = sys.argv.pop(1)  # rclpy reads the rest (--ros-args ...) from sys.argv
+    run(node)
