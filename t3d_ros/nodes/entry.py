@@ -14,6 +14,7 @@ and the ROS context is shut down.
 """
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 import signal
@@ -41,12 +42,14 @@ def run(executable: str) -> NoReturn:
 
 
 def exit_now(status: int) -> NoReturn:
-    """Flush the standard streams and end the process without interpreter teardown."""
+    """Flush the standard streams (Python's and C's: rcutils logs through C stdio) and end
+    the process without interpreter teardown."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError, RuntimeError):  # closed, or interrupted mid-write
             pass
+    ctypes.CDLL(None).fflush(None)
     os._exit(status)
 
 
