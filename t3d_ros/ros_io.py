@@ -19,6 +19,8 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float32MultiArray, Float64MultiArray, MultiArrayDimension, UInt8MultiArray
 
+from t3d_ros import signing
+
 if TYPE_CHECKING:  # torch is imported only by the nodes that handle policies
     from t3d_ros.td3.bundle import PolicyBundle
 
@@ -275,19 +277,36 @@ def _parse_transition_header(label: str) -> tuple[str, int, int | None]:
 
 # --- policy -----------------------------------------------------------------------------
 
-def policy_msg(bundle: PolicyBundle) -> UInt8MultiArray:
+def policy_msg(bundle: PolicyBundle, key: bytes | None = None) -> UInt8MultiArray:
+    """A bundle on ``/t3d/policy``; with ``key``, signed (t3d_ros.signing: the signature is
+    ``layout.dim[0]``'s label, ``data`` stays the bundle bytes)."""
     msg = UInt8MultiArray()
-    msg.data = bundle.to_bytes()
+    data = bundle.to_bytes()
+    msg.data = data
+    if key is not None:
+        msg.layout.dim = [MultiArrayDimension(label=signing.signature_label(key, data),
+                                              size=len(data), stride=len(data))]
     return msg
 
 
-def parse_policy(msg: UInt8MultiArray, max_bytes: int) -> PolicyBundle:
+def parse_policy(msg: UInt8MultiArray, max_bytes: int,
+                 key: bytes | None = None) -> PolicyBundle:
+    """The bundle in ``msg``; with ``key``, only if it is signed with that key (checked before
+    the bytes are parsed). Raises InvalidMessage ('oversized', 'unsigned', 'bad_signature',
+    'bad_bundle')."""
     from t3d_ros.td3.bundle import BundleError, PolicyBundle
 
     if len(msg.data) > max_bytes:
         raise InvalidMessage('oversized', f'{len(msg.data)} bytes > {max_bytes}')
+    data = bytes(msg.data)
+    if key is not None:
+        label = msg.layout.dim[0].label if len(msg.layout.dim) == 1 else None
+        try:
+            signing.verify(key, data, label)
+        except signing.SignatureError as error:
+            raise InvalidMessage(error.reason, str(error)) from None
     try:
-        return PolicyBundle.from_bytes(bytes(msg.data), max_bytes=max_bytes)
+        return PolicyBundle.from_bytes(data, max_bytes=max_bytes)
     except BundleError as error:
         raise InvalidMessage('bad_bundle', str(error)) from None
 

@@ -26,7 +26,7 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Float32MultiArray, Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import Trigger
 
-from t3d_ros import ros_io
+from t3d_ros import ros_io, signing
 from t3d_ros.acting.core import ActorCore, ActorSettings, Transition, UnitPolicy
 from t3d_ros.acting.numpy_policy import NumpyPolicy
 from t3d_ros.nodes.drops import DropCounter
@@ -76,6 +76,8 @@ class ActorNode(LifecycleNode):
         self.parser = ros_io.JointStateParser(self.task.joint_names)
         self.command_order = self._command_order(p['joint_order'])
         self.drops = DropCounter(self.get_logger(), 'input')
+        self.signing_key = (signing.load_key(p['signing_key_file'])
+                            if p['signing_key_file'] else None)
         self.transitions_seq = 0  # numbers this process's transition messages (seq)
         self.unacked = 0  # transition messages sent since all were last acknowledged
         self.latency = LatencyWindow()
@@ -136,6 +138,9 @@ class ActorNode(LifecycleNode):
                                          low=1, high=ros_io.MAX_TRANSITIONS_PER_MESSAGE),
             'max_policy_bytes': d('max_policy_bytes', 64 * 2**20, 'Larger policy messages '
                                   'are dropped.', low=1),
+            'signing_key_file': d('signing_key_file', '', 'Train mode: take only policy '
+                                  'bundles signed with this key file (the learner\'s); '
+                                  'empty = any bundle.'),
             'follow_throttle': d('follow_throttle', True, 'Train mode: wait while the learner '
                                  'asks on /t3d/throttle (lockstep sims); false on hardware.'),
             # Deploy: a robot is commanded only after a deliberate lifecycle transition.
@@ -370,10 +375,14 @@ class ActorNode(LifecycleNode):
             if msg is None:
                 continue
             try:
-                bundle = ros_io.parse_policy(msg, self.p['max_policy_bytes'])
+                bundle = ros_io.parse_policy(msg, self.p['max_policy_bytes'], self.signing_key)
                 bundle.check_matches(self.task)
             except (ros_io.InvalidMessage, BundleError) as error:
-                self.drops.drop('policy', f'{error} (keeping version {self.policy_version})')
+                reason = getattr(error, 'reason', None)
+                unsigned = reason in ('unsigned', 'bad_signature')  # not the learner's
+                self.drops.drop(f'policy_{reason}' if unsigned else 'policy',
+                                f'{error} (keeping version {self.policy_version})',
+                                error=unsigned)
                 continue
             self._use_bundle(bundle)
 

@@ -15,7 +15,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from std_msgs.msg import Bool, Float32MultiArray, UInt8MultiArray
 
-from t3d_ros import ros_io
+from t3d_ros import ros_io, signing
 from t3d_ros.nodes.clocks import steady_timer
 from t3d_ros.nodes.drops import DropCounter
 from t3d_ros.nodes.params import declare
@@ -47,6 +47,9 @@ class LearnerNode(Node):
         run_dir = d('run_dir', '', 'Run directory (metrics, checkpoints, policy); empty = '
                     'none.')
         resume = d('resume', True, 'Continue from the newest checkpoint in run_dir if any.')
+        key_file = d('signing_key_file', '', 'Key file: sign every policy bundle '
+                     '(HMAC-SHA256) for actors given the same file; empty = unsigned.')
+        self.signing_key = signing.load_key(key_file) if key_file else None
         torch.set_num_threads(d('torch_threads', 1, 'Torch CPU threads for the updates.'))
 
         self.drops = DropCounter(self.get_logger(), 'transitions')
@@ -103,7 +106,7 @@ class LearnerNode(Node):
             self.throttle_pub.publish(Bool(data=throttled))
 
     def _publish_policy(self, bundle: PolicyBundle) -> None:
-        self.policy_pub.publish(ros_io.policy_msg(bundle))
+        self.policy_pub.publish(ros_io.policy_msg(bundle, self.signing_key))
 
     def _publish_diagnostics(self) -> None:
         self.learner.check_healthy()  # the update thread died: fail, so the process exits 1
