@@ -1,4 +1,5 @@
-"""Deploy a policy bundle: the actor, a managed node, driving a robot (or a realtime sim).
+"""
+Deploy a policy bundle: the actor, a managed node, driving a robot (or a realtime sim).
 
     ros2 launch t3d_ros deploy.launch.py policy:=runs/reacher/policy.safetensors use_sim:=true
     ros2 lifecycle set /actor activate

@@ -1,4 +1,5 @@
-"""Train a TD3 policy: one learner and, per robot, a PyBullet sim and an actor.
+"""
+Train a TD3 policy: one learner and, per robot, a PyBullet sim and an actor.
 
     ros2 launch t3d_ros train.launch.py task:=pendulum num_actors:=2
 

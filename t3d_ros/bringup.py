@@ -1,4 +1,5 @@
-"""The node graph of a training run or a deployment, as plain data.
+"""
+The node graph of a training run or a deployment, as plain data.
 
 ``train_graph`` and ``deploy_graph`` say which nodes run, under which names and namespaces,
 with which params files and per-node parameters. The launch files turn each :class:`NodeSpec`
@@ -79,8 +80,11 @@ class NodeSpec:
         return args
 
     def command(self, params_dir: PathLike, python: str = sys.executable) -> list[str]:
-        """The command line that runs this node with ``python -m``, no ament install needed
-        (through the executables' entry module, as the installed ones are)."""
+        """
+        Return the command line that runs this node with ``python -m`` (no ament install).
+
+        It goes through the executables' entry module, as the installed ones do.
+        """
         return [python, '-m', 't3d_ros.nodes.entry', self.executable,
                 *self.ros_args(params_dir)]
 
@@ -90,13 +94,13 @@ class NodeSpec:
         return (self,)
 
     def resolved_parameters(self) -> dict[str, Any]:
-        """The parameter values this node starts with (files and overrides, rcl's rules)."""
+        """Return the parameter values this node starts with (files and overrides, rcl's rules)."""
         documents = [*map(_read_params_file, self.params_files),
                      yaml.safe_load(self.overrides_yaml())]
         return _resolve(documents, self.fully_qualified_name)
 
     def launch_action(self):
-        """This node as a ``launch_ros.actions.Node`` (``LifecycleNode`` when managed)."""
+        """Return this node as a ``launch_ros.actions.Node`` (``LifecycleNode`` if managed)."""
         from launch_ros.actions import LifecycleNode, Node
 
         node_class = LifecycleNode if self.managed else Node
@@ -123,7 +127,8 @@ GROUP_EXECUTABLES = {'sim_node': 'sim_group', 'actor_node': 'actor_group'}
 
 @dataclass(frozen=True)
 class GroupSpec:
-    """Several robots' nodes of one executable in one process (``sim_group``, ``actor_group``).
+    """
+    Several robots' nodes of one executable in one process (``sim_group``, ``actor_group``).
 
     Each member keeps its name, namespace and parameters: the process gets the members'
     shared params files, then one file with a section per member keyed by its fully qualified
@@ -190,12 +195,12 @@ class GroupSpec:
         return args
 
     def command(self, params_dir: PathLike, python: str = sys.executable) -> list[str]:
-        """The command line that runs the group with ``python -m``."""
+        """Return the command line that runs the group with ``python -m``."""
         return [python, '-m', f't3d_ros.nodes.{self.executable}', *self.arguments,
                 *self.ros_args(params_dir)]
 
     def launch_action(self):
-        """This group as a ``launch_ros.actions.Node`` with no node name or namespace."""
+        """Return this group as a ``launch_ros.actions.Node``, with no node name or namespace."""
         from launch_ros.actions import Node
 
         overrides = Path(tempfile.mkdtemp(prefix='t3d_ros_group_')) / f'{self.name}.yaml'
@@ -208,9 +213,12 @@ ProcessSpec = NodeSpec | GroupSpec
 
 
 def default_robots_per_process(num_actors: int, cpus: int | None = None) -> int:
-    """Robots per sim (and actor) process when not set: ``ceil(num_actors / pairs)`` with
-    ``pairs = max(1, (cpus - 1) // 2)``, one core left to the learner and two per sim/actor
-    pair (in lockstep a pair's sim and actor alternate per robot, and overlap across robots).
+    """
+    Robots per sim (and actor) process when not set.
+
+    ``ceil(num_actors / pairs)`` with ``pairs = max(1, (cpus - 1) // 2)``, one core left to the
+    learner and two per sim/actor pair (in lockstep a pair's sim and actor alternate per robot, and
+    overlap across robots).
 
     On 2 cores every robot shares one sim and one actor process. ``cpus``: this process's
     usable CPUs by default.
@@ -223,9 +231,12 @@ def default_robots_per_process(num_actors: int, cpus: int | None = None) -> int:
 
 
 def group_robots(graph: list[NodeSpec], robots_per_process: int = 0) -> list[ProcessSpec]:
-    """The processes of ``graph``: its sims and its actors in groups of at most
-    ``robots_per_process`` robots (0: :func:`default_robots_per_process`), as even as possible,
-    robots in order; a group of one is the plain node. Other nodes stay as they are, first.
+    """
+    Return the processes of ``graph``.
+
+    Its sims and its actors in groups of at most ``robots_per_process`` robots (0:
+    :func:`default_robots_per_process`), as even as possible, robots in order; a group of one is
+    the plain node. Other nodes stay as they are, first.
     """
     if robots_per_process < 0:
         raise ValueError(f'robots_per_process must be >= 0 (0 = automatic), not '
@@ -256,7 +267,8 @@ def train_graph(task: str, num_actors: int = 1, config_files: Sequence[PathLike]
                 overrides: Overrides | None = None,
                 use_sim_time: bool = False,
                 robots_per_process: int = 0) -> list[ProcessSpec]:
-    """The learner, then per robot ``i`` a ``sim`` and an ``actor`` in namespace ``robot_<i>``.
+    """
+    Return the learner, then per robot ``i`` a ``sim`` and an ``actor`` in namespace ``robot_<i>``.
 
     Params files: ``config/train.yaml``, ``config/<task>.yaml`` if there is one, then
     ``config_files`` (paths, or names of files in the package's config folder). The learner
@@ -297,7 +309,8 @@ def deploy_graph(task: str | None, policy_file: PathLike, with_sim: bool = False
                  overrides: Overrides | None = None,
                  remappings: Sequence[tuple[str, str]] = (),
                  use_sim_time: bool = False) -> list[NodeSpec]:
-    """A managed actor in deploy mode driving the robot in ``namespace`` from a policy bundle.
+    """
+    Return a managed actor in deploy mode driving the robot in ``namespace`` from a policy bundle.
 
     ``task`` '' or None: the bundle's own (:func:`task_of_bundle`). With ``with_sim`` a
     realtime sim stands in for the robot. Params files: ``config/deploy.yaml``, then
@@ -330,7 +343,8 @@ def _with_sim_time(graph: list[NodeSpec]) -> list[NodeSpec]:
 
 
 def check_one_clock(graph: list[NodeSpec]) -> list[NodeSpec]:
-    """The graph, unless more than one of its nodes would publish ``/clock``.
+    """
+    Return the graph, unless more than one of its nodes would publish ``/clock``.
 
     The README's rule: one ``/clock`` source per graph at most (a sim with ``publish_clock``),
     so that nodes with ``use_sim_time`` see one time, never unrelated clocks interleaved.
@@ -344,9 +358,13 @@ def check_one_clock(graph: list[NodeSpec]) -> list[NodeSpec]:
 
 
 def task_of_bundle(policy_file: PathLike) -> str:
-    """The ``task`` argument for a policy bundle's own task: its built-in name, or for a task
-    from a task file, that file rebuilt from the bundle's copy (written to the temporary
-    folder, its ``robot`` the model found here or the bundle's URDF copy)."""
+    """
+    Return the ``task`` argument for a policy bundle's own task.
+
+    Its built-in name, or for a task from a task file, that file rebuilt from the bundle's copy
+    (written to the temporary folder, its ``robot`` the model found here or the bundle's URDF
+    copy).
+    """
     import hashlib
     import tempfile
 
@@ -366,9 +384,13 @@ def task_of_bundle(policy_file: PathLike) -> str:
 
 
 def checked_task(task: str | os.PathLike) -> str:
-    """``task`` as the nodes' ``task`` parameter: a built-in name, or a task file's absolute
-    path (the nodes may run elsewhere). The task is built here once, so a bad task file is
-    refused (TaskFileError naming the field) before any node starts."""
+    """
+    ``task`` as the nodes' ``task`` parameter.
+
+    A built-in name, or a task file's absolute path (the nodes may run elsewhere). The task is
+    built here once, so a bad task file is refused (TaskFileError naming the field) before any node
+    starts.
+    """
     from t3d_ros.tasks import make_task
     from t3d_ros.tasks.task_file import is_task_file
 
@@ -378,7 +400,8 @@ def checked_task(task: str | os.PathLike) -> str:
 
 
 def robot_seed(seed: int, index: int) -> int:
-    """Seed of robot ``index``: child ``index`` of ``SeedSequence(seed)``, as a 32-bit int.
+    """
+    Seed of robot ``index``: child ``index`` of ``SeedSequence(seed)``, as a 32-bit int.
 
     ``SeedSequence(seed, spawn_key=(index,))`` is ``SeedSequence(seed).spawn(n)[index]``:
     deterministic, independent of how many robots there are, and statistically independent of
@@ -389,7 +412,8 @@ def robot_seed(seed: int, index: int) -> int:
 
 def load_params(files: Iterable[PathLike], node_name: str,
                 namespace: str = '') -> dict[str, Any]:
-    """The parameters node ``node_name`` in ``namespace`` gets from these params files.
+    """
+    Return the parameters node ``node_name`` in ``namespace`` gets from these params files.
 
     rcl's precedence (module docstring); nested parameter names are joined with '.'. Values
     are read with PyYAML (YAML 1.1), like rcl except in corners the config files avoid: write
@@ -413,8 +437,11 @@ def _resolve(documents: Iterable[Any], fully_qualified_name: str) -> dict[str, A
 
 
 def _sections(document: Any, path: tuple[str, ...]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(section name, flat parameters) of a params file, named as rcl names them: nested
-    keys joined with '/' as written ('robot_0: {sim: ...}' is 'robot_0/sim', not '/robot_0/sim').
+    """
+    (section name, flat parameters) of a params file, named as rcl names them.
+
+    Nested keys joined with '/' as written ('robot_0: {sim: ...}' is 'robot_0/sim', not
+    '/robot_0/sim').
     """
     if not isinstance(document, Mapping):
         raise ValueError(f'a params file maps node names to ros__parameters, not {document!r}')
@@ -443,7 +470,7 @@ def _read_params_file(path: PathLike) -> Any:
 
 
 def _config_files(defaults: Sequence[str], user: Sequence[PathLike]) -> tuple[Path, ...]:
-    """The package's default files, then the user's: a path, else a name in config/."""
+    """Return the package's default files, then the user's: a path, else a name in config/."""
     return (*map(config_path, defaults),
             *(Path(f).resolve() if Path(f).is_file() else config_path(str(f)) for f in user))
 

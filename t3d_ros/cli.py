@@ -1,5 +1,9 @@
-"""`t3d-ros train | deploy | eval | bench`: the node graph as processes over DDS, without
-`ros2 launch` (or the one-process direct trainer with `train --direct`)."""
+"""
+`t3d-ros train | deploy | eval | bench`.
+
+The node graph as processes over DDS, without `ros2 launch` (or the one-process direct trainer with
+`train --direct`).
+"""
 from __future__ import annotations
 
 import argparse
@@ -106,9 +110,12 @@ def _train_direct(args, run_dir: Path, overrides: dict) -> int:
 
 def _finish(task_name: str, run_dir: Path, env_steps: int, updates: int, episodes: int,
             seed: int, wall_time_s: float, how: str, returns: list[float] | None = None) -> None:
-    """Final evaluation of the saved policy (unless ``returns`` has it already and the task
-    has no goal, hence no success rate, to count), the learning curve, and where everything
-    is."""
+    """
+    Evaluate the saved policy, plot the learning curve, and say where everything is.
+
+    The evaluation is skipped where ``returns`` has it already and the task has no goal, hence
+    no success rate, to count.
+    """
     from t3d_ros.td3.bundle import PolicyBundle
     from t3d_ros.training.evaluate import Evaluation, evaluate_episodes
     from t3d_ros.training.run_dir import RunDirectory, plot_learning_curve
@@ -134,7 +141,7 @@ def _finish(task_name: str, run_dir: Path, env_steps: int, updates: int, episode
 
 
 def _summary(task, evaluation) -> tuple[str, str]:
-    """An evaluation's mean return, and its success rate and the task's solved level."""
+    """Return an evaluation's mean return, and its success rate and the task's solved level."""
     import numpy as np
 
     returns = evaluation.returns
@@ -219,9 +226,13 @@ def _deploy(args) -> int:
 
 
 def _check_deployment(policy_file: str, graph):
-    """Refuse, before any node starts, a bundle whose task, joints or interface the actor's
-    task and command topic do not match (the actor's configure checks again); print the
-    warnings (e.g. a control rate other than the trained one). Returns the task."""
+    """
+    Refuse a bundle that does not match the actor, before any node starts; return the task.
+
+    Refused: a bundle whose task, joints or interface the actor's task and command topic do not
+    match (the actor's configure checks again). The warnings (e.g. a control rate other than the
+    trained one) are printed.
+    """
     from t3d_ros.td3.bundle import PolicyBundle
 
     actor = next(spec for spec in graph if spec.executable == 'actor_node')

@@ -8,7 +8,7 @@ SOURCE_ROOT = Path(__file__).resolve().parents[1]
 
 
 def share_directory() -> Path | None:
-    """The package's installed share directory, or None outside an ament install."""
+    """Return the package's installed share directory, or None outside an ament install."""
     try:
         from ament_index_python.packages import get_package_share_directory
         return Path(get_package_share_directory(PACKAGE))

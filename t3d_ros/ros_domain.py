@@ -1,4 +1,5 @@
-"""A private ROS 2 domain for a test session or a benchmark, so two on one host never meet.
+"""
+A private ROS 2 domain for a test session or a benchmark, so two on one host never meet.
 
 ROS documents domain IDs 0-101 as safe on Linux (higher ones collide with ephemeral ports).
 Domain 0 is everyone's default, so private domains come from 1-101. A domain is claimed with
@@ -21,8 +22,11 @@ _held: dict[int, IO] = {}
 
 
 def claim_domain(lock_dir: str | os.PathLike | None = None) -> int:
-    """A domain in PRIVATE_DOMAINS that no other process on this host holds; this process
-    holds it until it exits. RuntimeError when all are taken."""
+    """
+    Return a domain in PRIVATE_DOMAINS that no other process on this host holds.
+
+    This process holds it until it exits. RuntimeError when all are taken.
+    """
     if _held:
         return next(iter(_held))
     directory = Path(lock_dir or tempfile.gettempdir())
@@ -49,8 +53,12 @@ def _release() -> None:
 
 
 def isolate() -> str:
-    """Unless ROS_DOMAIN_ID is set: claim a private domain with localhost-only discovery and
-    no static peers, for this process and every process it starts. Returns the domain."""
+    """
+    Claim a private domain, unless ROS_DOMAIN_ID is set; return the domain.
+
+    The domain comes with localhost-only discovery and no static peers, for this process and every
+    process it starts.
+    """
     if os.environ.get('ROS_DOMAIN_ID'):
         return os.environ['ROS_DOMAIN_ID']
     os.environ['ROS_DOMAIN_ID'] = str(claim_domain())

@@ -1,4 +1,5 @@
-"""The one place that builds and parses t3d_ros's ROS messages, and validates them.
+"""
+The one place that builds and parses t3d_ros's ROS messages, and validates them.
 
 Parsers raise :class:`InvalidMessage` with a short reason; nodes count the reason and drop
 the message (see :class:`t3d_ros.nodes.drops.DropCounter`), they never forward bad data.
@@ -54,7 +55,7 @@ class InvalidMessage(ValueError):
 
 
 def state_qos(name: str) -> QoSProfile:
-    """QoS for robot-facing state subscriptions: 'reliable' (lockstep sim) or 'best_effort'."""
+    """Return the QoS of robot-facing state subscriptions: 'reliable' or 'best_effort'."""
     try:
         return STATE_QOS_CHOICES[name]
     except KeyError:
@@ -62,7 +63,7 @@ def state_qos(name: str) -> QoSProfile:
 
 
 def _array(typecode: str, values: np.ndarray, dtype) -> array.array:
-    """numpy -> array.array, the fast way to fill a ROS sequence field."""
+    """Convert numpy to array.array, the fast way to fill a ROS sequence field."""
     out = array.array(typecode)
     out.frombytes(np.ascontiguousarray(values, dtype=dtype).tobytes())
     return out
@@ -99,7 +100,8 @@ class JointStateReading(NamedTuple):
 
 
 class JointStateParser:
-    """Picks the configured joints out of JointState messages, by name, in any order.
+    """
+    Picks the configured joints out of JointState messages, by name, in any order.
 
     Extra joints are ignored; a missing joint, mismatched array lengths, NaN/Inf or absurd
     values raise InvalidMessage. The name -> index map is cached per name list.
@@ -199,7 +201,8 @@ class TransitionBatch(NamedTuple):
 
 
 class TransitionCodec:
-    """Encodes/decodes ``/t3d/transitions`` for one observation and action size.
+    """
+    Encodes/decodes ``/t3d/transitions`` for one observation and action size.
 
     Layout: ``dim[0]`` is labelled ``t3d_transitions/1;actor=<id>;policy_version=<v>;seq=<n>``
     with size = number of transitions; ``dim[1:]`` name each field with its width, in row order
@@ -221,7 +224,8 @@ class TransitionCodec:
             np.asarray(getattr(batch, name), dtype=np.float32).reshape(len(batch.reward), -1)
             for name in TRANSITION_FIELDS], axis=1)
         msg = Float32MultiArray()
-        header = f'{TRANSITIONS_FORMAT};actor={batch.actor_id};policy_version={batch.policy_version}'
+        header = (f'{TRANSITIONS_FORMAT};actor={batch.actor_id};'
+                  f'policy_version={batch.policy_version}')
         if batch.seq is not None:
             header += f';seq={batch.seq}'
         msg.layout.dim = [MultiArrayDimension(label=header, size=rows.shape[0], stride=rows.size)]
@@ -231,7 +235,7 @@ class TransitionCodec:
         return msg
 
     def decode(self, msg: Float32MultiArray) -> tuple[TransitionBatch, int]:
-        """Returns the valid rows and the number of rows dropped as non-finite or absurd."""
+        """Return the valid rows and the number of rows dropped as non-finite or absurd."""
         dims = msg.layout.dim
         if not dims:
             raise InvalidMessage('bad_layout', 'no dimensions')
@@ -278,8 +282,11 @@ def _parse_transition_header(label: str) -> tuple[str, int, int | None]:
 # --- policy -----------------------------------------------------------------------------
 
 def policy_msg(bundle: PolicyBundle, key: bytes | None = None) -> UInt8MultiArray:
-    """A bundle on ``/t3d/policy``; with ``key``, signed (t3d_ros.signing: the signature is
-    ``layout.dim[0]``'s label, ``data`` stays the bundle bytes)."""
+    """
+    Return a bundle on ``/t3d/policy``; with ``key``, signed (t3d_ros.signing).
+
+    The signature is ``layout.dim[0]``'s label, ``data`` stays the bundle bytes.
+    """
     msg = UInt8MultiArray()
     data = bundle.to_bytes()
     msg.data = data
@@ -291,9 +298,12 @@ def policy_msg(bundle: PolicyBundle, key: bytes | None = None) -> UInt8MultiArra
 
 def parse_policy(msg: UInt8MultiArray, max_bytes: int,
                  key: bytes | None = None) -> PolicyBundle:
-    """The bundle in ``msg``; with ``key``, only if it is signed with that key (checked before
-    the bytes are parsed). Raises InvalidMessage ('oversized', 'unsigned', 'bad_signature',
-    'bad_bundle')."""
+    """
+    Return the bundle in ``msg``.
+
+    With ``key``, only if it is signed with that key (checked before the bytes are parsed). Raises
+    InvalidMessage ('oversized', 'unsigned', 'bad_signature', 'bad_bundle').
+    """
     from t3d_ros.td3.bundle import BundleError, PolicyBundle
 
     if len(msg.data) > max_bytes:

@@ -1,5 +1,9 @@
-"""Training over ROS 2 from Python: the node graph as processes, watched on /diagnostics
-until a step budget, a target return, a time limit, Ctrl-C, or a node that dies."""
+"""
+Training over ROS 2 from Python.
+
+The node graph as processes, watched on /diagnostics until a step budget, a target return, a time
+limit, Ctrl-C, or a node that dies.
+"""
 from __future__ import annotations
 
 import math
@@ -33,7 +37,8 @@ def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed
                    progress: Callable[[dict, int], None] | None = None,
                    env: dict | None = None, use_sim_time: bool = False,
                    robots_per_process: int = 0) -> TrainingOutcome:
-    """Start learner, sims and actors as processes; stop them cleanly when done.
+    """
+    Start learner, sims and actors as processes; stop them cleanly when done.
 
     The learner saves its final checkpoint and ``policy.safetensors`` in ``run_dir`` as it
     stops. ``env`` is the nodes' environment (default: this process's).

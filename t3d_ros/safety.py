@@ -1,4 +1,5 @@
-"""The last line between a policy and the robot's command topic (pure numpy, always on).
+"""
+The last line between a policy and the robot's command topic (pure numpy, always on).
 
 Whatever comes in, :meth:`CommandSafety.limit` returns a finite command inside the per-joint
 limits that differs from the previous published command by at most ``max_delta`` per tick;
@@ -13,12 +14,12 @@ from t3d_ros.tasks.base import ControlInterface
 
 
 class CommandSafety:
-    """Per-joint clamp, NaN guard and rate limit for one robot's commands.
+    """
+    Per-joint clamp, NaN guard and rate limit for one robot's commands.
 
-    Args:
-        interface: the controller's command interface.
-        low, high: per-joint command limits (the bundle's, optionally tightened).
-        max_delta: largest change per tick, per joint (scalar or array; inf = no limit).
+    :param interface: the controller's command interface.
+    :param low, high: per-joint command limits (the bundle's, optionally tightened).
+    :param max_delta: largest change per tick, per joint (scalar or array; inf = no limit).
     """
 
     def __init__(self, interface: ControlInterface, low, high, max_delta=np.inf):
@@ -59,7 +60,8 @@ class CommandSafety:
         return cls(interface, low, high, max_delta)
 
     def limit(self, command, measured_position=None) -> np.ndarray:
-        """The command to publish for ``command`` (non-finite values become the safe value).
+        """
+        Return the command to publish for ``command`` (non-finite values become the safe value).
 
         The change is limited from the previous command or, before any, from rest: zero
         effort/velocity, or ``measured_position`` (the joints' position now) for position
@@ -73,7 +75,7 @@ class CommandSafety:
         return self._remember(command)
 
     def _reference(self, measured_position) -> np.ndarray | None:
-        """What the rate limit counts from: the last command, else the joints at rest."""
+        """Return what the rate limit counts from: the last command, else the joints at rest."""
         if self._previous is not None:
             return self._previous
         if self.interface is not ControlInterface.POSITION:
@@ -85,7 +87,8 @@ class CommandSafety:
         return None  # position control with nothing known: no reference to limit from
 
     def safe_command(self, measured_position=None) -> np.ndarray | None:
-        """Zero effort/velocity, or hold position: the measured one, else the last command.
+        """
+        Zero effort/velocity, or hold position: the measured one, else the last command.
 
         None for a position interface that knows neither: publishing nothing is the only safe
         position command then.
@@ -99,8 +102,11 @@ class CommandSafety:
         return None if hold is None else self._remember(hold)
 
     def _rest_value(self, reference: np.ndarray | None) -> np.ndarray:
-        """What replaces a non-finite value: zero, or for position control the last command
-        (else the measured position)."""
+        """
+        Return what replaces a non-finite value.
+
+        Zero, or for position control the last command (else the measured position).
+        """
         if self.interface is ControlInterface.POSITION and reference is not None:
             return reference
         return np.zeros_like(self.low)

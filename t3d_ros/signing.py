@@ -1,4 +1,5 @@
-"""Signed policy bundles: HMAC-SHA256 with a shared key file (DESIGN.md section 6).
+"""
+Signed policy bundles: HMAC-SHA256 with a shared key file (DESIGN.md section 6).
 
 With a key configured, the learner signs every bundle it publishes on ``/t3d/policy`` and
 actors take only bundles whose signature verifies, so a participant on the ROS domain without
@@ -31,7 +32,8 @@ class SignatureError(ValueError):
 
 
 def load_key(path: str | os.PathLike) -> bytes:
-    """The key in the file at ``path`` (its bytes, surrounding whitespace stripped).
+    """
+    Return the key in the file at ``path`` (its bytes, surrounding whitespace stripped).
 
     Raises ValueError, naming the file, if it cannot be read or holds under 16 bytes: a
     short key can be guessed from one signed bundle. Make one with
@@ -49,7 +51,7 @@ def load_key(path: str | os.PathLike) -> bytes:
 
 
 def signature_label(key: bytes, data: bytes) -> str:
-    """The label that signs ``data`` with ``key``."""
+    """Return the label that signs ``data`` with ``key``."""
     return f'{SIGNATURE_FORMAT};{hmac.new(key, data, hashlib.sha256).hexdigest()}'
 
 

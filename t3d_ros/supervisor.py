@@ -1,5 +1,9 @@
-"""Running a node graph as separate processes: start, watch, stop cleanly (the `t3d-ros`
-command's stand-in for `ros2 launch` where launch is not installed)."""
+"""
+Running a node graph as separate processes.
+
+Start, watch, stop cleanly (the `t3d-ros` command's stand-in for `ros2 launch` where launch is not
+installed).
+"""
 from __future__ import annotations
 
 import contextlib
@@ -31,8 +35,10 @@ class NodeProcess:
 
 
 class ProcessGroup:
-    """Node processes with their output in ``log_dir/<namespace>_<name>.log`` (and their
-    per-node parameter files in ``log_dir/params``).
+    """
+    Node processes with their output in ``log_dir/<namespace>_<name>.log``.
+
+    Their per-node parameter files are in ``log_dir/params``.
 
     Each node runs in its own session, so Ctrl-C in the terminal reaches only this command,
     which then stops the nodes in order: SIGINT (nodes save and exit), SIGTERM, SIGKILL.
@@ -51,18 +57,19 @@ class ProcessGroup:
             name = f'{spec.namespace.strip("/").replace("/", "_") or "root"}_{spec.name}'
             log_file = self.log_dir / f'{name}.log'
             with open(log_file, 'ab') as log:
-                process = subprocess.Popen(spec.command(self.params_dir, sys.executable), stdout=log,
-                                           stderr=subprocess.STDOUT, env=self.env,
+                process = subprocess.Popen(spec.command(self.params_dir, sys.executable),
+                                           stdout=log, stderr=subprocess.STDOUT, env=self.env,
                                            start_new_session=True)
             self.processes.append(NodeProcess(spec, process, log_file))
         return self
 
     def first_exited(self) -> NodeProcess | None:
-        """A node that stopped on its own (nodes run until told to stop)."""
+        """Return a node that stopped on its own (nodes run until told to stop)."""
         return next((p for p in self.processes if p.process.poll() is not None), None)
 
     def stop(self, grace: float = 20.0) -> dict[str, int]:
-        """Stop every node; returns each node's exit status.
+        """
+        Stop every node; returns each node's exit status.
 
         Another Ctrl-C while this runs is ignored (the nodes ignore theirs too): it would
         otherwise abort the stop half way, leaving nodes running and not waiting for the
@@ -91,8 +98,11 @@ class ProcessGroup:
 
 @contextlib.contextmanager
 def _sigint_ignored():
-    """SIGINT says 'stopping, please wait' instead of raising KeyboardInterrupt (main thread
-    only: elsewhere Python delivers no signals anyway)."""
+    """
+    Make SIGINT say 'stopping, please wait' instead of raising KeyboardInterrupt.
+
+    In the main thread only: elsewhere Python delivers no signals anyway.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -1,5 +1,9 @@
-"""Test isolation (a private ROS domain per test session unless ROS_DOMAIN_ID is set,
-localhost-only discovery) and the task file of a URDF the tests write themselves."""
+"""
+Test isolation, and the task file of a URDF the tests write themselves.
+
+Isolation: a private ROS domain per test session unless ROS_DOMAIN_ID is set, localhost-only
+discovery.
+"""
 import os
 
 import pytest
@@ -104,8 +108,11 @@ def odd_arm_urdf() -> str:
 
 @pytest.fixture
 def odd_arm(tmp_path):
-    """``odd_arm(**changes)``: the path of a task file for the test URDF, with ``changes``
-    (a value None deletes the field)."""
+    """
+    Return a function giving the path of a task file for the test URDF, with changes.
+
+    ``odd_arm(**changes)``: a value None deletes the field.
+    """
     (tmp_path / 'odd_arm.urdf').write_text(ODD_ARM_URDF)
 
     def write(name: str = 'odd_arm.yaml', **changes):

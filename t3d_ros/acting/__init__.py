@@ -1,4 +1,5 @@
-"""The actor's side of control in pure numpy (no ROS, no torch).
+"""
+The actor's side of control in pure numpy (no ROS, no torch).
 
 Episodes, exploration and action scaling. The actor node and the direct trainer both run it,
 so the ROS path adds transport, never different numbers.

@@ -1,4 +1,5 @@
-"""The actor core: one robot's episodes as its actor sees them (DESIGN sections 4 and 5, step 4).
+"""
+The actor core: one robot's episodes as its actor sees them (DESIGN sections 4 and 5, step 4).
 
 From joint states it builds the task's observations, chooses commands (uniform random for the
 first ``start_steps``, then the policy plus Gaussian noise; the policy alone when deploying),
@@ -38,7 +39,8 @@ class ActorSettings:
 
     @classmethod
     def from_parameters(cls, params: Mapping) -> 'ActorSettings':
-        """Pick the settings from an actor node's parameters; ignore other keys.
+        """
+        Pick the settings from an actor node's parameters; ignore other keys.
 
         ``params`` is e.g. ``NodeSpec.resolved_parameters()`` of an actor node.
         """
@@ -70,7 +72,8 @@ class Transition(NamedTuple):
 
 
 class ActorCore:
-    """One robot's actor side, without transport.
+    """
+    One robot's actor side, without transport.
 
     Its caller drives it in this order, per control step: ``observe`` a new joint state
     (closes the pending transition, if any), ``choose`` a command, send it (through the
@@ -97,7 +100,8 @@ class ActorCore:
         self._pending: tuple[RobotState, np.ndarray, np.ndarray] | None = None
 
     def begin_episode(self) -> np.ndarray | None:
-        """Begin an episode, once the robot has been reset; return its goal (or None).
+        """
+        Begin an episode, once the robot has been reset; return its goal (or None).
 
         A new goal where the task has one; step count and return from zero.
         """
@@ -109,7 +113,8 @@ class ActorCore:
 
     def observe(self, position: np.ndarray, velocity: np.ndarray
                 ) -> tuple[RobotState, np.ndarray, Transition | None]:
-        """Turn a new joint state (task joint order) into the state and observation.
+        """
+        Turn a new joint state (task joint order) into the state and observation.
 
         Also returns the transition it closes (training, after ``sent``), else None.
         """
@@ -119,7 +124,8 @@ class ActorCore:
         return state, obs, transition
 
     def choose(self, obs: np.ndarray, policy: UnitPolicy | None) -> np.ndarray:
-        """Choose the command for ``obs``, in physical units within the task's limits.
+        """
+        Choose the command for ``obs``, in physical units within the task's limits.
 
         Training: uniform random while there is no policy or for the first ``start_steps``,
         then the policy's action plus N(0, exploration_noise), clipped. Deploy: the policy's.
@@ -139,7 +145,8 @@ class ActorCore:
                                        or self.env_steps >= self.settings.start_steps)
 
     def sent(self, state: RobotState, obs: np.ndarray, command: np.ndarray) -> None:
-        """Note that the robot was sent ``command`` (after any safety limits) in ``state``.
+        """
+        Note that the robot was sent ``command`` (after any safety limits) in ``state``.
 
         Training closes its transition at the next ``observe``.
         """

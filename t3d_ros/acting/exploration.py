@@ -5,7 +5,8 @@ import numpy as np
 
 
 def explore(unit_action: np.ndarray, noise_std: float, rng: np.random.Generator) -> np.ndarray:
-    """The policy's action plus N(0, noise_std) per joint, clipped to [-1, 1].
+    """
+    Return the policy's action plus N(0, noise_std) per joint, clipped to [-1, 1].
 
     In unit space ``noise_std`` is a fraction of each joint's half range.
     """
@@ -14,5 +15,5 @@ def explore(unit_action: np.ndarray, noise_std: float, rng: np.random.Generator)
 
 
 def random_unit_action(act_dim: int, rng: np.random.Generator) -> np.ndarray:
-    """A uniform random action in [-1, 1]^act_dim (the first ``start_steps`` actions)."""
+    """Return a uniform random action in [-1, 1]^act_dim (the first ``start_steps`` actions)."""
     return rng.uniform(-1.0, 1.0, size=act_dim)

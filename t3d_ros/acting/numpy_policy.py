@@ -1,4 +1,5 @@
-"""A policy bundle's actor run in numpy: the actor and deploy path import no torch.
+"""
+A policy bundle's actor run in numpy: the actor and deploy path import no torch.
 
 The actor is TD3's MLP (``t3d_ros.td3.networks.Actor``): Linear layers with ReLU between them
 and tanh after the last, stored under ``net.<2 i>.weight`` / ``net.<2 i>.bias`` as
@@ -28,7 +29,8 @@ def actor_tensor_shapes(obs_dim: int, act_dim: int, hidden_sizes: Sequence[int]
 
 def checked_normaliser(obs_mean, obs_std, obs_dim: int
                        ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Return the normaliser statistics as float32 arrays (or both None).
+    """
+    Return the normaliser statistics as float32 arrays (or both None).
 
     Raises ValueError if they cannot be used.
     """
@@ -46,7 +48,8 @@ def checked_normaliser(obs_mean, obs_std, obs_dim: int
 
 
 class NumpyPolicy:
-    """Observation (numpy) -> action, from an actor state dict of float32 arrays.
+    """
+    Observation (numpy) -> action, from an actor state dict of float32 arrays.
 
     Same interface as ``t3d_ros.td3.policy.Policy`` (``unit_action``, call for the physical
     action), without torch.

@@ -33,7 +33,7 @@ class ActionScaler:
         return (np.asarray(action, dtype=np.float64) - self.center) / self.half_range
 
     def from_unit(self, unit_action: np.ndarray) -> np.ndarray:
-        """Unit action (clipped to [-1, 1] first) -> physical action within [low, high]."""
+        """Map a unit action (clipped to [-1, 1] first) to a physical one in [low, high]."""
         unit_action = np.clip(np.asarray(unit_action, dtype=np.float64), -1.0, 1.0)
         # The final clip only removes rounding error, so a command never leaves its limits.
         return np.clip(self.center + self.half_range * unit_action, self.low, self.high)

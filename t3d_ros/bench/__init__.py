@@ -1,4 +1,5 @@
-"""`t3d-ros bench`: speed of each part, each against a reference measured in the same run.
+"""
+`t3d-ros bench`: speed of each part, each against a reference measured in the same run.
 
 - learner updates/s: our TD3 update vs a plain sfujim-style update (same sizes, same batches),
   run in alternating rounds so that a change in machine load hits both alike;

@@ -16,9 +16,12 @@ from .ros import HelperSpec, Session, ros_session
 
 
 def bench_latency(samples: int = 1000, rate_hz: float = 100.0) -> dict:
-    """This process plays the robot at ``rate_hz``: it publishes a joint state and times the
-    command that answers it, first from a deployed actor (256-256 policy), then from an echo
-    node that answers each state with a command at once."""
+    """
+    Measure state-to-command latency, this process playing the robot at ``rate_hz``.
+
+    It publishes a joint state and times the command that answers it, first from a deployed actor
+    (256-256 policy), then from an echo node that answers each state with a command at once.
+    """
     task = make_task(TASK)
     with tempfile.TemporaryDirectory() as tmp:
         policy_file = Path(tmp) / 'policy.safetensors'
@@ -39,9 +42,12 @@ def bench_latency(samples: int = 1000, rate_hz: float = 100.0) -> dict:
 
 def _round_trips(session: 'Session', task, samples: int, rate_hz: float,
                  warmup: int = 50) -> tuple[list[float], int]:
-    """Seconds from publishing each joint state to the command answering it, one state at a
-    time; and how many states got no answer within ANSWER_TIMEOUT. A command of zeros (the
-    actor's safe command while it waits for its goal) is no answer."""
+    """
+    Seconds from publishing each joint state to the command answering it, one state at a time.
+
+    And how many states got no answer within ANSWER_TIMEOUT. A command of zeros (the actor's safe
+    command while it waits for its goal) is no answer.
+    """
     from sensor_msgs.msg import JointState
     from std_msgs.msg import Float64MultiArray
 

@@ -1,5 +1,8 @@
-"""Policy propagation: a bundle published -> a ready policy in another process, against the
-same bytes received only."""
+"""
+Policy propagation.
+
+A bundle published -> a ready policy in another process, against the same bytes received only.
+"""
 from __future__ import annotations
 
 import tempfile
@@ -15,8 +18,12 @@ from .ros import ACK_TOPIC, POLICY_TOPIC, HelperSpec, Session, ros_session
 
 
 def bench_policy_propagation(count: int = 50) -> dict:
-    """A 256-256 bundle published (as the learner does, transient local) -> received and made
-    into a ready policy in another process (as the actor does), vs received only."""
+    """
+    Measure policy propagation: a 256-256 bundle published until it is ready in another process.
+
+    Published as the learner does (transient local), received and made into a ready policy in
+    another process (as the actor does), vs received only.
+    """
     bundle = random_bundle(make_task(TASK))
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -31,8 +38,11 @@ def bench_policy_propagation(count: int = 50) -> dict:
 
 
 def _propagation_delays(session: 'Session', bundle, count: int) -> list[float]:
-    """Seconds from publishing the bundle to the receiver's acknowledgement, one at a time.
-    Acknowledgements carry the receiver's message count, so none is mistaken for another."""
+    """
+    Seconds from publishing the bundle to the receiver's acknowledgement, one at a time.
+
+    Acknowledgements carry the receiver's message count, so none is mistaken for another.
+    """
     from std_msgs.msg import Int64, UInt8MultiArray
 
     from t3d_ros import ros_io

@@ -1,5 +1,9 @@
-"""The ROS side of the measurements: this process's node, the node processes under test, and
-the helper nodes (run as ``python -m t3d_ros.bench NAME``)."""
+"""
+The ROS side of the measurements.
+
+This process's node, the node processes under test, and the helper nodes (run as ``python -m
+t3d_ros.bench NAME``).
+"""
 from __future__ import annotations
 
 import contextlib
@@ -20,16 +24,22 @@ MAX_POLICY_BYTES = 64 * 2**20
 
 
 class HelperSpec(NodeSpec):
-    """A helper node of the bench (``executable``: a name in HELPER_NODES), run as
-    ``python -m t3d_ros.bench <executable> --ros-args ...`` under a ProcessGroup."""
+    """
+    A helper node of the bench (``executable``: a name in HELPER_NODES).
+
+    Run as ``python -m t3d_ros.bench <executable> --ros-args ...`` under a ProcessGroup.
+    """
 
     def command(self, params_dir, python: str = sys.executable) -> list[str]:
         return [python, '-m', 't3d_ros.bench', self.executable, *self.ros_args(params_dir)]
 
 
 class Session:
-    """This process's side of a measurement: a node in its own rclpy context, and the node
-    processes under test."""
+    """
+    This process's side of a measurement.
+
+    A node in its own rclpy context, and the node processes under test.
+    """
 
     def __init__(self):
         import rclpy
@@ -57,8 +67,11 @@ class Session:
 
     def wait_for(self, condition: Callable[[], object], timeout: float, what: str,
                  action: Callable[[], None] | None = None, period: float = 0.5) -> None:
-        """Spin until ``condition()``, running ``action`` every ``period`` s meanwhile;
-        BenchError (with the nodes' output) if a node exits or ``timeout`` s pass."""
+        """
+        Spin until ``condition()``, running ``action`` every ``period`` s meanwhile.
+
+        BenchError (with the nodes' output) if a node exits or ``timeout`` s pass.
+        """
         deadline = time.monotonic() + timeout
         while True:
             if action is not None:
@@ -90,9 +103,12 @@ class Session:
 
 @contextlib.contextmanager
 def ros_session(specs: list[NodeSpec], log_dir: str | os.PathLike) -> Iterator[Session]:
-    """A :class:`Session` with ``specs`` running as processes (logs in ``log_dir``), all
-    stopped on the way out, however it is left. BenchError if a node did not exit with 0
-    when told to stop."""
+    """
+    Yield a :class:`Session` with ``specs`` running as processes (logs in ``log_dir``).
+
+    All are stopped on the way out, however it is left. BenchError if a node did not exit with
+    0 when told to stop.
+    """
     session = Session()
     try:
         session.group = ProcessGroup(specs, log_dir)
@@ -124,8 +140,11 @@ def _echo_node():
 
 
 def _policy_receiver_node():
-    """Acknowledges each policy message with its count, after decoding it into a ready
-    policy as the actor does (``decode``), or at once."""
+    """
+    Acknowledge each policy message with its count.
+
+    After decoding it into a ready policy as the actor does (``decode``), or at once.
+    """
     from rclpy.node import Node
     from std_msgs.msg import Int64, UInt8MultiArray
 

@@ -14,11 +14,14 @@ from .ros import ros_session
 
 
 def bench_ros_loop(seconds: float = 20.0, task_name: str = TASK) -> dict:
-    """Env steps/s of the training loop: the sim and a training actor as `t3d-ros train`
-    starts them (its params files; no learner: the policy comes from here and the
-    transitions come here, received but not learnt from), acting with a
-    256-256 policy plus exploration noise from the first step; vs the gymnasium env and the
-    same policy and noise in one process. ``task_name``: any task or task file."""
+    """
+    Env steps/s of the training loop.
+
+    The sim and a training actor as `t3d-ros train` starts them (its params files; no learner: the
+    policy comes from here and the transitions come here, received but not learnt from), acting
+    with a 256-256 policy plus exploration noise from the first step; vs the gymnasium env and the
+    same policy and noise in one process. ``task_name``: any task or task file.
+    """
     from diagnostic_msgs.msg import DiagnosticArray
     from std_msgs.msg import Float32MultiArray, UInt8MultiArray
 

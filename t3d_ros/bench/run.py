@@ -1,5 +1,9 @@
-"""The run: every measurement (or some), the results JSON, the table; node processes in a
-private ROS domain and stopped on every way out."""
+"""
+The run.
+
+Every measurement (or some), the results JSON, the table; node processes in a private ROS domain
+and stopped on every way out.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -26,9 +30,12 @@ from .updates import bench_updates
 
 def run_benchmarks(out_path: str | os.PathLike, quick: bool = False,
                    only: list[str] | None = None) -> dict:
-    """Run the benchmarks (``only`` these, by name), write the results JSON after each one,
-    print a markdown table, and return the results. A measurement that fails is recorded
-    with its error; the others still run."""
+    """
+    Run the benchmarks (``only`` these, by name) and return the results.
+
+    The results JSON is written after each one and a markdown table printed at the end. A
+    measurement that fails is recorded with its error; the others still run.
+    """
     torch.set_num_threads(1)
     results: dict = {'machine': _machine(quick)}
     with private_domain() as domain, _sigterm_as_interrupt():
@@ -56,7 +63,7 @@ def run_benchmarks(out_path: str | os.PathLike, quick: bool = False,
 
 
 def failures(results: dict) -> dict[str, str]:
-    """The measurements that failed: {name: error}."""
+    """Return the measurements that failed: {name: error}."""
     return {name: value['error'] for name, value in results.items()
             if isinstance(value, dict) and 'error' in value}
 
@@ -72,10 +79,14 @@ def _machine(quick: bool) -> dict:
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops the bench as Ctrl-C does, so the ``with`` blocks stop the node processes
-    on the way out instead of leaving them running: it goes to the SIGINT handler of the
-    moment (while ProcessGroup.stop waits for the nodes, one that says 'please wait'), else
-    raises KeyboardInterrupt (also where Ctrl-C is ignored, as in a background job)."""
+    """
+    Make SIGTERM stop the bench as Ctrl-C does.
+
+    So the ``with`` blocks stop the node processes on the way out instead of leaving them
+    running: SIGTERM goes to the SIGINT handler of the moment (while ProcessGroup.stop waits for
+    the nodes, one that says 'please wait'), else raises KeyboardInterrupt (also where Ctrl-C
+    is ignored, as in a background job).
+    """
     def interrupt(signum, frame):
         handler = signal.getsignal(signal.SIGINT)
         if callable(handler) and handler is not signal.default_int_handler:

@@ -21,8 +21,11 @@ TABLE_ROWS = (
 
 
 def markdown_table(results: dict) -> str:
-    """The results as a markdown table; a value not measured (skipped, failed, threshold not
-    reached) shows as n/a."""
+    """
+    Return the results as a markdown table.
+
+    A value not measured (skipped, failed, threshold not reached) shows as n/a.
+    """
     lines = ['| measure | t3d_ros | reference | ratio |', '|---|---:|---:|---:|']
     for label, group, ours, reference in TABLE_ROWS:
         values = results.get(group, {})

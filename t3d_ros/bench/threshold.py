@@ -12,10 +12,14 @@ from .common import THRESHOLD_TASK, BenchError
 
 def bench_time_to_threshold(max_steps: int = 30_000, max_minutes: float = 15.0,
                             hidden_sizes=(64, 64), seed: int = 0) -> dict:
-    """Pendulum to its return threshold with the training config (config/train.yaml +
-    pendulum.yaml, ``hidden_sizes`` networks): `t3d-ros train` over ROS (learner, sim, actor
-    processes; the clock starts as they start) vs the direct trainer in one process. Both stop
-    when the mean return of the last 10 training episodes reaches the threshold."""
+    """
+    Measure wall time to pendulum's return threshold, over ROS vs the direct trainer.
+
+    Training config (config/train.yaml + pendulum.yaml, ``hidden_sizes`` networks):
+    `t3d-ros train` over ROS (learner, sim, actor processes; the clock starts as they start) vs
+    the direct trainer in one process. Both stop when the mean return of the last 10 training
+    episodes reaches the threshold.
+    """
     from t3d_ros.acting.core import ActorSettings
     from t3d_ros.ros_training import train_over_ros
     from t3d_ros.training.direct import train_direct

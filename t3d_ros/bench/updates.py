@@ -1,5 +1,9 @@
-"""Learner updates/s: our TD3 update against the plain reference (and Stable-Baselines3's TD3
-where it is installed), on the same batches, in alternating rounds."""
+"""
+Learner updates/s.
+
+Our TD3 update against the plain reference (and Stable-Baselines3's TD3 where it is installed), on
+the same batches, in alternating rounds.
+"""
 from __future__ import annotations
 
 import time
@@ -38,8 +42,11 @@ def bench_updates(updates: int = 400, hidden_sizes=(256, 256), batch_size: int =
 
 def alternating_rates(steps: dict[str, Callable[[], object]], count: int,
                       rounds: int) -> dict[str, float]:
-    """Calls per second of each step, ``count`` calls each, in ``rounds`` alternating rounds
-    (after a few warm-up calls each)."""
+    """
+    Measure calls per second of each step, alternating between them.
+
+    ``count`` calls each, in ``rounds`` alternating rounds (after a few warm-up calls each).
+    """
     elapsed = dict.fromkeys(steps, 0.0)
     for step in steps.values():
         for _ in range(max(2, count // 20)):

@@ -21,7 +21,7 @@ for _task_name, _env_id in ENV_IDS.items():
 
 
 def make_env(task_name: str) -> TaskEnv:
-    """The env of ``task_name``, without gymnasium's checking wrappers."""
+    """Return the env of ``task_name``, without gymnasium's checking wrappers."""
     return TaskEnv(task_name)
 
 

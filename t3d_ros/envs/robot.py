@@ -1,4 +1,5 @@
-"""A URDF robot in its own PyBullet world, commanded like a ros2_control forward controller.
+"""
+A URDF robot in its own PyBullet world, commanded like a ros2_control forward controller.
 
 This is physics alone: no observation, reward or goal logic. The gymnasium env and the ROS
 sim node both drive it, so the two produce the same joint trajectories for the same commands.
@@ -17,7 +18,8 @@ from t3d_ros.tasks.task_file import default_gains
 
 
 class BulletRobot:
-    """A fixed-base URDF robot stepped in fixed time steps, in a private DIRECT-mode client.
+    """
+    A fixed-base URDF robot stepped in fixed time steps, in a private DIRECT-mode client.
 
     The model's root link sits at the world origin, so its frame is the world frame; goals
     are shown in the frame of ``base_link`` (default: the root). The physics is the URDF's:
@@ -77,7 +79,7 @@ class BulletRobot:
 
     @classmethod
     def for_task(cls, task: Task) -> BulletRobot:
-        """The robot model, joints, interface and timing that ``task`` declares."""
+        """Return the robot model, joints, interface and timing that ``task`` declares."""
         return cls(task.model_path(), task.joint_names, task.interface, task.physics_dt,
                    task.decimation, gravity=task.gravity, gains=task.gains,
                    base_link=task.base_link)
@@ -138,7 +140,7 @@ class BulletRobot:
             raise ValueError(f'gains must be >= 0, got kp {self.kp}, kd {self.kd}')
 
     def _locate_base(self, base_link: str | None) -> None:
-        """The pose of ``base_link`` in the world (it is fixed to the root link)."""
+        """Return the pose of ``base_link`` in the world (it is fixed to the root link)."""
         self._base_position = np.zeros(3)
         self._base_rotation = np.eye(3)
         root = self._client.getBodyInfo(self._body)[0].decode()
@@ -198,8 +200,11 @@ class BulletRobot:
         return vector
 
     def _disable_default_motors(self) -> None:
-        """Switch off the velocity motors PyBullet puts on every controlled joint, so they
-        move only by the commands; hold the other movable joints where they are."""
+        """
+        Switch off the velocity motors PyBullet puts on every controlled joint.
+
+        So they move only by the commands; the other movable joints are held where they are.
+        """
         self._client.setJointMotorControlArray(
             self._body, self._joint_indices, pybullet.VELOCITY_CONTROL,
             forces=[0.0] * self.num_joints)
@@ -208,8 +213,11 @@ class BulletRobot:
                                                targetPosition=position, force=max(info[10], 0.0))
 
     def reset(self, position: Sequence[float], velocity: Sequence[float]) -> None:
-        """Teleport the joints to ``position`` and ``velocity`` (the uncontrolled ones to where
-        they were at load, at rest); no command is applied after."""
+        """
+        Teleport the joints to ``position`` and ``velocity``; no command is applied after.
+
+        The uncontrolled ones go to where they were at load, at rest.
+        """
         position = self._joint_vector(position, 'position')
         velocity = self._joint_vector(velocity, 'velocity')
         for index, q, q_dot in zip(self._joint_indices, position, velocity):
@@ -257,7 +265,8 @@ class BulletRobot:
         return bias + drive - self.kd * qdd * dt
 
     def joint_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Joint positions, velocities and efforts in ``joint_names`` order.
+        """
+        Joint positions, velocities and efforts in ``joint_names`` order.
 
         The effort is the torque applied in the last physics step (saturated at the effort
         limits); PyBullet reports none for torque control.
@@ -288,7 +297,8 @@ class BulletRobot:
         mass_scale: tuple[float, float] | None = (0.8, 1.2),
         friction: tuple[float, float] | None = (0.5, 1.5),
     ) -> None:
-        """Scale each link's mass (and inertia) and lateral friction by uniform random factors.
+        """
+        Scale each link's mass (and inertia) and lateral friction by uniform random factors.
 
         ``mass_scale`` and ``friction`` are (low, high) ranges of the factors applied to the
         URDF's values; None keeps the URDF's value. ``reset_dynamics`` restores them all.

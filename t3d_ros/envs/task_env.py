@@ -12,7 +12,8 @@ from t3d_ros.tasks.base import RobotState, Task, episode_rngs
 
 
 class TaskEnv(gym.Env):
-    """``task`` simulated by ``BulletRobot.for_task(task)``.
+    """
+    ``task`` simulated by ``BulletRobot.for_task(task)``.
 
     Actions are in the task's physical units and clipped to its limits. The env ends episodes
     itself: ``truncated`` at ``task.max_episode_steps``, ``terminated`` when the task says so.

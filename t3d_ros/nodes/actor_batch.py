@@ -1,4 +1,5 @@
-"""The actor nodes of one actor group process: one policy, one forward pass per round.
+"""
+The actor nodes of one actor group process: one policy, one forward pass per round.
 
 Every member is an ordinary :class:`~t3d_ros.nodes.actor_node.ActorNode` in its own namespace
 with its own topics, services, seeds and episodes. What they share:
@@ -59,13 +60,16 @@ class ActorBatch:
         self.members.append(node)
 
     def counters(self) -> dict:
-        """The group's robots, forward passes and observations evaluated (for diagnostics)."""
+        """Return the group's robots, forward passes and observations evaluated (diagnostics)."""
         return dict(group_robots=len(self.members), group_forward_passes=self.forward_passes,
                     group_observations=self.batched_observations)
 
     def submit(self, node, reading, received: float) -> None:
-        """Run ``node``'s control step on ``reading`` at the end of this round (a newer
-        reading of the same robot replaces an older one, as a lone actor would act on it)."""
+        """
+        Run ``node``'s control step on ``reading`` at the end of this round.
+
+        A newer reading of the same robot replaces an older one, as a lone actor would act on it.
+        """
         self.pending[node] = (reading, received)
 
     def spin_once(self, executor: Executor, timeout_sec: float) -> None:
@@ -83,8 +87,12 @@ class ActorBatch:
         self.run_steps()
 
     def run_steps(self) -> None:
-        """Run the submitted control steps: observe each, one forward pass per policy for
-        those whose choice asks it, then each command."""
+        """
+        Run the submitted control steps.
+
+        Observe each, one forward pass per policy for those whose choice asks it, then each
+        command.
+        """
         submitted, self.pending = self.pending, {}
         steps = []
         for node, (reading, received) in submitted.items():

@@ -1,4 +1,5 @@
-"""actor_group: the training actors of several robots in one process, each in its namespace.
+"""
+actor_group: the training actors of several robots in one process, each in its namespace.
 
     python -m t3d_ros.nodes.actor_group robot_0 robot_1 --ros-args --params-file ...
 

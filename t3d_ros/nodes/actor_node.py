@@ -1,4 +1,5 @@
-"""actor_node: robot state -> observation -> actor network -> safe joint command.
+"""
+actor_node: robot state -> observation -> actor network -> safe joint command.
 
 A managed (lifecycle) node. ``configure`` builds the task and, in deploy mode, loads and checks
 the policy bundle; ``activate`` starts commanding; ``deactivate`` sends a safe command and
@@ -61,8 +62,12 @@ class ControlStep(NamedTuple):
 class ActorNode(LifecycleNode):
 
     def __init__(self, batch=None, **kwargs):
-        """``batch``: the ``ActorBatch`` of an actor group process, else None (module
-        ``actor_batch``: one policy subscription per process, batched forward passes)."""
+        """
+        ``batch``.
+
+        The ``ActorBatch`` of an actor group process, else None (module ``actor_batch``: one policy
+        subscription per process, batched forward passes).
+        """
         super().__init__('actor', **kwargs)
         p = self._declare_parameters()
         self.p = p
@@ -159,7 +164,7 @@ class ActorNode(LifecycleNode):
                                  + (f': {self.refusal}' if self.refusal else ''))
 
     def _command_order(self, joint_order: list[str]) -> np.ndarray:
-        """Indices that put task-ordered commands into the controller's joint order."""
+        """Return the indices that put task-ordered commands into the controller's order."""
         if not joint_order:
             return np.arange(self.task.num_joints)
         if sorted(joint_order) != sorted(self.task.joint_names):
@@ -302,8 +307,12 @@ class ActorNode(LifecycleNode):
         self._entities = []
 
     def _stop_policy_loader(self) -> None:
-        """End the loader thread (joined: a configure right after a cleanup must not leave
-        two of them, and a closed node must not leave one waiting forever)."""
+        """
+        End the loader thread and join it.
+
+        A configure right after a cleanup must not leave two of them, and a closed node must not
+        leave one waiting forever.
+        """
         self._closing = True
         self._policy_event.set()
         thread, self._policy_thread = self._policy_thread, None
@@ -391,8 +400,11 @@ class ActorNode(LifecycleNode):
         return self.training and (self.batch is None or self.batch.leader is self)
 
     def _use_bundle(self, bundle: PolicyBundle) -> None:
-        """Run ``bundle`` from now on; a group's leader hands it to every member (one copy of
-        the weights per process)."""
+        """
+        Run ``bundle`` from now on.
+
+        A group's leader hands it to every member (one copy of the weights per process).
+        """
         policy = NumpyPolicy.from_bundle(bundle)
         leads = self.batch is not None and self.batch.leader is self
         for node in self.batch.members if leads else (self,):
@@ -416,7 +428,8 @@ class ActorNode(LifecycleNode):
             self._act(self.latest, self.latest_received_perf)
 
     def _act(self, reading: ros_io.JointStateReading, received: float) -> None:
-        """One control step on ``reading`` (train mode: also close the last transition).
+        """
+        One control step on ``reading`` (train mode: also close the last transition).
 
         In an actor group the step is submitted to the group's batch, which runs it (with the
         steps of the other robots that are ready) once the executor has nothing else ready.
@@ -429,8 +442,12 @@ class ActorNode(LifecycleNode):
             self.command_step(step, received, self.policy)
 
     def observe_step(self, reading: ros_io.JointStateReading) -> ControlStep | None:
-        """The first half of a control step: observe ``reading`` and close the transition;
-        None where no policy command follows (a safe command was sent, or nothing is due)."""
+        """
+        Return the first half of a control step.
+
+        Observe ``reading`` and close the transition; None where no policy command follows (a safe
+        command was sent, or nothing is due).
+        """
         if self.throttled and self.throttle_sub.get_publisher_count() == 0:
             self.throttled = False  # the learner that asked us to wait is gone: act on
         if not self.active or self.awaiting_reset or self.throttled or self._learner_behind():
@@ -452,16 +469,20 @@ class ActorNode(LifecycleNode):
 
     def command_step(self, step: ControlStep, received: float, policy: UnitPolicy | None
                      ) -> None:
-        """The second half: choose (``policy`` answers for ``step.obs``), publish, note it."""
+        """Do the second half: choose (``policy`` answers for ``step.obs``), publish, note it."""
         command = self._publish(self.core.choose(step.obs, policy), step.reading.position)
         self.latency.add(time.perf_counter() - received)
         self.core.sent(step.state, step.obs, command)
 
     def _learner_behind(self) -> bool:
-        """Flow control (train mode, follow_throttle): wait while FLOW_WINDOW transition
-        messages are not acknowledged by every reliable reader (a learner that is stalled,
-        e.g. stopped or swapped out, and cannot even tell us to wait on /t3d/throttle).
-        Without it the publisher's history would overwrite messages nobody received."""
+        """
+        Flow control (train mode, follow_throttle).
+
+        Wait while FLOW_WINDOW transition messages are not acknowledged by every reliable reader (a
+        learner that is stalled, e.g. stopped or swapped out, and cannot even tell us to wait on
+        /t3d/throttle). Without it the publisher's history would overwrite messages nobody
+        received.
+        """
         if not (self.training and self.p['follow_throttle']) or self.unacked < FLOW_WINDOW:
             return False
         if self.transitions_pub.wait_for_all_acked(Duration(seconds=0)):
@@ -483,7 +504,8 @@ class ActorNode(LifecycleNode):
             self._act(self.latest, self.latest_received_perf)
 
     def _e_stop_known(self) -> bool:
-        """Deploy: whether the e_stop value is known, so the policy may command.
+        """
+        Deploy: whether the e_stop value is known, so the policy may command.
 
         e_stop is latched (transient local), but its value reaches a starting actor only after
         discovery, which may come after the first joint states: an actor started while e_stop

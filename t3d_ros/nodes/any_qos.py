@@ -1,4 +1,5 @@
-"""Receiving a topic from a publisher of any reliability and durability (``e_stop``, ``goal``).
+"""
+Receiving a topic from a publisher of any reliability and durability (``e_stop``, ``goal``).
 
 DDS matches a subscription with a publisher when the publisher offers at least what the
 subscription requests: a reliable offer satisfies a best-effort request, a transient-local
@@ -79,9 +80,9 @@ class AnyQosListener:
         self._callback(msg)
 
     def publishers(self) -> int:
-        """Publishers on the topic in the ROS graph, of any type and QoS."""
+        """Publish on the topic in the ROS graph, of any type and QoS."""
         return self._node.count_publishers(self.topic_name)
 
     def unheard(self) -> int:
-        """Publishers on the topic that no subscription of ours is matched with."""
+        """Publish on the topic that no subscription of ours is matched with."""
         return max(0, self.publishers() - self.any_publisher.get_publisher_count())

@@ -1,4 +1,5 @@
-"""Which clock measures what (the README's time rule, "Time and /clock").
+"""
+Which clock measures what (the README's time rule, "Time and /clock").
 
 Timers that measure real time (watchdog, control rate, realtime pacing, reset retry,
 republishing, diagnostics period) run on the steady clock, whatever ``use_sim_time`` says: on
@@ -18,6 +19,6 @@ from rclpy.timer import Timer
 
 def steady_timer(node: Node, period: float, callback: Callable[[], None],
                  autostart: bool = True) -> Timer:
-    """A timer of ``node`` that fires every ``period`` s of steady (monotonic) time."""
+    """Return a timer of ``node`` that fires every ``period`` s of steady (monotonic) time."""
     return node.create_timer(period, callback, clock=Clock(clock_type=ClockType.STEADY_TIME),
                              autostart=autostart)

@@ -6,8 +6,12 @@ from collections import Counter
 
 
 class DropCounter:
-    """``drop(reason, detail)`` counts a dropped input and warns at most every ``period`` s
-    per reason; ``counts()`` feeds /diagnostics."""
+    """
+    Counts of dropped inputs, with throttled warnings.
+
+    ``drop(reason, detail)`` counts a dropped input and warns at most every ``period`` s per
+    reason; ``counts()`` feeds /diagnostics.
+    """
 
     def __init__(self, logger, what: str, period: float = 5.0):
         self._logger = logger
@@ -17,8 +21,12 @@ class DropCounter:
         self._last_warned: dict[str, float] = {}
 
     def drop(self, reason: str, detail: str = '', error: bool = False) -> None:
-        """Count; log at most every ``period`` s per reason (``error``: at error level, for
-        input that cannot work until someone fixes the setup)."""
+        """
+        Count; log at most every ``period`` s per reason.
+
+        With ``error``, log at error level: for input that cannot work until someone fixes the
+        setup.
+        """
         self._counts[reason] += 1
         now = time.monotonic()
         if now - self._last_warned.get(reason, -float('inf')) >= self._period:

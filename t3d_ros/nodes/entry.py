@@ -1,5 +1,7 @@
-"""The node executables (``sim_node``, ``actor_node``, ``learner_node``, ``sim_group``,
-``actor_group``): a prompt, clean stop.
+"""
+The node executables, with a prompt, clean stop.
+
+``sim_node``, ``actor_node``, ``learner_node``, ``sim_group`` and ``actor_group``.
 
 This module imports nothing heavy on purpose. It makes SIGINT and SIGTERM end the process
 cleanly (status 0, no traceback) while the node module is still importing torch or PyBullet,
@@ -25,10 +27,13 @@ EXECUTABLES = ('sim_node', 'actor_node', 'learner_node', 'sim_group', 'actor_gro
 
 
 def _exit_while_starting(signum, frame) -> NoReturn:
-    """The stop handler until ``run_node`` installs the node's own: nothing exists yet that
-    would need closing or saving (no DDS participant, no file), so end at once. (Raising in
-    the middle of an import instead would leave half-imported modules to the code that goes
-    on importing, and some libraries catch what their imports raise.)"""
+    """
+    Return the stop handler until ``run_node`` installs the node's own.
+
+    Nothing exists yet that would need closing or saving (no DDS participant, no file), so end at
+    once. (Raising in the middle of an import instead would leave half-imported modules to the code
+    that goes on importing, and some libraries catch what their imports raise.)
+    """
     exit_now(0)
 
 
@@ -42,8 +47,11 @@ def run(executable: str) -> NoReturn:
 
 
 def exit_now(status: int) -> NoReturn:
-    """Flush the standard streams (Python's and C's: rcutils logs through C stdio) and end
-    the process without interpreter teardown."""
+    """
+    Flush the standard streams and end the process without interpreter teardown.
+
+    Python's and C's streams: rcutils logs through C stdio.
+    """
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

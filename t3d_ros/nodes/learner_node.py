@@ -1,4 +1,5 @@
-"""learner_node: transitions in, TD3 updates in their own thread, policy bundles out.
+"""
+learner_node: transitions in, TD3 updates in their own thread, policy bundles out.
 
 Ingests ``/t3d/transitions`` from any number of actors (validated, bad rows dropped and
 counted), keeps the update-to-data ratio with a rate limiter (and asks lockstep actors to wait

@@ -1,5 +1,8 @@
-"""A node that keeps the latest /diagnostics values of every status (for the `t3d-ros`
-command's progress line, benchmarks and system tests)."""
+"""
+A node that keeps the latest /diagnostics values of every status.
+
+For the `t3d-ros` command's progress line, benchmarks and system tests.
+"""
 from __future__ import annotations
 
 from diagnostic_msgs.msg import DiagnosticArray
@@ -19,7 +22,7 @@ class DiagnosticsMonitor(Node):
         self.latest.update(ros_io.diagnostic_values(msg))
 
     def value(self, status: str, key: str, default: float = float('nan')) -> float:
-        """A numeric value of a status ('t3d/learner', 't3d/actor/robot_0', ...)."""
+        """Return a numeric value of a status ('t3d/learner', 't3d/actor/robot_0', ...)."""
         try:
             return float(self.latest[status][key])
         except (KeyError, ValueError):

@@ -1,4 +1,5 @@
-"""Declaring typed, described, validated ROS 2 parameters in one call.
+"""
+Declaring typed, described, validated ROS 2 parameters in one call.
 
 Each parameter is statically typed (its type is the default's), and its descriptor carries the
 description, the range (``FloatingPointRange`` / ``IntegerRange``) and the choices, so
@@ -26,7 +27,8 @@ def declare(node: Node, name: str, default: Any, description: str, *,
             choices: Sequence | None = None, element_type: type = float,
             low: float | None = None, high: float | None = None,
             read_only: bool = True) -> Any:
-    """Declare ``name`` with the default's type and return its value.
+    """
+    Declare ``name`` with the default's type and return its value.
 
     ``low`` / ``high`` (inclusive; None = open) bound a number, or each element of a list;
     ``choices`` lists the allowed values. An empty-list default needs ``element_type``.
@@ -84,7 +86,8 @@ def _add_range(descriptor: ParameterDescriptor, kind: type, low, high) -> None:
 
 
 def _float_override(node: Node, name: str, kind: type, is_list: bool):
-    """The user's integer value(s) for a float parameter, as floats; else None.
+    """
+    Return the user's integer value(s) for a float parameter, as floats; else None.
 
     rcl types ``50`` in a params file as an integer, which a double parameter refuses. rclpy
     keeps the overrides of the command line and params files in ``_parameter_overrides``.

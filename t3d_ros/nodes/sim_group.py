@@ -1,4 +1,5 @@
-"""sim_group: the sims of several robots in one process, each in its own namespace.
+"""
+sim_group: the sims of several robots in one process, each in its own namespace.
 
     python -m t3d_ros.nodes.sim_group robot_0 robot_1 --ros-args --params-file ...
 

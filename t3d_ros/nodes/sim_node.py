@@ -1,4 +1,5 @@
-"""sim_node: a PyBullet robot behind the ros2_control contract.
+"""
+sim_node: a PyBullet robot behind the ros2_control contract.
 
 Publishes ``joint_states`` (task joint order) and, with ``publish_clock``, ``/clock``; takes
 ``std_msgs/Float64MultiArray`` on the forward command controller topic; serves ``reset``
@@ -81,8 +82,8 @@ class SimNode(Node):
                        "commands are counted and ignored. '' = any publisher.")
         self.publish_clock = d('publish_clock', False, "Publish /clock with this sim's time "
                                '(one /clock source per graph at most).')
-        for name, bounds in (('mass_scale', self.mass_scale), ('friction_range',
-                                                                self.friction_range)):
+        for name, bounds in (('mass_scale', self.mass_scale),
+                             ('friction_range', self.friction_range)):
             if bounds and (len(bounds) != 2 or not 0 < bounds[0] <= bounds[1]):
                 raise ValueError(f'{name} must be [low, high] with 0 < low <= high: {bounds}')
 
@@ -165,8 +166,11 @@ class SimNode(Node):
             throttle_duration_sec=5.0)
 
     def _refresh_publisher_names(self) -> None:
-        """gid -> fully qualified node name of every publisher on the command topic now (so
-        the table holds only publishers that exist)."""
+        """
+        Map gid -> fully qualified node name of every publisher on the command topic now.
+
+        So the table holds only publishers that exist.
+        """
         self.publisher_names = {
             bytes(info.endpoint_gid): info.node_namespace.rstrip('/') + '/' + info.node_name
             for info in self.get_publishers_info_by_topic(self.command_sub.topic_name)}
@@ -210,7 +214,7 @@ class SimNode(Node):
         return response
 
     def _reset_robot(self) -> None:
-        """New initial state (and dynamics); the clock moves on so stamps stay unique."""
+        """Set a new initial state (and dynamics); the clock moves on so stamps stay unique."""
         if self.mass_scale != [1.0, 1.0] or self.friction_range:
             self.robot.reset_dynamics()
             self.robot.randomize_dynamics(self.noise_rng, mass_scale=tuple(self.mass_scale),
@@ -247,7 +251,7 @@ class SimNode(Node):
             self.clock_pub.publish(ros_io.clock_msg(self.time_ns))
 
     def _stamp_ns(self) -> int:
-        """The time a state is stamped with (module docstring)."""
+        """Return the time a state is stamped with (module docstring)."""
         if self.publish_clock or self.mode == 'lockstep':
             return self.time_ns
         return self.get_clock().now().nanoseconds

@@ -16,9 +16,11 @@ SPIN_PERIOD = 0.2
 
 def run_node(make_node: Callable[[], Node | Iterable[Node]], args=None,
              spin_once: Callable[[Executor, float], None] | None = None) -> int:
-    """Spin the node until SIGINT/SIGTERM; then ``node.close()`` (if defined) runs while
-    the ROS context is still up, so an actor can still send its safe command and a learner
-    can still save.
+    """
+    Spin the node until SIGINT/SIGTERM.
+
+    Then ``node.close()`` (if defined) runs while the ROS context is still up, so an actor can
+    still send its safe command and a learner can still save.
 
     A node that cannot start (bad parameters, a policy that does not match) prints why and the
     process exits with status 1, so launch and the `t3d-ros` command report it.
@@ -67,7 +69,8 @@ def run_node(make_node: Callable[[], Node | Iterable[Node]], args=None,
 
 
 def group_namespaces(args=None) -> list[str]:
-    """The namespaces of a group process's nodes: its arguments before ``--ros-args``.
+    """
+    Return the namespaces of a group process's nodes: its arguments before ``--ros-args``.
 
     ValueError unless there is at least one and none repeats.
     """

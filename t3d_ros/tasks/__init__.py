@@ -27,12 +27,13 @@ TASK_DESCRIPTION = ('A built-in task (' + ', '.join(task_names()) + ') or the pa
 
 
 def task_file_path(name: str):
-    """The shipped task file of built-in task ``name`` (one of ``TASK_FILES``)."""
+    """Return the shipped task file of built-in task ``name`` (one of ``TASK_FILES``)."""
     return package_file(os.path.join('config', 'tasks'), f'{name}.yaml', 'task file')
 
 
 def make_task(task: str | os.PathLike) -> Task:
-    """The task registered as ``task``, or the one the task file at path ``task`` describes.
+    """
+    Return the task registered as ``task``, or the one the task file at path ``task`` describes.
 
     ValueError (TaskFileError for a bad file, naming the field) for anything unusable.
     """
@@ -47,7 +48,7 @@ def make_task(task: str | os.PathLike) -> Task:
 
 
 def task_from_bundle_text(task_file: str, source_dir: str, urdf_text: str) -> ReachTask:
-    """A reach task rebuilt from a policy bundle's copies of its task file and URDF."""
+    """Return a reach task rebuilt from a policy bundle's copies of its task file and URDF."""
     return ReachTask(parse_task_file(task_file, source_dir, '<policy bundle>', urdf_text))
 
 

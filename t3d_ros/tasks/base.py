@@ -1,4 +1,5 @@
-"""The task contract: everything about a control problem except physics and transport.
+"""
+The task contract: everything about a control problem except physics and transport.
 
 A task turns robot state arrays into an observation, scores transitions, and samples
 initial states and goals. It is pure numpy, so the same code runs inside the gymnasium env,
@@ -33,14 +34,15 @@ class RobotState(NamedTuple):
 
 
 def joint_array(*values: float) -> np.ndarray:
-    """A read-only float64 array of per-joint values, safe to share as a class attribute."""
+    """Return a read-only float64 array of per-joint values, safe to share as a class attribute."""
     array = np.array(values, dtype=np.float64)
     array.flags.writeable = False
     return array
 
 
 def episode_rngs(seed: int | None) -> tuple[np.random.Generator, np.random.Generator]:
-    """Independent generators for initial states and for goals, derived from one seed.
+    """
+    Independent generators for initial states and for goals, derived from one seed.
 
     The gymnasium env uses both; over ROS the sim node draws initial states and the actor
     draws goals, so the two paths see the same episodes for the same seed.
@@ -50,7 +52,8 @@ def episode_rngs(seed: int | None) -> tuple[np.random.Generator, np.random.Gener
 
 
 class Task(ABC):
-    """A continuous joint-control task.
+    """
+    A continuous joint-control task.
 
     Subclasses set the class attributes and implement the abstract methods. Actions are in
     physical units (N m, rad/s or rad per the interface), within ``action_low..action_high``.
@@ -99,7 +102,7 @@ class Task(ABC):
         return self.physics_dt * self.decimation
 
     def model_path(self) -> Path:
-        """The robot model file the simulator loads."""
+        """Return the robot model file the simulator loads."""
         return sim_model_path(self.urdf)
 
     @property
@@ -111,19 +114,19 @@ class Task(ABC):
         return np.clip(action, self.action_low, self.action_high)
 
     def normalize_action(self, action: np.ndarray) -> np.ndarray:
-        """``action`` mapped linearly from the joint limits to [-1, 1], per joint."""
+        """Map ``action`` linearly from the joint limits to [-1, 1], per joint."""
         return 2.0 * (action - self.action_low) / (self.action_high - self.action_low) - 1.0
 
     @abstractmethod
     def observation(self, state: RobotState) -> np.ndarray:
-        """The float32 observation vector of ``obs_dim`` values."""
+        """Return the float32 observation vector of ``obs_dim`` values."""
 
     @abstractmethod
     def reward(self, state: RobotState, action: np.ndarray, next_state: RobotState) -> float:
         """Reward for taking ``action`` in ``state`` and arriving in ``next_state``."""
 
     def terminated(self, state: RobotState) -> bool:
-        """True when ``state`` ends the episode for good (failure or success)."""
+        """Return True when ``state`` ends the episode for good (failure or success)."""
         return False
 
     def is_success(self, state: RobotState) -> bool | None:
@@ -135,5 +138,5 @@ class Task(ABC):
         """Joint positions and velocities to reset the robot to."""
 
     def sample_goal(self, rng: np.random.Generator) -> np.ndarray | None:
-        """A new goal for an episode (a point in the robot base frame), or None."""
+        """Return a new goal for an episode (a point in the robot base frame), or None."""
         return None

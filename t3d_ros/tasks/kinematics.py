@@ -1,4 +1,5 @@
-"""Forward kinematics of a serial chain from its URDF, with Pinocchio (no PyBullet).
+"""
+Forward kinematics of a serial chain from its URDF, with Pinocchio (no PyBullet).
 
 The actor next to a real robot computes the end-effector position from the same URDF text as
 the simulator loads, so the task side and the sim agree by construction (a unit test checks
@@ -32,15 +33,15 @@ class JointLimits:
 
 
 class ChainKinematics:
-    """End-effector position in the base frame for the joint positions of a serial chain.
+    """
+    End-effector position in the base frame for the joint positions of a serial chain.
 
-    Args:
-        urdf_text: the robot's URDF (XML text; meshes are not needed).
-        base_link, end_effector: link names; ``end_effector`` must lie below ``base_link``
-            and no movable joint may sit between the model's root and ``base_link``.
-        joint_names: the controlled joints, in command order. They must be exactly the
-            movable joints of the chain from ``base_link`` to ``end_effector`` (any order);
-            movable joints outside the chain (e.g. gripper fingers) are held at zero.
+    :param urdf_text: the robot's URDF (XML text; meshes are not needed).
+    :param base_link, end_effector: link names; ``end_effector`` must lie below ``base_link``
+        and no movable joint may sit between the model's root and ``base_link``.
+    :param joint_names: the controlled joints, in command order. They must be exactly the
+        movable joints of the chain from ``base_link`` to ``end_effector`` (any order);
+        movable joints outside the chain (e.g. gripper fingers) are held at zero.
     """
 
     def __init__(self, urdf_text: str, base_link: str, end_effector: str,
@@ -106,7 +107,7 @@ class ChainKinematics:
         return len(self.joint_names)
 
     def limits(self) -> JointLimits:
-        """The URDF limits of the controlled joints; continuous joints have no position limit."""
+        """Return the controlled joints' URDF limits; continuous joints have no position limit."""
         model = self.model
         lower, upper, velocity, effort = [], [], [], []
         for joint_id, unbounded in zip(self._joint_ids, self._unbounded):
@@ -139,13 +140,13 @@ class ChainKinematics:
         return q
 
     def end_effector_pose(self, position: np.ndarray) -> pinocchio.SE3:
-        """The end-effector link frame in the base frame."""
+        """Return the end-effector link frame in the base frame."""
         pinocchio.forwardKinematics(self.model, self.data, self._configuration(position))
         ee = pinocchio.updateFramePlacement(self.model, self.data, self._ee_frame)
         return self._base_inverse * ee
 
     def end_effector_position(self, position: np.ndarray) -> np.ndarray:
-        """The end-effector link origin (x, y, z) in the base frame, in m."""
+        """Return the end-effector link origin (x, y, z) in the base frame, in m."""
         return np.array(self.end_effector_pose(position).translation)
 
     def base_to_root(self) -> tuple[np.ndarray, np.ndarray]:

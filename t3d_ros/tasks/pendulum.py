@@ -12,7 +12,8 @@ def angle_normalize(angle: float | np.ndarray) -> float | np.ndarray:
 
 
 class PendulumTask(Task):
-    """Swing a torque-limited pendulum up and balance it (theta = 0 is upright).
+    """
+    Swing a torque-limited pendulum up and balance it (theta = 0 is upright).
 
     Observation, reward, initial states and limits are those of Pendulum-v1; ``sim/pendulum.urdf``
     with g = 10 and one 0.05 s physics step per control step reproduces its dynamics (PyBullet

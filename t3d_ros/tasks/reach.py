@@ -12,7 +12,8 @@ from t3d_ros.tasks.task_file import ReachTaskConfig
 
 
 class ReachTask(Task):
-    """The reach task a task file describes (:mod:`t3d_ros.tasks.task_file`).
+    """
+    The reach task a task file describes (:mod:`t3d_ros.tasks.task_file`).
 
     Observation: joint positions and velocities (task order), the end-effector position, the
     goal and the end-effector-to-goal vector, all in the base frame; the end effector comes
@@ -52,8 +53,12 @@ class ReachTask(Task):
         self._span = config.command_high - config.command_low
 
     def model_path(self) -> Path:
-        """The URDF for the simulator: the task file's model, else (a task rebuilt from a
-        policy bundle on another machine) the bundle's URDF text written to a cache file."""
+        """
+        Return the URDF for the simulator.
+
+        The task file's model, else (a task rebuilt from a policy bundle on another machine) the
+        bundle's URDF text written to a cache file.
+        """
         path = self.config.urdf_path
         if path.is_file():
             return path

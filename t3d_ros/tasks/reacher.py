@@ -7,7 +7,8 @@ from t3d_ros.tasks.base import ControlInterface, RobotState, Task, joint_array
 
 
 class ReacherTask(Task):
-    """Move the fingertip of ``sim/reacher.urdf`` to a goal in the arm's horizontal plane.
+    """
+    Move the fingertip of ``sim/reacher.urdf`` to a goal in the arm's horizontal plane.
 
     Episodes, goals and observations follow MuJoCo's Reacher-v5: 50 steps of 0.02 s, a goal
     uniform in the disc of radius 0.2 m, joints started within +-0.1 rad and +-0.005 rad/s,

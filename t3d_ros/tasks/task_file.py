@@ -1,4 +1,5 @@
-"""Task files (DESIGN section 11): a YAML reach task for any serial arm, loaded and checked.
+"""
+Task files (DESIGN section 11): a YAML reach task for any serial arm, loaded and checked.
 
 The schema is :class:`ReachTaskFile`; :func:`load_task_file` reads, type-checks and validates a
 file against its URDF (through :class:`~t3d_ros.tasks.kinematics.ChainKinematics`) and raises
@@ -39,8 +40,11 @@ class TaskFileError(ValueError):
 
 @dataclass(frozen=True)
 class GoalRegion:
-    """Goals are drawn uniformly from a box (``half_extent``) or a ball (``radius``) around
-    ``center``, in the base frame (m)."""
+    """
+    Where goals are drawn from, uniformly: a box or a ball around ``center``.
+
+    The box has ``half_extent``, the ball ``radius``; in the base frame (m).
+    """
 
     center: tuple[float, ...]
     half_extent: tuple[float, ...] | None = None
@@ -58,7 +62,8 @@ class GoalRegion:
 
 @dataclass(frozen=True)
 class Gains:
-    """Joint PD gains of the sim's position and velocity interfaces, per joint.
+    """
+    Joint PD gains of the sim's position and velocity interfaces, per joint.
 
     Position: ``tau = kp (q* - q) - kd q_dot``; velocity: ``tau = kd (q_dot* - q_dot)``; both
     plus gravity compensation and bounded by the URDF effort limit.
@@ -70,9 +75,13 @@ class Gains:
 
 @dataclass(frozen=True)
 class RewardWeights:
-    """Reward: ``-distance x |ee - goal| - action x |a_n - rest_n|^2`` per control step, with
-    ``a_n`` the command normalised to [-1, 1] per joint and ``rest_n`` the command at rest
-    (zero for velocity and effort, the measured position for position control)."""
+    """
+    Reward.
+
+    ``-distance x |ee - goal| - action x |a_n - rest_n|^2`` per control step, with ``a_n`` the
+    command normalised to [-1, 1] per joint and ``rest_n`` the command at rest (zero for velocity
+    and effort, the measured position for position control).
+    """
 
     distance: float = 1.0
     action: float = 0.01
@@ -146,8 +155,12 @@ class ReachTaskConfig:
 
 
 def default_gains(effort_limits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(kp, kd) per joint from the effort limits: full effort at 0.1 rad (or m) of position
-    error, and kd = 0.1 s x kp (full effort at 1 rad/s of velocity error)."""
+    """
+    (kp, kd) per joint from the effort limits.
+
+    Full effort at 0.1 rad (or m) of position error, and kd = 0.1 s x kp (full effort at 1 rad/s of
+    velocity error).
+    """
     kp = np.asarray(effort_limits, dtype=np.float64) / SATURATION_ERROR
     return kp, kp * GAIN_TIME_CONSTANT
 
@@ -169,7 +182,8 @@ def load_task_file(path: str | os.PathLike) -> ReachTaskConfig:
 
 def parse_task_file(text: str, source_dir: str | os.PathLike, source: str = '<text>',
                     urdf_text: str | None = None) -> ReachTaskConfig:
-    """Validate a task file's ``text``; relative robot paths resolve from ``source_dir``.
+    """
+    Validate a task file's ``text``; relative robot paths resolve from ``source_dir``.
 
     With ``urdf_text`` (a policy bundle's copy), the kinematics use it and the sim uses the
     model file if it exists, else a copy of that text.
@@ -212,7 +226,7 @@ def _spec_from_document(document: Any, source: str) -> ReachTaskFile:
 
 
 def _build(schema: type, document: dict, source: str, prefix: str):
-    """An instance of dataclass ``schema`` from a mapping, every field type-checked."""
+    """Return an instance of dataclass ``schema`` from a mapping, every field type-checked."""
     fields = {f.name: f for f in dataclasses.fields(schema)}
     unknown = sorted(set(document) - set(fields))
     if unknown:

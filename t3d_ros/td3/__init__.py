@@ -1,4 +1,5 @@
-"""Pure-PyTorch TD3 core: networks, replay memory, update, policy bundles and checkpoints.
+"""
+Pure-PyTorch TD3 core: networks, replay memory, update, policy bundles and checkpoints.
 
 The names below are imported on first use, so that ``t3d_ros.td3.config`` and
 ``t3d_ros.td3.bundle`` (read with numpy) load without torch, as the actor node needs.

@@ -43,8 +43,11 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
 
 
 def remove_temporary_files(directory: str | os.PathLike) -> list[Path]:
-    """Delete the temporary files a crashed ``write_atomic`` left in ``directory``; returns
-    them. Call it only where no write into ``directory`` is under way."""
+    """
+    Delete the temporary files a crashed ``write_atomic`` left in ``directory``; returns them.
+
+    Call it only where no write into ``directory`` is under way.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         return []

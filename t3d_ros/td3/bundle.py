@@ -1,4 +1,5 @@
-"""Policy bundle: actor weights plus everything needed to check and run them (DESIGN section 6).
+"""
+Policy bundle: actor weights plus everything needed to check and run them (DESIGN section 6).
 
 One safetensors file. Tensors: ``actor.<parameter>`` and, with a normaliser, ``obs_mean`` and
 ``obs_std`` (all float32). Metadata (strings): ``format``, ``format_version``, ``task``,
@@ -127,7 +128,7 @@ class PolicyBundle:
         return _digest(*self._content())
 
     def __eq__(self, other) -> bool:
-        """Same content (the fields hold arrays and tensors, so compare by hash)."""
+        """Compare by content (the fields hold arrays and tensors, so compare by hash)."""
         return isinstance(other, PolicyBundle) and self.content_hash == other.content_hash
 
     # -- construction --------------------------------------------------------------------------
@@ -135,7 +136,7 @@ class PolicyBundle:
     @classmethod
     def from_agent(cls, agent: TD3, task, policy_version: int,
                    use_target: bool = False) -> 'PolicyBundle':
-        """The agent's actor (or actor target) for ``task``; the agent's limits must match it."""
+        """Return the agent's actor (or actor target) for ``task``, whose limits must match."""
         bundle = cls(task=task.name, joint_names=tuple(task.joint_names),
                      obs_layout=tuple(task.obs_layout), action_low=agent.scaler.low,
                      action_high=agent.scaler.high, hidden_sizes=agent.config.hidden_sizes,
@@ -147,10 +148,13 @@ class PolicyBundle:
         return bundle
 
     def make_task(self):
-        """The task this bundle was trained for: rebuilt from its task file and URDF copies,
-        else the built-in task of its name. The model the sim loads is the task file's if it
-        exists here, else the bundle's URDF (fine for primitive shapes; meshes it names must
-        then be where the URDF says)."""
+        """
+        Return the task this bundle was trained for.
+
+        Rebuilt from its task file and URDF copies, else the built-in task of its name. The model
+        the sim loads is the task file's if it exists here, else the bundle's URDF (fine for
+        primitive shapes; meshes it names must then be where the URDF says).
+        """
         from t3d_ros.tasks import make_task, task_from_bundle_text
 
         if self.task_file:
@@ -158,9 +162,12 @@ class PolicyBundle:
         return make_task(self.task)
 
     def check_deployment(self, command_topic: str, control_period: float) -> list[str]:
-        """Raise BundleMismatch if ``command_topic`` is another interface's controller (e.g. a
-        velocity policy on ``forward_position_controller/commands``); return warnings (a
-        control period other than the one trained at, a controller of unknown interface)."""
+        """
+        Raise BundleMismatch if ``command_topic`` is another interface's controller.
+
+        E.g. a velocity policy on ``forward_position_controller/commands``. Return warnings (a
+        control period other than the one trained at, a controller of unknown interface).
+        """
         controller = controller_interface(command_topic)
         if controller is not None and controller != self.interface:
             raise BundleMismatch(f'policy bundle is for the {self.interface} interface, but '
@@ -176,7 +183,7 @@ class PolicyBundle:
         return warnings
 
     def make_policy(self, device: str | torch.device = 'cpu') -> Policy:
-        """A torch inference policy running this bundle's actor (numpy: ``NumpyPolicy``)."""
+        """Return a torch inference policy running this bundle's actor (numpy: ``NumpyPolicy``)."""
         import torch
 
         from .networks import Actor
@@ -341,8 +348,11 @@ class PolicyBundle:
 
 
 def deployment_fields(task) -> dict:
-    """The bundle fields a deployment of ``task`` must match (control period, gains, and the
-    task file and URDF texts for a task from a task file)."""
+    """
+    Return the bundle fields a deployment of ``task`` must match.
+
+    The control period, gains, and the task file and URDF texts for a task from a task file.
+    """
     period = getattr(task, 'control_dt', None)  # None: a task-like object without one
     fields = {'control_period': None if period is None else float(period)}
     if getattr(task, 'gains', None) is not None:
@@ -355,8 +365,11 @@ def deployment_fields(task) -> dict:
 
 
 def controller_interface(command_topic: str) -> str | None:
-    """The interface a forward command controller's topic name says (``forward_position_
-    controller/commands`` -> position), or None when its name does not tell."""
+    """
+    Return the interface a forward command controller's topic name says, or None.
+
+    ``forward_position_controller/commands`` -> position; None when its name does not tell.
+    """
     parts = [part for part in command_topic.split('/') if part]
     if len(parts) < 2 or parts[-1] != 'commands':
         return None
@@ -365,13 +378,13 @@ def controller_interface(command_topic: str) -> str | None:
 
 
 def _interface_of(task) -> str | None:
-    """The task's command interface, or None for a task-like object without one."""
+    """Return the task's command interface, or None for a task-like object without one."""
     interface = getattr(task, 'interface', None)
     return None if interface is None else ControlInterface(interface).value
 
 
 def _array_copy(tensor) -> np.ndarray:
-    """A numpy copy of an array or a torch tensor (on any device), dtype kept."""
+    """Return a numpy copy of an array or a torch tensor (on any device), dtype kept."""
     if hasattr(tensor, 'detach'):  # a torch tensor, without importing torch here
         tensor = tensor.detach().cpu().numpy()
     return np.array(tensor, copy=True)
@@ -403,7 +416,7 @@ def _layout_entry(entry) -> tuple[str, int]:
 
 def _check_actor_state(state: dict[str, np.ndarray], obs_dim: int, act_dim: int,
                        hidden_sizes: tuple[int, ...]) -> None:
-    """Same names and shapes as an Actor of these sizes, float32, all finite."""
+    """Check the names and shapes are an Actor's of these sizes, float32, all finite."""
     if len(state) != 2 * (len(hidden_sizes) + 1):  # checked first: layers are cheap to fake
         raise BundleError(f'policy bundle: {len(state)} actor tensors for '
                           f'{len(hidden_sizes)} hidden layers')
@@ -422,7 +435,7 @@ def _check_actor_state(state: dict[str, np.ndarray], obs_dim: int, act_dim: int,
 
 
 def _fields_from_metadata(metadata: dict[str, str]) -> dict:
-    """PolicyBundle keyword arguments from the stored metadata (checked by the constructor)."""
+    """Return PolicyBundle keyword arguments from the metadata (checked by the constructor)."""
     version = metadata.get('format_version')
     if metadata.get('format') != FORMAT or version not in _METADATA_KEYS:
         raise BundleError(f'not a policy bundle of format {FORMAT} v1 or v{FORMAT_VERSION}: '
@@ -463,7 +476,7 @@ def _fields_from_metadata(metadata: dict[str, str]) -> dict:
 
 
 def _fields_from_tensors(tensors: dict[str, np.ndarray]) -> dict:
-    """PolicyBundle keyword arguments from the stored tensors."""
+    """Return PolicyBundle keyword arguments from the stored tensors."""
     actor_state = {name[len(_ACTOR_PREFIX):]: tensor for name, tensor in tensors.items()
                    if name.startswith(_ACTOR_PREFIX)}
     others = set(tensors) - {_ACTOR_PREFIX + name for name in actor_state}

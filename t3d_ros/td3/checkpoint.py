@@ -1,4 +1,5 @@
-"""Training checkpoints: one directory per save, complete or absent (DESIGN section 6).
+"""
+Training checkpoints: one directory per save, complete or absent (DESIGN section 6).
 
 ``root/step_<total_updates:09d>/`` holds
 
@@ -53,7 +54,8 @@ class CheckpointError(ValueError):
 def save_checkpoint(root: str | os.PathLike, agent: TD3, counters: dict,
                     memory: ReplayMemory | None = None, save_memory: bool = False,
                     keep: int = 3) -> Path:
-    """Write a checkpoint of ``agent`` (and ``memory``) and keep only the newest ``keep``.
+    """
+    Write a checkpoint of ``agent`` (and ``memory``) and keep only the newest ``keep``.
 
     ``counters`` (JSON-able, e.g. env steps and episodes) come back from ``load_checkpoint``.
     The memory's counters and sampling generator are saved whenever ``memory`` is given, its
@@ -92,7 +94,8 @@ def save_checkpoint(root: str | os.PathLike, agent: TD3, counters: dict,
 
 def load_checkpoint(path: str | os.PathLike, agent: TD3,
                     memory: ReplayMemory | None = None) -> dict:
-    """Restore ``agent`` (and ``memory``) from the checkpoint at ``path``; return the counters.
+    """
+    Restore ``agent`` (and ``memory``) from the checkpoint at ``path``; return the counters.
 
     The memory gets its transitions back when the checkpoint has them, else only its
     sampling generator and ``total_added``. On CheckpointError (incomplete, corrupt, or
@@ -120,7 +123,8 @@ def load_checkpoint(path: str | os.PathLike, agent: TD3,
 
 
 def recover_checkpoints(root: str | os.PathLike) -> None:
-    """Clear what a crash during ``save_checkpoint`` left under ``root``.
+    """
+    Clear what a crash during ``save_checkpoint`` left under ``root``.
 
     Hidden partial directories and temporary files are deleted. A stale directory is the
     complete earlier checkpoint of a step that was being replaced: it goes back to its name if
@@ -157,7 +161,7 @@ def complete_checkpoints(root: str | os.PathLike) -> list[Path]:
 
 
 def latest_checkpoint(root: str | os.PathLike) -> Path | None:
-    """The newest complete checkpoint under ``root``, or None."""
+    """Return the newest complete checkpoint under ``root``, or None."""
     checkpoints = complete_checkpoints(root)
     return checkpoints[-1] if checkpoints else None
 
@@ -232,14 +236,14 @@ def _agent_state(state: dict, networks: dict[str, torch.Tensor],
 
 
 def _entries(tensors: dict[str, torch.Tensor], owner: str) -> dict[str, torch.Tensor]:
-    """The tensors named ``<owner>.<key>``, keyed by ``<key>``."""
+    """Return the tensors named ``<owner>.<key>``, keyed by ``<key>``."""
     prefix = owner + '.'
     return {name[len(prefix):]: tensor for name, tensor in tensors.items()
             if name.startswith(prefix)}
 
 
 def _optimizer_state(tensors: dict[str, torch.Tensor], param_groups: list[dict]) -> dict:
-    """A torch optimiser state dict from tensors named ``<index>.<field>`` and param groups."""
+    """Return a torch optimiser state dict: tensors named ``<index>.<field>``, param groups."""
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, tensor in tensors.items():
         index, field = key.split('.', 1)

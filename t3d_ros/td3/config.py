@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class TD3Config:
-    """Hyperparameters of TD3 (Fujimoto et al., 2018). Defaults follow the paper's code.
+    """
+    Hyperparameters of TD3 (Fujimoto et al., 2018). Defaults follow the paper's code.
 
     The behaviour policy's settings (random start steps, exploration noise) are the actors':
     ``t3d_ros.acting.core.ActorSettings``.
@@ -84,8 +85,11 @@ class TD3Config:
 
 
 def field_docs(cls: type | None = None) -> dict[str, str]:
-    """Each dataclass field's docstring (default: TD3Config's), for ROS parameter
-    descriptions and the README."""
+    """
+    Return each dataclass field's docstring (default: TD3Config's).
+
+    For ROS parameter descriptions and the README.
+    """
     import ast
     import inspect
 

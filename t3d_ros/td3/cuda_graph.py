@@ -1,4 +1,5 @@
-"""The TD3 update replayed as CUDA graphs: its few hundred small kernels launched as one.
+"""
+The TD3 update replayed as CUDA graphs: its few hundred small kernels launched as one.
 
 At these network sizes a GPU update is bound by kernel launches, not arithmetic; a CUDA graph
 records the launches of one update once and replays them with one call. A graph replays fixed
@@ -27,8 +28,11 @@ Step = Callable[[Batch, torch.Tensor, bool], torch.Tensor]
 
 
 class CudaGraphs:
-    """How graphs are made on a CUDA device: warm-up on a side stream, capture into one
-    memory pool shared by the graphs."""
+    """
+    How graphs are made on a CUDA device.
+
+    Warm-up on a side stream, capture into one memory pool shared by the graphs.
+    """
 
     def __init__(self):
         self.stream = torch.cuda.Stream()

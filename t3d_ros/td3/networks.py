@@ -1,4 +1,5 @@
-"""Actor and critic networks.
+"""
+Actor and critic networks.
 
 The networks work in the normalised action space [-1, 1]^act_dim; ``ActionScaler`` (numpy, in
 ``t3d_ros.acting.scaling``, re-exported here) maps it to each joint's own ``[low, high]`` at

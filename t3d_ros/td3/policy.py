@@ -1,4 +1,5 @@
-"""Inference-only torch policy: observation (numpy) -> physical joint command (numpy).
+"""
+Inference-only torch policy: observation (numpy) -> physical joint command (numpy).
 
 The actor node runs bundles with ``t3d_ros.acting.numpy_policy.NumpyPolicy`` instead (no torch).
 """
@@ -13,7 +14,8 @@ from .networks import ActionScaler, Actor
 
 
 class Policy:
-    """An actor network, an optional observation normaliser and the action scaling.
+    """
+    An actor network, an optional observation normaliser and the action scaling.
 
     The actor is used as given (not copied): wrapping a learner's live actor follows its
     updates.

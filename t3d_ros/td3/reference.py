@@ -1,5 +1,7 @@
-"""The fifteen steps of DESIGN section 5 written out plainly, as in the TD3 authors' code
-(sfujim/TD3, TD3.py): one critic module pair, one optimiser over both critics, ``backward``
+"""
+The fifteen steps of DESIGN section 5 written out plainly, as in the TD3 authors' code.
+
+As in sfujim/TD3, TD3.py: one critic module pair, one optimiser over both critics, ``backward``
 and ``Optimizer.step`` per network, Polyak averaging parameter by parameter.
 
 Nothing trains with it. It is the yardstick that ``TD3.update`` is tested against (the same
@@ -26,8 +28,11 @@ def _mlp(inputs: int, outputs: int, hidden_sizes, *tail: nn.Module) -> nn.Sequen
 
 
 class ReferenceTD3:
-    """Plain TD3 in the normalised action space [-1, 1]; ``train`` returns nothing (no loss
-    is read back)."""
+    """
+    Plain TD3 in the normalised action space [-1, 1].
+
+    ``train`` returns nothing (no loss is read back).
+    """
 
     def __init__(self, obs_dim: int, act_dim: int, config: TD3Config):
         self.config = config
@@ -44,8 +49,11 @@ class ReferenceTD3:
 
     @classmethod
     def copy_of(cls, agent) -> 'ReferenceTD3':
-        """A reference in the state of ``agent`` (a ``TD3`` on the CPU): weights, Adam
-        moments, noise generator and update count, so both continue alike."""
+        """
+        Return a reference in the state of ``agent`` (a ``TD3`` on the CPU).
+
+        Weights, Adam moments, noise generator and update count, so both continue alike.
+        """
         reference = cls(agent.actor.obs_dim, agent.actor.act_dim, agent.config)
         pairs = ((reference.actor, agent.actor), (reference.actor_target, agent.actor_target),
                  (reference.q1, agent.critic_1), (reference.q2, agent.critic_2),

@@ -1,5 +1,9 @@
-"""Replay memory: a preallocated float32 ring buffer with its own sampling generator, in host
-memory (``ReplayMemory``) or in one tensor on the learner's device (``DeviceReplayMemory``)."""
+"""
+Replay memory.
+
+A preallocated float32 ring buffer with its own sampling generator, in host memory
+(``ReplayMemory``) or in one tensor on the learner's device (``DeviceReplayMemory``).
+"""
 from __future__ import annotations
 
 import hashlib
@@ -31,7 +35,8 @@ class Batch(NamedTuple):
 
 
 class ReplayMemory:
-    """Fixed-capacity FIFO memory of transitions; the newest overwrite the oldest.
+    """
+    Fixed-capacity FIFO memory of transitions; the newest overwrite the oldest.
 
     Memory use is fixed at construction: ``capacity * (2 * obs_dim + act_dim + 2) * 4`` bytes.
     """
@@ -93,7 +98,7 @@ class ReplayMemory:
         return Batch(*(torch.from_numpy(getattr(self, name)[rows]).to(device) for name in _FIELDS))
 
     def state_dict(self) -> dict:
-        """Sampling generator and counters, JSON-able (the transitions themselves are not)."""
+        """Return the sampling generator and counters, JSON-able (not the transitions)."""
         return {'obs_dim': self.obs_dim, 'act_dim': self.act_dim, 'capacity': self.capacity,
                 'cursor': self.cursor, 'size': self.size, 'total_added': self.total_added,
                 'rng_state': self._rng_state()}
@@ -102,7 +107,8 @@ class ReplayMemory:
         return self.rng.bit_generator.state
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore the sampling generator and ``total_added``.
+        """
+        Restore the sampling generator and ``total_added``.
 
         ``cursor`` and the length describe the stored transitions, so only ``restore`` (which
         brings the transitions back too) sets them.
@@ -118,9 +124,12 @@ class ReplayMemory:
             self.rng.bit_generator.state = rng_state
 
     def copy(self, with_transitions: bool = True) -> 'ReplayMemory':
-        """A copy with this memory's counters and sampling generator, and its stored
-        transitions if ``with_transitions`` (else all zeros): what a checkpoint saves while
-        inserts go on. A device memory copies on its device (fast); ``save`` moves it."""
+        """
+        Return a copy with this memory's counters, sampling generator and stored transitions.
+
+        The transitions only if ``with_transitions`` (else all zeros): what a checkpoint saves
+        while inserts go on. A device memory copies on its device (fast); ``save`` moves it.
+        """
         duplicate = self._empty_like()
         duplicate.load_state_dict(self.state_dict())
         duplicate.size, duplicate.cursor = self.size, self.cursor
@@ -132,7 +141,7 @@ class ReplayMemory:
         return ReplayMemory(self.obs_dim, self.act_dim, self.capacity)
 
     def _stored(self) -> dict[str, np.ndarray]:
-        """The stored rows of each field (views, not copies)."""
+        """Return the stored rows of each field (views, not copies)."""
         return {name: getattr(self, name)[:self.size] for name in _FIELDS}
 
     def _write_all(self, arrays: dict[str, np.ndarray], size: int) -> None:
@@ -149,7 +158,7 @@ class ReplayMemory:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> 'ReplayMemory':
-        """A memory equal to the one saved at ``path``: sampling continues identically."""
+        """Return a memory equal to the one saved at ``path``: sampling continues identically."""
         with np.load(path, allow_pickle=False) as data:
             state = json.loads(str(data['state']))
         memory = cls(state['obs_dim'], state['act_dim'], state['capacity'])
@@ -160,7 +169,8 @@ class ReplayMemory:
         return self._stored()
 
     def restore(self, path: str | os.PathLike) -> None:
-        """Replace this memory's transitions, counters and generator with those saved at ``path``.
+        """
+        Replace this memory's transitions, counters and generator with those saved at ``path``.
 
         Capacity and dimensions must match. Everything is read and checked before anything
         changes, so a bad file leaves the memory as it was.
@@ -190,7 +200,8 @@ class ReplayMemory:
 
 
 class DeviceReplayMemory(ReplayMemory):
-    """The replay memory as one tensor on the learner's device (a GPU), sampled there.
+    """
+    The replay memory as one tensor on the learner's device (a GPU), sampled there.
 
     Each transition is a row of one ``(capacity, 2 * obs_dim + act_dim + 2)`` float32 tensor.
     ``add_batch`` copies a message batch in (one host-to-device copy of the batch); ``sample``
@@ -234,8 +245,11 @@ class DeviceReplayMemory(ReplayMemory):
                                  torch.from_numpy(packed).to(self.device))
 
     def sample(self, batch_size: int, device: str | torch.device | None = None) -> Batch:
-        """``batch_size`` transitions drawn uniformly with replacement, on this memory's
-        device (``device``, if given, must be it)."""
+        """
+        Draw ``batch_size`` transitions uniformly with replacement, on this memory's device.
+
+        ``device``, if given, must be that device.
+        """
         if device is not None and torch.device(device) != self.device:
             raise ValueError(f'this memory samples on {self.device}, not on {device}')
         if self.size == 0:
@@ -272,13 +286,17 @@ class DeviceReplayMemory(ReplayMemory):
 
 def replay_memory(obs_dim: int, act_dim: int, capacity: int, seed: int,
                   device: str | torch.device) -> ReplayMemory:
-    """The memory for a learner on ``device``: in host memory for the CPU, else in device
-    memory, so that sampling never copies a batch from the host."""
+    """
+    Return the memory for a learner on ``device``.
+
+    In host memory for the CPU, else in device memory, so that sampling never copies a batch from
+    the host.
+    """
     if torch.device(device).type == 'cpu':
         return ReplayMemory(obs_dim, act_dim, capacity, seed=seed)
     return DeviceReplayMemory(obs_dim, act_dim, capacity, seed=seed, device=device)
 
 
 def _seed_of(text: str) -> int:
-    """A 63-bit seed derived from a generator state of the other kind."""
+    """Return a 63-bit seed derived from a generator state of the other kind."""
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], 'little') >> 1

@@ -22,13 +22,14 @@ METRICS = ('critic_loss', 'q1_mean', 'q2_mean', 'target_q_mean', 'actor_loss')
 
 
 def frozen_copy(module: nn.Module) -> nn.Module:
-    """A target network: a deep copy that no optimiser or backward pass touches."""
+    """Return a target network: a deep copy that no optimiser or backward pass touches."""
     return copy.deepcopy(module).requires_grad_(False)
 
 
 @torch.no_grad()
 def polyak_update(online: Sequence[nn.Module], target: Sequence[nn.Module], tau: float) -> None:
-    """target <- tau * online + (1 - tau) * target, in place, for each pair of networks.
+    """
+    Target <- tau * online + (1 - tau) * target, in place, for each pair of networks.
 
     All parameters of all pairs go through one foreach kernel, ``target + tau * (online -
     target)``, instead of a call per parameter.
@@ -44,8 +45,10 @@ holds the same tensors whatever the kernel, so checkpoints of either load into e
 
 
 def adam_step(optimizer: torch.optim.Adam, grads: Sequence[torch.Tensor]) -> None:
-    """``optimizer.step()`` for ``grads`` (one per parameter, in the optimiser's order) as one
-    call of torch's fused Adam kernel.
+    """
+    Do ``optimizer.step()`` for ``grads`` as one call of torch's fused Adam kernel.
+
+    ``grads`` has one gradient per parameter, in the optimiser's order.
 
     Same arithmetic and same state (``step``, ``exp_avg``, ``exp_avg_sq`` per parameter) as
     ``optimizer.step()``, without its per-parameter Python bookkeeping, which costs more than
@@ -72,8 +75,11 @@ def adam_step(optimizer: torch.optim.Adam, grads: Sequence[torch.Tensor]) -> Non
 
 
 class UpdateMetrics(Mapping):
-    """The losses and Q means of one update, as floats, read from the device only when first
-    looked at: updates that nobody reads cost no device-to-host copy (no sync on a GPU)."""
+    """
+    The losses and Q means of one update, as floats, read from the device when first looked at.
+
+    Updates that nobody reads cost no device-to-host copy (no sync on a GPU).
+    """
 
     def __init__(self, names: Sequence[str], values: torch.Tensor):
         self._names, self._tensor = tuple(names), values.detach()
@@ -101,7 +107,8 @@ class UpdateMetrics(Mapping):
 
 
 class TD3:
-    """Six networks, two optimisers and the update of DESIGN section 5, steps 5-15.
+    """
+    Six networks, two optimisers and the update of DESIGN section 5, steps 5-15.
 
     The networks work in the normalised action space [-1, 1]; ``scaler`` maps it to the
     per-joint limits, so target-policy noise is a fraction of each joint's half range.
@@ -141,7 +148,8 @@ class TD3:
         """The update replayed as CUDA graphs, if asked for."""
 
     def update(self, batch: Batch) -> UpdateMetrics:
-        """One critic update, plus an actor and target update every ``policy_delay`` calls.
+        """
+        One critic update, plus an actor and target update every ``policy_delay`` calls.
 
         ``batch`` (step 5) comes from ``ReplayMemory.sample`` on this agent's device. Returns
         critic_loss, q1_mean, q2_mean, target_q_mean (and actor_loss on delayed steps), read
@@ -160,7 +168,7 @@ class TD3:
         return UpdateMetrics(METRICS[:len(values)], values)
 
     def _update(self, batch: Batch, noise: torch.Tensor, delayed: bool) -> torch.Tensor:
-        """Steps 6-15 given the standard normal noise of step 6; the metrics as one tensor."""
+        """Step 6-15 given the standard normal noise of step 6; the metrics as one tensor."""
         cfg = self.config
         with torch.no_grad():
             # 6. Target policy smoothing: clipped noise on the target action, clamped to [-1, 1].
@@ -200,7 +208,8 @@ class TD3:
         return {name: tensor.detach().cpu().clone() for name, tensor in actor.state_dict().items()}
 
     def state_dict(self) -> dict:
-        """Networks, optimisers, ``total_updates`` and the noise generator: all a resume needs.
+        """
+        Networks, optimisers, ``total_updates`` and the noise generator: all a resume needs.
 
         Tensors are the live ones, not copies; ``load_state_dict`` copies them in.
         """

@@ -1,4 +1,5 @@
-"""The direct trainer: TD3 on a task's gymnasium env in one process, no ROS.
+"""
+The direct trainer: TD3 on a task's gymnasium env in one process, no ROS.
 
 It is the reference the ROS system is measured against and the fastest way to check that a
 task and the TD3 core learn. It runs the same cores as the nodes, in one loop: a PyBullet robot
@@ -45,7 +46,8 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
                  eval_every: int = 5000, eval_episodes: int = 10,
                  target_return: float | None = None, progress=None,
                  target_on_training_episodes: bool = False) -> DirectResult:
-    """Train for ``total_steps`` env steps (or until an evaluation reaches ``target_return``).
+    """
+    Train for ``total_steps`` env steps (or until an evaluation reaches ``target_return``).
 
     ``config`` and ``options`` are the learner node's settings, ``actor`` the actor node's;
     ``config.seed`` seeds the robot's initial states, the goals and the exploration.

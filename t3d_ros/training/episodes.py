@@ -14,7 +14,8 @@ class Episode(NamedTuple):
 
 
 class EpisodeTracker:
-    """Sums rewards per actor until a terminated or truncated transition closes the episode.
+    """
+    Sums rewards per actor until a terminated or truncated transition closes the episode.
 
     Each actor's transitions arrive in order (reliable QoS), so the learner knows every
     episode's return without a second channel. When that fails, the owner says so: after a
@@ -45,7 +46,7 @@ class EpisodeTracker:
         return finished
 
     def restart(self, actor_id: str) -> None:
-        """The actor restarted: forget its episode under way; its next transition starts one."""
+        """Forget the restarted actor's episode under way; its next transition starts one."""
         if self._lengths.pop(actor_id, 0) or actor_id in self._incomplete:
             self.discarded += 1
         self._returns.pop(actor_id, None)

@@ -25,13 +25,13 @@ class Evaluation(NamedTuple):
 
 def evaluate(policy: Callable[[np.ndarray], np.ndarray], task: Task | str, episodes: int = 10,
              seed: int = 0) -> list[float]:
-    """Returns of ``episodes`` episodes of ``policy`` (observation -> physical action)."""
+    """Return the returns of ``episodes`` episodes of ``policy`` (obs -> physical action)."""
     return evaluate_episodes(policy, task, episodes, seed).returns
 
 
 def evaluate_episodes(policy: Callable[[np.ndarray], np.ndarray], task: Task | str,
                       episodes: int = 10, seed: int = 0) -> Evaluation:
-    """Returns and successes (at each episode's end) of ``episodes`` episodes of ``policy``."""
+    """Return and successes (at each episode's end) of ``episodes`` episodes of ``policy``."""
     env = TaskEnv(task)
     returns, successes = [], []
     try:

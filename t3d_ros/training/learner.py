@@ -1,6 +1,9 @@
-"""The learner core: replay memory, TD3 updates at a fixed update-to-data ratio, policy
-versions, episode metrics and checkpoints. No ROS: the learner node converts messages and
-calls this; the direct trainer calls it in one thread.
+"""
+The learner core.
+
+Replay memory, TD3 updates at a fixed update-to-data ratio, policy versions, episode metrics and
+checkpoints. No ROS: the learner node converts messages and calls this; the direct trainer calls it
+in one thread.
 """
 from __future__ import annotations
 
@@ -50,12 +53,16 @@ class LearnerOptions:
     """Most actor ids tracked (episodes, sequence numbers); messages of more are refused."""
 
 
-
 def learner_settings(params: dict) -> tuple[TD3Config, LearnerOptions]:
-    """Split a learner node's parameters (e.g. ``NodeSpec.resolved_parameters()``) into the
-    TD3 hyperparameters and the learner options; other keys are ignored."""
-    pick = lambda cls: {k: v for k, v in params.items() if k in cls.__dataclass_fields__}  # noqa: E731
+    """
+    Split a learner node's parameters into TD3 hyperparameters and learner options.
+
+    The parameters are e.g. ``NodeSpec.resolved_parameters()``; other keys are ignored.
+    """
+    def pick(cls):
+        return {k: v for k, v in params.items() if k in cls.__dataclass_fields__}
     return TD3Config.from_dict(pick(TD3Config)), LearnerOptions(**pick(LearnerOptions))
+
 
 class Inserted(NamedTuple):
     """What ``Learner.insert`` did with one actor's batch."""
@@ -71,7 +78,8 @@ class Inserted(NamedTuple):
 
 
 class Learner:
-    """Thread-safe: ``insert`` from ingestion, updates in ``run_updates`` (own thread or not).
+    """
+    Thread-safe: ``insert`` from ingestion, updates in ``run_updates`` (own thread or not).
 
     ``on_policy`` is called with each new PolicyBundle (from the updating thread).
     """
@@ -112,8 +120,12 @@ class Learner:
 
     def insert(self, actor_id: str, obs, action, reward, next_obs, terminated,
                truncated, seq: int | None = None) -> Inserted:
-        """Add one actor's transitions (actions in physical units), its message number
-        ``seq`` if it sends one (lost messages and restarts are found from it)."""
+        """
+        Add one actor's transitions (actions in physical units).
+
+        With its message number ``seq`` if it sends one (lost messages and restarts are found
+        from it).
+        """
         arrival = self.streams.admit(actor_id, seq)
         if arrival is None:
             return Inserted(refused=True)
@@ -157,8 +169,11 @@ class Learner:
     # --- updates --------------------------------------------------------------------------
 
     def run_updates(self, block: bool = False) -> int:
-        """Run the updates the rate limiter allows now; with ``block``, wait for data first.
-        Returns how many ran."""
+        """
+        Run the updates the rate limiter allows now; with ``block``, wait for data first.
+
+        Returns how many ran.
+        """
         with self._wake:
             if block:
                 self._wake.wait_for(lambda: self._stopping or self._allowed() > 0, timeout=0.5)
@@ -186,7 +201,8 @@ class Learner:
             self.checkpoint()
 
     def publish_policy(self) -> PolicyBundle:
-        """Make the next policy version and hand it to ``on_policy``.
+        """
+        Make the next policy version and hand it to ``on_policy``.
 
         With a run directory, the version is recorded there before anyone sees it, so a
         learner that crashes and resumes from an older checkpoint goes on above it instead of
@@ -219,8 +235,12 @@ class Learner:
             self.failure = error
 
     def check_healthy(self) -> None:
-        """Raise if the update thread died: ingesting on with frozen updates would only stall
-        the actors (throttled for ever) without saying why."""
+        """
+        Raise if the update thread died.
+
+        Ingesting on with frozen updates would only stall the actors (throttled for ever) without
+        saying why.
+        """
         if self.failure is not None:
             raise RuntimeError(f'TD3 updates stopped: {self.failure!r}') from self.failure
 
@@ -235,7 +255,8 @@ class Learner:
     # --- persistence ----------------------------------------------------------------------
 
     def checkpoint(self):
-        """Write a training checkpoint and the current policy bundle into the run directory.
+        """
+        Write a training checkpoint and the current policy bundle into the run directory.
 
         Call it where no update runs (the updating thread, or after ``stop``). Inserts wait
         only while the counters and the memory are copied, not while the files are written.

@@ -5,7 +5,8 @@ import math
 
 
 class UpdateRateLimiter:
-    """Holds ``updates / (inserted - learning_starts)`` at ``updates_per_step``.
+    """
+    Holds ``updates / (inserted - learning_starts)`` at ``updates_per_step``.
 
     The learner side may run ``updates_allowed()`` more updates; the actor side is asked to
     pause (``should_throttle``) while inserts run more than ``max_ahead`` transitions ahead of

@@ -1,5 +1,9 @@
-"""A run directory: config used, metrics CSV, TensorBoard events, curve PNG, checkpoints,
-final policy bundle (DESIGN.md section 6)."""
+"""
+A run directory.
+
+Config used, metrics CSV, TensorBoard events, curve PNG, checkpoints, final policy bundle
+(DESIGN.md section 6).
+"""
 from __future__ import annotations
 
 import csv
@@ -46,7 +50,7 @@ class RunDirectory:
                            json.dumps({'policy_version': version}).encode())
 
     def last_policy_version(self) -> int:
-        """The newest policy version issued in this run (0 if none was recorded)."""
+        """Return the newest policy version issued in this run (0 if none was recorded)."""
         try:
             return int(json.loads(self.policy_version_file.read_text())['policy_version'])
         except (OSError, ValueError, KeyError, TypeError):

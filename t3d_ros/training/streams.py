@@ -14,7 +14,8 @@ class Arrival(NamedTuple):
 
 
 class ActorStreams:
-    """Per-actor bookkeeping of ``/t3d/transitions`` sequence numbers.
+    """
+    Per-actor bookkeeping of ``/t3d/transitions`` sequence numbers.
 
     Each actor numbers its messages 0, 1, 2, ... A number above the next expected one means
     the messages in between were lost (counted per actor); one at or below the last seen means

@@ -1,4 +1,5 @@
-"""deploy.launch.py with use_sim:=true: the actor is a managed node that waits for an operator.
+"""
+deploy.launch.py with use_sim:=true: the actor is a managed node that waits for an operator.
 
 Launch configures the actor (it loads and checks the policy bundle, made here from a seeded
 TD3), so it reaches 'inactive' and sends no command; activating it through its lifecycle

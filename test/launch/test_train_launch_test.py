@@ -1,4 +1,5 @@
-"""train.launch.py brings up a system that learns: 2 actors, the fast test config.
+"""
+train.launch.py brings up a system that learns: 2 actors, the fast test config.
 
 While it runs, experience reaches the learner (/t3d/transitions), policies reach the actors
 (/t3d/policy) and the sims publish (/robot_0/joint_states); after shutdown every process

@@ -3,7 +3,8 @@ import time
 
 import pytest
 
-rclpy = pytest.importorskip('rclpy', reason='needs rclpy (requirements-ros.txt or a ROS 2 install)')
+rclpy = pytest.importorskip(
+    'rclpy', reason='needs rclpy (requirements-ros.txt or a ROS 2 install)')
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 

@@ -1,5 +1,9 @@
-"""A ros2_control robot stand-in for the actor tests: ``joint_states`` out, forward commands
-in, the actor's ``/diagnostics`` read back. Subclasses say what state they publish."""
+"""
+A ros2_control robot stand-in for the actor tests.
+
+``joint_states`` out, forward commands in, the actor's ``/diagnostics`` read back. Subclasses say
+what state they publish.
+"""
 import time
 
 import numpy as np

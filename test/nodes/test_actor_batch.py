@@ -1,6 +1,8 @@
-"""Actor nodes of one process sharing an ActorBatch (issue 9.4): one policy subscription and
-one copy of the weights, the ready robots' observations in one forward pass, each robot's
-actions its own policy output plus its own exploration noise.
+"""
+Actor nodes of one process sharing an ActorBatch (issue 9.4).
+
+One policy subscription and one copy of the weights, the ready robots' observations in one forward
+pass, each robot's actions its own policy output plus its own exploration noise.
 
 The sims run on the same executor, as they would in their sim_group process.
 """

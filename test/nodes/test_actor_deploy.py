@@ -1,4 +1,5 @@
-"""The deploy-mode actor against a fake ros2_control robot (DESIGN.md sections 3, 6, 7).
+"""
+The deploy-mode actor against a fake ros2_control robot (DESIGN.md sections 3, 6, 7).
 
 The fake robot publishes ``joint_states`` with its joints shuffled and one joint the policy
 does not use, and listens on the forward command controller topic, whose ``joints`` are in
@@ -35,8 +36,12 @@ NS = 'arm'
 
 
 def save_bundle(path, seed=3, saturate=None):
-    """A bundle from a seeded TD3's actor; ``saturate`` (unit bias per joint) makes the actor
-    constant, tanh(bias), to drive the commands to their limits."""
+    """
+    Return a bundle from a seeded TD3's actor.
+
+    ``saturate`` (unit bias per joint) makes the actor constant, tanh(bias), to drive the commands
+    to their limits.
+    """
     agent = TD3(TASK.obs_dim, TASK.action_low, TASK.action_high,
                 TD3Config(hidden_sizes=(32, 32), seed=seed))
     if saturate is not None:
@@ -49,7 +54,7 @@ def save_bundle(path, seed=3, saturate=None):
 
 
 def expected_command(bundle, position, velocity, low=TASK.action_low, high=TASK.action_high):
-    """The policy's command for a state, clamped, in the controller's joint order."""
+    """Return the policy's command for a state, clamped, in the controller's joint order."""
     obs = TASK.observation(RobotState(np.asarray(position), np.asarray(velocity), GOAL))
     return np.clip(NumpyPolicy.from_bundle(bundle)(obs), low, high)[TO_CONTROLLER]
 
@@ -166,8 +171,8 @@ def test_command_limits_tighten_and_max_delta_limits_every_change(ros, tmp_path)
     start_actor(ros, tmp_path / 'policy.safetensors', trigger='state', state_timeout=0.0,
                 max_delta=max_delta, command_low=[-0.5, -0.1], command_high=[0.5, 0.1])
     steady = np.array([-0.1, 0.5])  # controller order: elbow at -0.1, shoulder at 0.5
-    assert ros.spin_until(lambda: robot.commands and np.array_equal(robot.commands[-1][1],
-                                                                   steady), timeout=20)
+    assert ros.spin_until(
+        lambda: robot.commands and np.array_equal(robot.commands[-1][1], steady), timeout=20)
     ros.spin_for(0.2)
     robot.stop()
     values = np.array(robot.values())

@@ -1,5 +1,8 @@
-"""The actor as a managed (lifecycle) node: configure checks the policy, activate commands,
-deactivate sends one safe command and stops, cleanup and shutdown release everything.
+"""
+The actor as a managed (lifecycle) node.
+
+Configure checks the policy, activate commands, deactivate sends one safe command and stops,
+cleanup and shutdown release everything.
 
 Transitions are driven through the node's ``trigger_*`` methods and, as a lifecycle manager
 (``ros2 lifecycle set``, launch) does, through the ``~/change_state`` service.

@@ -1,5 +1,7 @@
-"""The actor's safety behaviour (DESIGN.md section 7): watchdog, e_stop, no policy, bad policy
-bytes, and the state-to-command latency it reports.
+"""
+The actor's safety behaviour (DESIGN.md section 7).
+
+Watchdog, e_stop, no policy, bad policy bytes, and the state-to-command latency it reports.
 
 Node tests use the pendulum (effort interface, one joint, +-2 N m); the position interface,
 which no task uses, is checked on the safety layer itself.
@@ -254,8 +256,8 @@ def test_bad_policy_bytes_are_dropped_counted_and_the_previous_policy_stays(ros)
     expected = policy_command(good)
     robot.policy_pub.publish(ros_io.policy_msg(good))
     robot.stream()
-    assert ros.spin_until(lambda: robot.commands and np.array_equal(robot.commands[-1][1],
-                                                                   expected), timeout=20)
+    assert ros.spin_until(
+        lambda: robot.commands and np.array_equal(robot.commands[-1][1], expected), timeout=20)
     data = good.to_bytes()
     big = make_bundle(hidden=(256, 256), version=2).to_bytes()  # valid, but too large
     assert len(data) < 100_000 < len(big)

@@ -1,5 +1,7 @@
-"""The deploy graph with the realtime sim standing in for the robot (``t3d-ros deploy
---with-sim``, ``deploy.launch.py use_sim:=true``), in-process.
+"""
+The deploy graph with the realtime sim standing in for the robot, in-process.
+
+As ``t3d-ros deploy --with-sim`` and ``deploy.launch.py use_sim:=true`` run it.
 
 Parameters come from ``bringup.deploy_graph`` (config/deploy.yaml): a managed actor acting on a
 timer at the task's rate, best-effort state subscription (the sim publishes reliably); the

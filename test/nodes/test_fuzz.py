@@ -1,5 +1,7 @@
-"""Bad input of every kind at every subscription, while a training loop and a deployed actor
-run (DESIGN.md section 7): nothing crashes, nothing bad is forwarded, everything is counted.
+"""
+Bad input of every kind at every subscription, while training and deployed actors run.
+
+DESIGN.md section 7: nothing crashes, nothing bad is forwarded, everything is counted.
 
 In one process: a lockstep sim, a training actor and a learner (small networks) training
 reacher in ``robot_0``, and a deploy actor in ``robot_1`` driven by a fake robot. A seeded
@@ -49,7 +51,7 @@ def joint_state(names, position, velocity, stamp_ns):
 
 
 def transitions(rng, rows=4, **replace):
-    """A valid-looking transitions message, with parts replaced."""
+    """Return a valid-looking transitions message, with parts replaced."""
     batch = ros_io.TransitionBatch(
         'fuzzer', 0, rng.uniform(-1, 1, (rows, TASK.obs_dim)),
         rng.uniform(TASK.action_low, TASK.action_high, (rows, TASK.num_joints)),
@@ -69,14 +71,18 @@ def with_dims(msg, change):
 
 
 class Fuzzer:
-    """Publishers on every topic the nodes subscribe to, and one generator per kind of bad
-    message (each returns after publishing one)."""
+    """
+    Publishers on every topic the nodes subscribe to.
+
+    And one generator per kind of bad message (each returns after publishing one).
+    """
 
     def __init__(self, ros, seed=1234):
         self.rng = np.random.default_rng(seed)
         node = self.node = ros.plain_node('fuzzer')
         self.states = {ns: node.create_publisher(JointState, f'/{ns}/joint_states',
-                                                 ros_io.ROBOT_QOS) for ns in ('robot_0', 'robot_1')}
+                                                 ros_io.ROBOT_QOS)
+                       for ns in ('robot_0', 'robot_1')}
         self.sim_commands = node.create_publisher(
             Float64MultiArray, f'/robot_0/{TASK.command_topic}', ros_io.ROBOT_QOS)
         self.transitions = node.create_publisher(Float32MultiArray, '/t3d/transitions',

@@ -1,6 +1,9 @@
-"""The learner node in-process: ingestion from several actors, the update-to-data ratio,
-policy bundles on /t3d/policy (transient local), bad input, metrics, checkpoints, resume and
-the throttle (DESIGN.md sections 3, 4, 6 and 7).
+"""
+The learner node in-process.
+
+Ingestion from several actors, the update-to-data ratio, policy bundles on /t3d/policy (transient
+local), bad input, metrics, checkpoints, resume and the throttle (DESIGN.md sections 3, 4, 6 and
+7).
 
 Small networks and a tiny replay memory keep every update cheap; every wait is on a condition.
 """
@@ -31,8 +34,11 @@ TIMEOUT = 30.0
 
 def transitions(rows, seed=0, actor='robot_0', version=0, reward=None, done_at=(),
                 terminated=False, seq=None):
-    """A valid batch of pendulum transitions; ``done_at`` rows end an episode (truncated, or
-    terminated with ``terminated``)."""
+    """
+    Return a valid batch of pendulum transitions.
+
+    ``done_at`` rows end an episode (truncated, or terminated with ``terminated``).
+    """
     rng = np.random.default_rng(seed)
     done = np.zeros(rows, dtype=bool)
     done[list(done_at)] = True
@@ -62,7 +68,7 @@ class LearnerHarness:
         assert ros.spin_until(lambda: self.pub.get_subscription_count() >= 1, TIMEOUT)
 
     def listen_policy(self):
-        """A new /t3d/policy subscription; returns the list its bundles land in."""
+        """Subscribe to /t3d/policy; return the list its bundles land in."""
         received = []
         self.io.create_subscription(
             UInt8MultiArray, '/t3d/policy',
@@ -336,8 +342,11 @@ def test_throttle_asks_actors_to_wait_while_inserts_run_ahead(ros):
 
 
 def test_a_slow_checkpoint_write_does_not_stall_ingestion(ros, tmp_path, monkeypatch):
-    """Updates run in their own thread "so ingestion never stalls" (DESIGN.md section 4):
-    not even while that thread writes a checkpoint to a slow disk (here: one that blocks)."""
+    """
+    Updates run in their own thread "so ingestion never stalls" (DESIGN.md section 4).
+
+    Not even while that thread writes a checkpoint to a slow disk (here: one that blocks).
+    """
     from t3d_ros.training import learner as learner_module
 
     writing, disk = threading.Event(), threading.Event()
@@ -372,13 +381,18 @@ def test_a_slow_checkpoint_write_does_not_stall_ingestion(ros, tmp_path, monkeyp
     assert state['memory']['size'] == 30 and state['memory']['total_added'] == 30
     with np.load(checkpoint / 'replay.npz') as replay:
         assert replay['obs'].shape == (30, TASK.obs_dim)
-        np.testing.assert_array_equal(replay['obs'], transitions(30, seed=1).obs.astype(np.float32))
+        np.testing.assert_array_equal(replay['obs'],
+                                      transitions(30, seed=1).obs.astype(np.float32))
 
 
 def test_a_failing_update_thread_stops_the_node_loudly(ros):
-    """If TD3 updates die (a bug, no memory, a full disk while checkpointing), the node must
-    not go on ingesting with frozen updates (actors throttled for ever): it fails, so its
-    process exits non-zero and the supervisor says why."""
+    """
+    Fail the node when its TD3 updates die.
+
+    If updates die (a bug, no memory, a full disk while checkpointing), the node must not go on
+    ingesting with frozen updates (actors throttled for ever): it fails, so its process exits
+    non-zero and the supervisor says why.
+    """
     h = LearnerHarness(ros)
     update = h.learner.agent.update
 
@@ -394,8 +408,12 @@ def test_a_failing_update_thread_stops_the_node_loudly(ros):
 
 
 def test_the_throttle_never_waits_for_updates_that_cannot_run(ros):
-    """Fewer transitions than a batch: no update can run, so pausing the actors would wait
-    for ever (learning_starts + max_ahead < batch_size here)."""
+    """
+    Fewer transitions than a batch.
+
+    No update can run, so pausing the actors would wait for ever (learning_starts + max_ahead <
+    batch_size here).
+    """
     h = LearnerHarness(ros, learning_starts=0, max_ahead=2, updates_per_step=1.0)
     h.send(transitions(5, seed=1))  # 5 ahead of 0 updates, but a batch is 8
     h.wait_env_steps(5)
@@ -409,8 +427,11 @@ def test_the_throttle_never_waits_for_updates_that_cannot_run(ros):
 
 
 def test_resume_without_replay_does_not_deadlock_on_the_throttle(ros, tmp_path):
-    """A checkpoint taken while inserts were ahead of the updates, resumed without its replay
-    memory: the memory starts empty, so the learner must let the actors fill a batch."""
+    """
+    A checkpoint taken while inserts were ahead of the updates, resumed without its replay memory.
+
+    The memory starts empty, so the learner must let the actors fill a batch.
+    """
     from t3d_ros.td3.config import TD3Config
     from t3d_ros.training.learner import Learner, LearnerOptions
     from t3d_ros.training.run_dir import RunDirectory
@@ -450,8 +471,12 @@ def test_lost_messages_are_counted_per_actor_from_the_sequence_numbers(ros):
 
 
 def test_an_actor_restarted_mid_episode_starts_a_new_episode(ros, tmp_path):
-    """The tracker must not join the episode a crashed actor left half done with the first
-    episode of its new process (whose numbers start again at 0)."""
+    """
+    Start a new episode when an actor restarts mid-episode.
+
+    The tracker must not join the episode a crashed actor left half done with the first episode
+    of its new process (whose numbers start again at 0).
+    """
     run = tmp_path / 'run'
     h = LearnerHarness(ros, run_dir=str(run))
     h.send(transitions(3, seed=1, reward=[-1.0, -1.0, -1.0], seq=0))
@@ -489,8 +514,12 @@ def test_the_actor_table_is_bounded_and_refusals_are_counted(ros):
 
 
 def test_policy_versions_keep_rising_after_a_crash_and_resume(ros, tmp_path):
-    """Versions published after the last checkpoint must not be issued again (with other
-    weights) by the learner that resumes from that checkpoint after a crash."""
+    """
+    Keep policy versions rising across a crash and a resume.
+
+    Versions published after the last checkpoint must not be issued again (with other weights)
+    by the learner that resumes from that checkpoint after a crash.
+    """
     run = str(tmp_path / 'run')
     first = LearnerHarness(ros, run_dir=run, checkpoint_every=10)
     first.send(transitions(60, seed=1))

@@ -1,8 +1,10 @@
-"""The ROS path adds transport, never different numbers (DESIGN.md section 4).
+"""
+The ROS path adds transport, never different numbers (DESIGN.md section 4).
 
 The sim node and the actor node (random start actions from its seeded generator) run a few
-episodes in lockstep, for the effort tasks and for a position and a velocity task file; every transition the actor sends to the learner topic must equal the
-gymnasium env's step on the same seed and the same actions.
+episodes in lockstep, for the effort tasks and for a position and a velocity task file; every
+transition the actor sends to the learner topic must equal the gymnasium env's step on the same
+seed and the same actions.
 """
 import numpy as np
 import pytest

@@ -1,5 +1,9 @@
-"""Signed policy bundles (DESIGN.md section 6, issue 8 item 11): with a key file, the learner
-signs every bundle and training actors take only bundles signed with that key."""
+"""
+Signed policy bundles (DESIGN.md section 6, issue 8 item 11).
+
+With a key file, the learner signs every bundle and training actors take only bundles signed with
+that key.
+"""
 import pytest
 from std_msgs.msg import UInt8MultiArray
 

@@ -1,7 +1,9 @@
-"""The sim node in-process (DESIGN.md sections 3, 4 and 7): lockstep stepping and stamps,
-obeying only its own actor, /clock and stamps (the README's time rule), the reset service, bad
-commands, realtime rate, actuation latency, observation noise and randomised dynamics. Driven
-by test publishers; every wait is on a condition.
+"""
+The sim node in-process (DESIGN.md sections 3, 4 and 7).
+
+Lockstep stepping and stamps, obeying only its own actor, /clock and stamps (the README's time
+rule), the reset service, bad commands, realtime rate, actuation latency, observation noise and
+randomised dynamics. Driven by test publishers; every wait is on a condition.
 """
 import math
 import time
@@ -25,9 +27,12 @@ STEP_NS = ros_io.seconds_to_ns(PENDULUM.control_dt)  # 50 ms
 
 
 class SimProbe:
-    """A sim node in ``namespace`` with a command publisher (node ``name``, the sim's actor
-    unless ``actor_node`` says otherwise), a state and clock listener and a reset client, all
-    on the test's executor."""
+    """
+    A sim node in ``namespace``, with the test's endpoints around it.
+
+    A command publisher (node ``name``, the sim's actor unless ``actor_node`` says otherwise), a
+    state and clock listener and a reset client, all on the test's executor.
+    """
 
     def __init__(self, ros, namespace='robot_0', task='pendulum', name=None, **parameters):
         self.ros = ros

@@ -1,5 +1,8 @@
-"""The nodes take a task file as their ``task`` parameter and refuse a bad one in their
-constructor, naming the field (issue 7.1)."""
+"""
+The nodes take a task file as their ``task`` parameter.
+
+They refuse a bad one in their constructor, naming the field (issue 7.1).
+"""
 import pytest
 
 from t3d_ros.nodes.actor_node import ActorNode

@@ -1,6 +1,9 @@
-"""The `t3d-ros` command in a subprocess (DESIGN.md sections 6 and 8): a short training run
-leaves a complete run directory; Ctrl-C stops every node and still saves the policy; a node
-that dies ends the command with an error naming it; `t3d-ros eval` prints a mean return.
+"""
+The `t3d-ros` command in a subprocess (DESIGN.md sections 6 and 8).
+
+A short training run leaves a complete run directory; Ctrl-C stops every node and still saves the
+policy; a node that dies ends the command with an error naming it; `t3d-ros eval` prints a mean
+return.
 
 Node processes are found as the command's children (/proc) and killed at the end of each
 test whatever happens.
@@ -35,7 +38,7 @@ TRAIN = ['train', '--task', 'pendulum', '--config', 'test_fast.yaml', '--seed', 
 
 
 def node_pids(parent: int) -> dict[int, str]:
-    """The node processes (pid: command line) that ``parent`` started."""
+    """Return the node processes (pid: command line) that ``parent`` started."""
     found = {}
     for entry in Path('/proc').iterdir():
         if not entry.name.isdigit():

@@ -1,7 +1,10 @@
-"""TD3 learns over ROS 2 (DESIGN.md section 9): `t3d-ros train` semantics, as processes over
-DDS, on the pendulum with 64-64 networks reaches the solved level (mean return of the last 10
-training episodes >= -200) within 20k env steps, and the policy bundle it leaves behind is
-above -200 on 10 evaluation episodes of the gymnasium env. Seeded; about 2 minutes.
+"""
+TD3 learns over ROS 2 (DESIGN.md section 9).
+
+`t3d-ros train` semantics, as processes over DDS, on the pendulum with 64-64 networks reaches the
+solved level (mean return of the last 10 training episodes >= -200) within 20k env steps, and the
+policy bundle it leaves behind is above -200 on 10 evaluation episodes of the gymnasium env.
+Seeded; about 2 minutes.
 """
 import os
 

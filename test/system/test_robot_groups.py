@@ -1,6 +1,9 @@
-"""Several robots per process (issue 9.4): the robots' sims in one ``sim_group`` process, their
-actors in one ``actor_group`` process, started from the node graph as `t3d-ros train` starts
-them (no learner: this process listens on /t3d/transitions in its place).
+"""
+Several robots per process (issue 9.4).
+
+The robots' sims in one ``sim_group`` process, their actors in one ``actor_group`` process, started
+from the node graph as `t3d-ros train` starts them (no learner: this process listens on
+/t3d/transitions in its place).
 
 Every robot's transitions must equal its own gymnasium env's, step for step, for its own seed
 (no cross-talk between the robots of a process), and both processes must stop cleanly on
@@ -88,7 +91,7 @@ def test_robots_sharing_processes_each_equal_their_own_env(tmp_path, task_name, 
 
 
 def assert_equals_env(task, seed, batches, steps):
-    """The transitions equal the env's on ``seed`` for the actor's random actions."""
+    """Return the transitions equal the env's on ``seed`` for the actor's random actions."""
     ros_steps = {name: np.concatenate([getattr(b, name) for b in batches])[:steps]
                  for name in ('obs', 'action', 'reward', 'next_obs', 'terminated', 'truncated')}
     noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))

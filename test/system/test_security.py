@@ -1,7 +1,10 @@
-"""DDS-Security (SROS2) settings are never silently ignored (README "Signed policies and
-SROS2"): with ROS_SECURITY_STRATEGY=Enforce and an enclave without valid certificates, or an
-RMW built without the security plugins (the PyPI wheels' Fast DDS), a node refuses to start
-and exits non-zero instead of running unsecured."""
+"""
+DDS-Security (SROS2) settings are never silently ignored (README "Signed policies and SROS2").
+
+With ROS_SECURITY_STRATEGY=Enforce and an enclave without valid certificates, or an RMW built
+without the security plugins (the PyPI wheels' Fast DDS), a node refuses to start and exits
+non-zero instead of running unsecured.
+"""
 import os
 import subprocess
 import sys

@@ -1,4 +1,5 @@
-"""Node processes under stalls and stops (issue 8 items 8, 9 and 17).
+"""
+Node processes under stalls and stops (issue 8 items 8, 9 and 17).
 
 - A learner stopped (SIGSTOP) for 10 s and continued loses no transition: lockstep actors hold
   back once FLOW_WINDOW messages wait for the learner's acknowledgement, and the learner's

@@ -1,6 +1,9 @@
-"""A URDF written by the test and a task file, no Python task code, train (issue 7): in the
-direct trainer and over ROS 2, a short seeded run's policy beats random actions on the same
-evaluation episodes (the test arm's position interface)."""
+"""
+A URDF written by the test and a task file, no Python task code, train (issue 7).
+
+In the direct trainer and over ROS 2, a short seeded run's policy beats random actions on the same
+evaluation episodes (the test arm's position interface).
+"""
 import os
 
 import numpy as np

@@ -1,4 +1,5 @@
-"""The training system as separate processes over DDS (DESIGN.md sections 4, 6 and 9).
+"""
+The training system as separate processes over DDS (DESIGN.md sections 4, 6 and 9).
 
 A first test SIGKILLs a process in the middle of checkpoint writes, again and again. Then one
 graph (learner + 2 x (sim + actor), pendulum, config/test_fast.yaml) serves the other tests of
@@ -67,7 +68,7 @@ CHECKPOINT_WRITER = textwrap.dedent('''
 
 @pytest.fixture
 def killable():
-    """Processes a test starts; killed at the end whatever happens."""
+    """Yield the processes a test starts; they are killed at the end whatever happens."""
     processes = []
     yield processes
     for process in processes:

@@ -1,4 +1,5 @@
-"""The actor core (episodes, exploration, time limit) and the direct trainer that runs it.
+"""
+The actor core (episodes, exploration, time limit) and the direct trainer that runs it.
 
 The actor node runs the same core; test/nodes/test_ros_path_equals_env.py checks that path.
 """
@@ -142,8 +143,11 @@ def test_settings_come_from_actor_parameters_and_bad_values_are_refused():
 
 @pytest.mark.parametrize('task_name,steps', [('pendulum', 230), ('reacher', 120)])
 def test_direct_trainer_transitions_equal_the_env_step_for_step(monkeypatch, task_name, steps):
-    """The direct trainer's robot + actor core reproduce the gymnasium env for its seed, with
-    random start actions and then the policy plus noise, across episode ends."""
+    """
+    The direct trainer's robot + actor core reproduce the gymnasium env for its seed.
+
+    With random start actions and then the policy plus noise, across episode ends.
+    """
     inserted, learners = [], set()
     original = Learner.insert
 

@@ -1,9 +1,12 @@
-"""The cheap parts of `t3d-ros bench`: the table, the update benchmark at toy sizes, the run
-driver, the ROS isolation. No timing assertions: speed depends on the machine."""
+"""
+The cheap parts of `t3d-ros bench`.
+
+The table, the update benchmark at toy sizes, the run driver, the ROS isolation. No timing
+assertions: speed depends on the machine.
+"""
 import inspect
 import json
 import math
-import os
 
 import pytest
 import torch

@@ -1,4 +1,5 @@
-"""The node graphs, their ROS arguments and params-file precedence (no ROS needed).
+"""
+The node graphs, their ROS arguments and params-file precedence (no ROS needed).
 
 Two tests check ``load_params`` and ``NodeSpec.ros_args`` against rclpy itself; they are
 skipped where rclpy is missing.
@@ -358,7 +359,7 @@ def test_load_params_rejects_a_file_that_is_not_a_params_file(tmp_path):
 
 @pytest.fixture
 def rclpy_parameters():
-    """What rclpy gives a node started with these ROS arguments (its built-ins left out)."""
+    """Return what rclpy gives a node started with these ROS arguments (its built-ins left out)."""
     rclpy = pytest.importorskip('rclpy', reason='needs rclpy (the ros-rclpy wheels or ROS 2)')
     from rclpy.node import Node
 

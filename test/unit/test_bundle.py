@@ -34,7 +34,7 @@ def split(data: bytes) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
 
 
 def rewritten(bundle: PolicyBundle, metadata=None, tensors=None, drop=()) -> bytes:
-    """The bundle's file with metadata/tensors changed behind its content hash's back."""
+    """Return the bundle's file with metadata/tensors changed behind its content hash's back."""
     stored_metadata, stored_tensors = split(bundle.to_bytes())
     stored_metadata.update(metadata or {})
     stored_tensors.update(tensors or {})
@@ -254,8 +254,12 @@ def test_bundles_of_the_registered_tasks_round_trip_and_match(task_name):
 
 
 def test_bundles_written_by_torch_keep_their_hash_and_load(bundle):
-    """Bundles are read and written with numpy now; files that the torch code wrote (format
-    v1, hash over torch's dtype names) still load, and hash alike."""
+    """
+    Bundles are read and written with numpy now.
+
+    Files that the torch code wrote (format v1, hash over torch's dtype names) still load, and hash
+    alike.
+    """
     import hashlib
 
     metadata, tensors = split(bundle.to_bytes())

@@ -1,6 +1,9 @@
-"""Bundles carry what a deployment must match (issue 7.5): control period, gains, the task
-file and URDF texts; a task is rebuilt from the bundle alone; a controller of another
-interface is refused; version 1 bundles still load."""
+"""
+Bundles carry what a deployment must match (issue 7.5).
+
+Control period, gains, the task file and URDF texts; a task is rebuilt from the bundle alone; a
+controller of another interface is refused; version 1 bundles still load.
+"""
 import json
 
 import numpy as np

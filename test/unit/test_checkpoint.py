@@ -192,8 +192,12 @@ def test_a_memory_of_another_capacity_is_refused_and_the_agent_rolled_back(tmp_p
 
 
 def test_leftovers_of_a_crash_are_removed_at_the_next_save(tmp_path):
-    """A crash mid-save leaves a hidden partial directory, a checkpoint moved aside as stale
-    while its replacement was renamed in, and temporary files: the next save clears them."""
+    """
+    The next save clears what a crash mid-save leaves.
+
+    A hidden partial directory, a checkpoint moved aside as stale while its replacement was
+    renamed in, and temporary files.
+    """
     agent, memory = fresh()
     old = save_checkpoint(tmp_path, agent, {'run': 1})
     (tmp_path / '.partial_step_000000005_0123abcd').mkdir()
@@ -208,8 +212,11 @@ def test_leftovers_of_a_crash_are_removed_at_the_next_save(tmp_path):
 
 
 def test_a_checkpoint_left_aside_as_stale_by_a_crash_is_restored_not_lost(tmp_path):
-    """Crash between moving a checkpoint aside and renaming its replacement in: the stale copy
-    is the only complete one of that step, so the next resume puts it back."""
+    """
+    Crash between moving a checkpoint aside and renaming its replacement in.
+
+    The stale copy is the only complete one of that step, so the next resume puts it back.
+    """
     agent, _ = fresh()
     path = save_checkpoint(tmp_path, agent, {'env_steps': 7})
     path.rename(tmp_path / f'.stale_.partial_{path.name}_89ab')

@@ -1,7 +1,10 @@
-"""The CUDA-graph update path, run on the CPU with a stand-in for the graphs (a 'replay' runs
-the recorded call again on the static tensors): warm-up, one graph per kind of update,
-static inputs, copied outputs, reset on load. No GPU on the test machine: what is left
-untested is CUDA's own capture and replay."""
+"""
+The CUDA-graph update path, run on the CPU with a stand-in for the graphs.
+
+A 'replay' runs the recorded call again on the static tensors: warm-up, one graph per kind of
+update, static inputs, copied outputs, reset on load. No GPU on the test machine: what is left
+untested is CUDA's own capture and replay.
+"""
 import numpy as np
 import pytest
 import torch

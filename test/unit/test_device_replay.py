@@ -1,7 +1,10 @@
-"""DeviceReplayMemory (the GPU learner's replay memory), run here on the CPU: it stores what
-the host memory stores, samples stored transitions on its device with its own generator, and
-saves, restores and copies like the host memory. No GPU on the test machine: the CUDA case
-differs only in the device these tensors live on."""
+"""
+DeviceReplayMemory (the GPU learner's replay memory), run here on the CPU.
+
+It stores what the host memory stores, samples stored transitions on its device with its own
+generator, and saves, restores and copies like the host memory. No GPU on the test machine: the
+CUDA case differs only in the device these tensors live on.
+"""
 import json
 
 import numpy as np

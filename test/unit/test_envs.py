@@ -31,8 +31,11 @@ def rollout(env, seed, actions):
 
 @pytest.mark.parametrize('env_id', sorted(ENV_IDS.values()))
 def test_gymnasium_env_checker(env_id):
-    """No warnings but two advisories the design asks for: an unbounded observation space and
-    actions in physical units (TD3 normalises them itself)."""
+    """
+    No warnings but two advisories the design asks for.
+
+    An unbounded observation space and actions in physical units (TD3 normalises them itself).
+    """
     env = gymnasium.make(env_id)
     with warnings.catch_warnings():
         warnings.simplefilter('error')
@@ -142,7 +145,8 @@ def test_robot_and_task_alone_reproduce_the_env_exactly(task_name):
 
 
 def test_pendulum_dynamics_match_pendulum_v1():
-    """Same initial states and torques: theta agrees to float32 rounding of the torque.
+    """
+    Same initial states and torques: theta agrees to float32 rounding of the torque.
 
     Measured: at most about 1e-7 rad over 20 steps (PyBullet integrates the same
     semi-implicit Euler step); ten 0.005 s physics steps per control step differ by 0.17 rad.
@@ -189,8 +193,12 @@ def reacher_joint_target(task: ReacherTask, goal: np.ndarray, position: np.ndarr
 @pytest.mark.parametrize('goal_xy', [
     (0.19, 0.0), (-0.19, 0.02), (0.0, -0.19), (-0.1, -0.1), (0.04, 0.03), (0.12, 0.15)])
 def test_reacher_targets_are_reachable_within_the_effort_limits(goal_xy):
-    """A joint PD controller on an IK target, saturated at the task's limits, reaches the goal
-    within half an episode and holds it."""
+    """
+    Reach the goal with a PD controller on an IK target, within the task's limits.
+
+    The joint PD controller, saturated at the task's limits, reaches the goal within half an
+    episode and holds it.
+    """
     task = ReacherTask()
     goal = np.array([*goal_xy, task.plane_height])
     gains, damping = np.array([2.0, 0.5]), np.array([0.15, 0.03])

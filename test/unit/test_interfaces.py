@@ -1,7 +1,10 @@
-"""The sim's command interfaces behave like ros2_control hardware (issue 7.3): a position
-command is reached and held against gravity, a velocity command is tracked, torques stay
-within the URDF effort limits, commands clamp to the task's limits, and the safe command of
-each interface holds the arm."""
+"""
+The sim's command interfaces behave like ros2_control hardware (issue 7.3).
+
+A position command is reached and held against gravity, a velocity command is tracked, torques stay
+within the URDF effort limits, commands clamp to the task's limits, and the safe command of each
+interface holds the arm.
+"""
 import numpy as np
 import pytest
 
@@ -74,8 +77,11 @@ def test_commands_clamp_to_the_task_limits(odd_arm):
 
 @pytest.mark.parametrize('interface', list(ControlInterface))
 def test_the_safe_command_of_each_interface_holds_the_arm(odd_arm, interface):
-    """Hold the measured position (position), zero (velocity): the arm stays where it is;
-    zero effort lets it fall, as a real arm without brakes would."""
+    """
+    Hold the measured position (position), zero (velocity).
+
+    The arm stays where it is; zero effort lets it fall, as a real arm without brakes would.
+    """
     task = make_task(str(odd_arm(interface=interface.value, command_low=None,
                                  command_high=None)))
     safety = CommandSafety(task.interface, task.action_low, task.action_high)

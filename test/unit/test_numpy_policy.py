@@ -15,7 +15,7 @@ ATOL = 3e-5
 
 
 def trained_looking_bundle(task, hidden_sizes, seed=0, normaliser=False):
-    """A bundle with weights scaled up, so the tanh outputs spread over (-1, 1)."""
+    """Return a bundle with weights scaled up, so the tanh outputs spread over (-1, 1)."""
     torch.manual_seed(seed)
     agent = TD3(task.obs_dim, task.action_low, task.action_high,
                 TD3Config(hidden_sizes=hidden_sizes, seed=seed))
@@ -71,8 +71,11 @@ def test_bad_observations_and_weights_are_refused():
 
 
 def test_actor_and_sim_nodes_and_bundle_loading_import_no_torch(tmp_path):
-    """The actor and sim processes start without torch (issue 9.3): a bundle is loaded,
-    checked and run with numpy only."""
+    """
+    The actor and sim processes start without torch (issue 9.3).
+
+    A bundle is loaded, checked and run with numpy only.
+    """
     task = make_task('reacher')
     bundle = trained_looking_bundle(task, (16, 16))
     path = tmp_path / 'policy.safetensors'

@@ -1,5 +1,9 @@
-"""Task files (DESIGN.md section 11): loading, defaults, every kind of bad file refused with
-its field named, and Pinocchio's forward kinematics against PyBullet's link states."""
+"""
+Task files (DESIGN.md section 11).
+
+Loading, defaults, every kind of bad file refused with its field named, and Pinocchio's forward
+kinematics against PyBullet's link states.
+"""
 import numpy as np
 import pytest
 import yaml
@@ -138,8 +142,11 @@ def link_frames(robot: BulletRobot) -> dict[str, int]:
 
 @pytest.mark.parametrize('task_name', ['odd_arm', *TASK_FILES])
 def test_forward_kinematics_equals_pybullet_link_state(odd_arm, task_name):
-    """Pinocchio's end-effector frame (the URDF link frame) is PyBullet's link frame
-    (``getLinkState(...)[4]``, not the inertial frame in ``[0]``) in random configurations."""
+    """
+    Pinocchio's end-effector frame (the URDF link frame) is PyBullet's link frame.
+
+    That is ``getLinkState(...)[4]``, not the inertial frame in ``[0]``; in random configurations.
+    """
     task = make_task(str(odd_arm()) if task_name == 'odd_arm' else task_name)
     limits = task.config.urdf_limits
     rng = np.random.default_rng(3)
@@ -154,8 +161,11 @@ def test_forward_kinematics_equals_pybullet_link_state(odd_arm, task_name):
 
 
 def test_forward_kinematics_in_a_base_frame_that_is_not_the_root(tmp_path, odd_arm_urdf):
-    """A base link offset and rotated from the root: goals and the end effector are in its
-    frame, and the sim shows the goal there."""
+    """
+    A base link offset and rotated from the root.
+
+    Goals and the end effector are in its frame, and the sim shows the goal there.
+    """
     urdf = odd_arm_urdf.replace(
         '<joint name="Shoulder-Yaw.0" type="revolute">\n    <parent link="world base"/>',
         '<joint name="Shoulder-Yaw.0" type="revolute">\n    <parent link="pedestal"/>'

@@ -1,5 +1,8 @@
-"""TD3.update (fused Adam, gradients only where used, foreach Polyak, lazy metrics) against
-the plain fifteen-step reference update: the same numbers on the same batches."""
+"""
+TD3.update against the plain fifteen-step reference update: same numbers on the same batches.
+
+TD3.update has fused Adam, gradients only where used, foreach Polyak and lazy metrics.
+"""
 import numpy as np
 import pytest
 import torch

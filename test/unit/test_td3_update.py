@@ -33,7 +33,7 @@ def set_layer(layer: torch.nn.Linear, weight, bias) -> None:
 
 
 def make_constant(net: torch.nn.Module, output) -> None:
-    """The last layer ignores its input and outputs ``output`` (before any tanh)."""
+    """Make the last layer ignore its input and output ``output`` (before any tanh)."""
     last = net.net[-1]
     set_layer(last, torch.zeros_like(last.weight), output)
 
@@ -61,8 +61,11 @@ def same(params_a, params_b) -> bool:
 
 @pytest.fixture
 def known_agent() -> TD3:
-    """Actor target plays unit action (0.9, -0.2); Q_t1 = s'[0], Q_t2 = 2 - s'[0];
-    online critics are constant 1 and -1; no actor update in sight."""
+    """
+    Actor target plays unit action (0.9, -0.2).
+
+    Q_t1 = s'[0], Q_t2 = 2 - s'[0]; online critics are constant 1 and -1; no actor update in sight.
+    """
     agent = make_agent(policy_noise=0.5, noise_clip=0.3, gamma=0.5, policy_delay=1000)
     make_constant(agent.actor_target, torch.atanh(torch.tensor([0.9, -0.2])))
     make_q_of_first_obs(agent.critic_1_target, slope=1.0, offset=0.0)
