@@ -30,6 +30,27 @@ from t3d_ros.training.run_dir import RunDirectory
 DIAGNOSTICS_PERIOD = 1.0
 
 
+RANGES = {
+    # TD3Config (TD3Config.validate has the strict bounds, e.g. learning rates > 0)
+    'hidden_sizes': (1, None), 'actor_lr': (0.0, None), 'critic_lr': (0.0, None),
+    'gamma': (0.0, 1.0), 'tau': (0.0, 1.0), 'policy_noise': (0.0, None),
+    'noise_clip': (0.0, None), 'policy_delay': (1, None), 'batch_size': (1, None),
+    'replay_capacity': (1, None), 'learning_starts': (0, None), 'updates_per_step': (0.0, None),
+    'seed': (0, None),
+    # LearnerOptions
+    'publish_every': (1, None), 'checkpoint_every': (0, None), 'keep_checkpoints': (1, None),
+    'max_ahead': (1, None), 'max_actors': (1, None),
+}
+"""Inclusive (low, high) of the numeric parameters, None = open: in the descriptors, so
+``ros2 param describe`` shows them and rcl refuses a value outside before the node starts."""
+CHOICES = {'device': ('cpu', 'cuda', 'auto')}
+
+
+def _range(name: str) -> dict:
+    low, high = RANGES.get(name, (None, None))
+    return dict(low=low, high=high)
+
+
 class LearnerNode(Node):
 
     def __init__(self, **kwargs):
@@ -38,12 +59,12 @@ class LearnerNode(Node):
         self.task = make_task(d('task', 'reacher', 'Task to learn. ' + TASK_DESCRIPTION))
         docs, defaults = field_docs(), TD3Config()
         td3 = {name: d(name, list(value) if isinstance(value, tuple) else value, docs[name],
-                       element_type=int)
+                       element_type=int, **_range(name))
                for name, value in defaults.to_dict().items()}
         config = TD3Config.from_dict(td3)
         option_docs = field_docs(LearnerOptions)
         options = LearnerOptions(**{
-            name: d(name, value, option_docs[name])
+            name: d(name, value, option_docs[name], choices=CHOICES.get(name), **_range(name))
             for name, value in LearnerOptions().__dict__.items()})
         run_dir = d('run_dir', '', 'Run directory (metrics, checkpoints, policy); empty = '
                     'none.')
@@ -51,7 +72,8 @@ class LearnerNode(Node):
         key_file = d('signing_key_file', '', 'Key file: sign every policy bundle '
                      '(HMAC-SHA256) for actors given the same file; empty = unsigned.')
         self.signing_key = signing.load_key(key_file) if key_file else None
-        torch.set_num_threads(d('torch_threads', 1, 'Torch CPU threads for the updates.'))
+        torch.set_num_threads(d('torch_threads', 1, 'Torch CPU threads for the updates.',
+                                low=1))
 
         self.drops = DropCounter(self.get_logger(), 'transitions')
         self.codec = ros_io.TransitionCodec(self.task.obs_dim, self.task.num_joints)

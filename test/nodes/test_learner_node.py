@@ -567,3 +567,34 @@ def test_resume_removes_what_a_crash_left_half_written(ros, tmp_path):
     LearnerHarness(ros, run_dir=str(run), resume=True)
     assert not [path for path in leftovers if path.exists()]
     assert sorted(p.name for p in (run / 'checkpoints').iterdir()) == [complete.name]
+
+
+def test_parameters_are_typed_with_ranges_in_their_descriptors(ros):
+    from rcl_interfaces.msg import ParameterType
+
+    node = ros.start(LearnerNode, **SMALL)
+    described = {d.name: d for d in node.describe_parameters(
+        ['tau', 'gamma', 'batch_size', 'hidden_sizes', 'publish_every', 'max_actors',
+         'updates_per_step', 'torch_threads', 'device'])}
+    assert not any(d.dynamic_typing for d in described.values())
+    tau = described['tau'].floating_point_range[0]
+    assert (tau.from_value, tau.to_value) == (0.0, 1.0)
+    assert described['batch_size'].integer_range[0].from_value == 1
+    assert described['hidden_sizes'].type == ParameterType.PARAMETER_INTEGER_ARRAY
+    assert described['hidden_sizes'].integer_range[0].from_value == 1
+    assert described['publish_every'].integer_range[0].from_value == 1
+    assert described['max_actors'].integer_range[0].from_value == 1
+    assert described['torch_threads'].integer_range[0].from_value == 1
+    assert 'cuda' in described['device'].additional_constraints
+
+
+@pytest.mark.parametrize('name, value', [
+    ('publish_every', 0), ('keep_checkpoints', 0), ('max_actors', 0), ('max_ahead', 0),
+    ('checkpoint_every', -1), ('torch_threads', 0), ('tau', 1.5), ('batch_size', 0),
+    ('hidden_sizes', [16, 0]), ('device', 'gpu'), ('updates_per_step', -1.0),
+    ('batch_size', 2.5),
+])
+def test_a_value_that_cannot_work_is_refused_at_start_with_its_name(ros, name, value):
+    """E.g. publish_every 0 used to start, then kill the update thread at its first update."""
+    with pytest.raises(ValueError, match=name):
+        ros.start(LearnerNode, **{**SMALL, name: value})
