@@ -41,6 +41,9 @@ from t3d_ros.tasks.base import RobotState
 from t3d_ros.td3.config import field_docs
 
 RESET_RETRY_PERIOD = 0.5
+RESET_TIMEOUT = 5.0
+"""Seconds without an answer after which a reset call is abandoned and made again (a sim that
+died in the middle of the call never answers it)."""
 FLOW_WINDOW = 32
 """Train mode, follow_throttle: transition messages that may await the learner's (DDS)
 acknowledgement before the actor waits; well under the transitions depth, so a stalled
@@ -187,10 +190,11 @@ class ActorNode(LifecycleNode):
         self.awaiting_reset = False
         self.reset_floor_stamp = -1
         self.reset_future = None
+        self.reset_called_at = 0.0
         self.stale = False
         self.outbox = []
         self.counters = dict(commands=0, safe_commands=0, watchdog_trips=0, policy_updates=0,
-                             flow_waits=0)
+                             flow_waits=0, reset_timeouts=0)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -554,6 +558,14 @@ class ActorNode(LifecycleNode):
         self._request_reset()
 
     def _request_reset(self) -> None:
+        if self.reset_future is not None and not self.reset_future.done() and (
+                time.monotonic() - self.reset_called_at > RESET_TIMEOUT):
+            self.reset_client.remove_pending_request(self.reset_future)
+            self.reset_future.cancel()
+            self.reset_future = None
+            self.counters['reset_timeouts'] += 1
+            self.get_logger().warning(f'no answer to the reset call within {RESET_TIMEOUT} s '
+                                      '(did the sim restart?): calling again')
         if not (self.active and self.awaiting_reset) or self.reset_future is not None:
             return
         if not self.reset_client.service_is_ready():
@@ -566,10 +578,13 @@ class ActorNode(LifecycleNode):
             self.get_logger().info('waiting for a learner on /t3d/transitions',
                                    throttle_duration_sec=5.0)
             return
+        self.reset_called_at = time.monotonic()
         self.reset_future = self.reset_client.call_async(Trigger.Request())
         self.reset_future.add_done_callback(self._on_reset_done)
 
     def _on_reset_done(self, future) -> None:
+        if future is not self.reset_future or future.cancelled():
+            return  # a call given up on (RESET_TIMEOUT)
         self.reset_future = None
         response = future.result()
         if response is None or not response.success:
