@@ -334,6 +334,18 @@ def diagnostics_msg(stamp_ns: int, name: str, hardware_id: str, values: dict,
     return msg
 
 
+def diagnostic_level(errors: Sequence[str], warnings: Sequence[str] = ()) -> tuple[bytes, str]:
+    """Return the status level and message of what is wrong with a node now.
+
+    ERROR while anything needs fixing (a missing joint, a refused bundle, a dead thread), else
+    WARN while the node runs degraded on purpose (stale state, e_stop, throttled), else OK; the
+    message names every condition, errors first.
+    """
+    level = (DiagnosticStatus.ERROR if errors else DiagnosticStatus.WARN if warnings
+             else DiagnosticStatus.OK)
+    return level, '; '.join([*errors, *warnings]) or 'ok'
+
+
 def _format_value(value) -> str:
     if isinstance(value, float):
         return 'nan' if math.isnan(value) else f'{value:.6g}'

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import pybullet
-from pybullet_utils.bullet_client import BulletClient
 
+from t3d_ros.envs.bullet import BulletClient, connect_direct, pybullet
 from t3d_ros.tasks.base import ControlInterface, Task
 from t3d_ros.tasks.task_file import default_gains
 
@@ -67,7 +66,7 @@ class BulletRobot:
         self.decimation = int(decimation)
         self._steps = 0
         self._goal_marker: int | None = None
-        self._client = BulletClient(connection_mode=pybullet.DIRECT)
+        self._client = connect_direct()
         self._connected = True
         try:
             self._load(effort_limits, gravity)

@@ -50,6 +50,11 @@ acknowledgement before the actor waits; well under the transitions depth, so a s
 learner loses none of them (``_learner_behind``)."""
 FLOW_POLL_PERIOD = 0.05
 DIAGNOSTICS_PERIOD = 1.0
+RESTART_JUMP_NS = 1_000_000_000
+RESTART_STATES = 3
+"""RESTART_STATES joint states in a row stamped at least RESTART_JUMP_NS before the latest
+one, rising among themselves, mean the robot's driver restarted (its stamps began anew); any
+other state older than the latest is out of order (reordered, replayed), dropped."""
 E_STOP_WAIT = 1.0
 """Deploy: longest wait after activation for the latched value of a known e_stop publisher."""
 
@@ -96,6 +101,10 @@ class ActorNode(LifecycleNode):
         self._policy_thread: threading.Thread | None = None
         self._closing = False
         self._entities = []  # (destroy function, entity) made by configure
+        self.faults: dict[str, str] = {}  # ERROR conditions now: kind -> what is wrong
+        # Diagnostics in every lifecycle state: a refused configure is reported too.
+        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
         self.batch = batch
         if batch is not None:
             batch.join(self)
@@ -183,6 +192,7 @@ class ActorNode(LifecycleNode):
         self.throttled = False
         self.flow_blocked = False
         self.latest: ros_io.JointStateReading | None = None
+        self.restart_stamps: list[int] = []  # far older states in a row (a driver restart?)
         self.latest_received = -np.inf  # time.monotonic() of the latest state (watchdog)
         self.latest_received_perf = 0.0  # time.perf_counter() of the same (latency)
         self.last_acted_stamp = -1
@@ -194,7 +204,7 @@ class ActorNode(LifecycleNode):
         self.stale = False
         self.outbox = []
         self.counters = dict(commands=0, safe_commands=0, watchdog_trips=0, policy_updates=0,
-                             flow_waits=0, reset_timeouts=0)
+                             flow_waits=0, reset_timeouts=0, state_restarts=0)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -237,8 +247,7 @@ class ActorNode(LifecycleNode):
         p = self.p
         self.command_pub = self.create_lifecycle_publisher(
             Float64MultiArray, self._command_topic(), ros_io.ROBOT_QOS)
-        self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        publishers, clients = [self.diagnostics_pub], []
+        publishers, clients = [], []
         self.e_stop_sub = self.create_subscription(Bool, 'e_stop', self._on_e_stop,
                                                    ros_io.LATCHED_QOS)
         subs = [
@@ -246,7 +255,7 @@ class ActorNode(LifecycleNode):
             self.create_subscription(JointState, 'joint_states', self._on_joint_state,
                                      ros_io.state_qos(p['state_qos'])),
         ]
-        timers = [self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)]
+        timers = []
         if self.training:
             # Only a training actor takes new weights from the learner: a deployed one runs
             # the bundle it checked at configure, whatever is published on /t3d/policy.
@@ -255,9 +264,11 @@ class ActorNode(LifecycleNode):
                                                      self._on_policy, ros_io.LATCHED_QOS))
             self.transitions_pub = self.create_publisher(
                 Float32MultiArray, '/t3d/transitions', ros_io.TRANSITIONS_QOS)
-            self.goal_pub = self.create_publisher(PointStamped, 'goal', ros_io.LATCHED_QOS)
             self.reset_client = self.create_client(Trigger, 'reset')
-            publishers += [self.transitions_pub, self.goal_pub]
+            publishers.append(self.transitions_pub)
+            if self.task.has_goal:  # no goal topic for a task without goals
+                self.goal_pub = self.create_publisher(PointStamped, 'goal', ros_io.LATCHED_QOS)
+                publishers.append(self.goal_pub)
             self.throttle_sub = self.create_subscription(Bool, '/t3d/throttle',
                                                          self._on_throttle, ros_io.LATCHED_QOS)
             subs.append(self.throttle_sub)
@@ -340,11 +351,19 @@ class ActorNode(LifecycleNode):
         except ros_io.InvalidMessage as error:
             # A joint the policy needs is missing: a wiring error, not noise. Say it at error
             # level; the watchdog keeps the robot safe meanwhile.
-            self.drops.drop(error.reason, str(error), error=error.reason == 'missing_joints')
+            missing = error.reason == 'missing_joints'
+            if missing:
+                self.faults['missing_joints'] = str(error)
+            self.drops.drop(error.reason, str(error), error=missing)
             return
+        self.faults.pop('missing_joints', None)
         if self.latest is not None and reading.stamp_ns < self.latest.stamp_ns:
-            self.drops.drop('out_of_order', f'stamp {reading.stamp_ns} < {self.latest.stamp_ns}')
-            return
+            if not self._restarted(reading):
+                self.drops.drop('out_of_order',
+                                f'stamp {reading.stamp_ns} < {self.latest.stamp_ns}')
+                return
+            self._on_state_restart(reading)
+        self.restart_stamps = []
         self.latest = reading
         self.latest_received = time.monotonic()
         self.latest_received_perf = received
@@ -353,6 +372,32 @@ class ActorNode(LifecycleNode):
             self.get_logger().info('fresh joint state again: resuming')
         if self.p['trigger'] == 'state':
             self._act(reading, received)
+
+    def _restarted(self, reading: ros_io.JointStateReading) -> bool:
+        """Whether ``reading``, older than the latest state, completes a restarted stream."""
+        if self.latest.stamp_ns - reading.stamp_ns < RESTART_JUMP_NS:
+            return False
+        if self.restart_stamps and reading.stamp_ns <= self.restart_stamps[-1]:
+            self.restart_stamps = []
+        self.restart_stamps.append(reading.stamp_ns)
+        return len(self.restart_stamps) >= RESTART_STATES
+
+    def _on_state_restart(self, reading: ros_io.JointStateReading) -> None:
+        """Stamps jumped far back: the robot's driver (or sim) restarted. Follow the new
+        stream instead of dropping it as out of order forever; no transition spans it."""
+        self.counters['state_restarts'] += 1
+        jump_s = (self.latest.stamp_ns - reading.stamp_ns) * 1e-9
+        self.get_logger().warning(
+            f'joint_states stamps jumped back {jump_s:.3f} s: the robot driver restarted? '
+            f'Following its new stream ({self.counters["state_restarts"]} restarts so far)')
+        self.last_acted_stamp = -1
+        self.core.interrupt()
+        if self.awaiting_reset:
+            self.reset_floor_stamp = reading.stamp_ns
+        elif self.training and self.active:
+            self.latest = reading
+            self._flush_transitions()
+            self._begin_reset()  # an episode does not go on across a restart
 
     def _on_e_stop(self, msg: Bool) -> None:
         if bool(msg.data) != self.e_stop:
@@ -393,10 +438,12 @@ class ActorNode(LifecycleNode):
             except (ros_io.InvalidMessage, BundleError) as error:
                 reason = getattr(error, 'reason', None)
                 unsigned = reason in ('unsigned', 'bad_signature')  # not the learner's
+                self.faults['policy'] = f'refused policy: {error}'
                 self.drops.drop(f'policy_{reason}' if unsigned else 'policy',
                                 f'{error} (keeping version {self.policy_version})',
                                 error=unsigned)
                 continue
+            self.faults.pop('policy', None)
             self._use_bundle(bundle)
 
     def _loads_policies(self) -> bool:
@@ -425,7 +472,10 @@ class ActorNode(LifecycleNode):
             if not self.stale:
                 self.stale = True
                 self.counters['watchdog_trips'] += 1
-                self.get_logger().warning(f'no fresh joint state for {age:.3f} s: safe command')
+                self.get_logger().warning(
+                    f'no fresh joint state for {age:.3f} s: safe commands'
+                    if self.latest is not None
+                    else 'no joint state received yet: safe commands')
             self.core.interrupt()
             self._publish_safe()
         elif self.p['trigger'] == 'timer' and self.latest is not None:
@@ -626,9 +676,20 @@ class ActorNode(LifecycleNode):
         values.update(self.drops.counts())
         if self.batch is not None:
             values.update(self.batch.counters())
+        level, message = ros_io.diagnostic_level(*self._health())
         self.diagnostics_pub.publish(ros_io.diagnostics_msg(
             self.get_clock().now().nanoseconds, f't3d/actor/{self.actor_id}', self.actor_id,
-            values))
+            values, level, message))
+
+    def _health(self) -> tuple[list[str], list[str]]:
+        """What is wrong now: errors (a setup to fix) and warnings (the robot is held)."""
+        errors = [f'not configured: {self.refusal}'] if self.refusal else []
+        errors += self.faults.values()
+        warnings = [warning for warning, now in (
+            ('stale joint state: safe commands', self.stale),
+            ('e_stop engaged: safe commands', self.e_stop),
+            ('throttled: waiting for the learner', self.throttled)) if now]
+        return errors, warnings
 
 
 def main(args=None) -> int:

@@ -84,7 +84,10 @@ class LearnerNode(Node):
         run = RunDirectory(run_dir) if run_dir else None
         self.learner = Learner(self.task, config, options, run, on_policy=self._publish_policy)
         if resume and self.learner.resume():
-            self.get_logger().info(f'resumed from {run_dir}: {self.learner.stats()}')
+            stats = self.learner.stats()
+            self.get_logger().info(
+                f'resumed from {run_dir}: {stats["updates"]} updates, {stats["env_steps"]} env '
+                f'steps, policy version {stats["policy_version"]}')
             self.learner.publish_policy()
         self.throttled = None
         self._set_throttle(False)
@@ -94,7 +97,11 @@ class LearnerNode(Node):
         steady_timer(self, DIAGNOSTICS_PERIOD, self._publish_diagnostics)
         self._rate_mark = (time.monotonic(), self.learner.updates)
         self.learner.start()
-        self.get_logger().info(f'learning {self.task.name} with {config}')
+        # One readable line; every value: `ros2 param dump` (or the run's config.yaml).
+        self.get_logger().info(
+            f'learning {self.task.name}: {"-".join(map(str, config.hidden_sizes))} networks, '
+            f'batch {config.batch_size}, {config.updates_per_step:g} updates per env step '
+            f'after {config.learning_starts} steps, on {options.device}')
 
     def _on_transitions(self, msg: Float32MultiArray) -> None:
         try:

@@ -97,6 +97,7 @@ class SimNode(Node):
         self.counters = dict(steps=0, resets=0, commands=0, foreign_commands=0,
                              other_clock_sources=0)
         self.drops = DropCounter(self.get_logger(), 'command')
+        self._reported = (0, 0)  # drops and foreign commands at the last diagnostics
 
         self.state_pub = self.create_publisher(JointState, 'joint_states', ros_io.ROBOT_QOS)
         self.clock_pub = (self.create_publisher(Clock, '/clock', 10) if self.publish_clock
@@ -104,7 +105,8 @@ class SimNode(Node):
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.command_sub = self.create_subscription(
             Float64MultiArray, command_topic, self._on_command, ros_io.ROBOT_QOS)
-        self.goal_listener = AnyQosListener(self, PointStamped, 'goal', self._on_goal)
+        if self.task.has_goal:  # no goal topic for a task without goals
+            self.goal_listener = AnyQosListener(self, PointStamped, 'goal', self._on_goal)
         self.create_service(Trigger, 'reset', self._on_reset)
         steady_timer(self, DIAGNOSTICS_PERIOD, self._publish_diagnostics)
         self.actor_name = ''  # lockstep: the fully qualified name of the node we obey
@@ -262,8 +264,21 @@ class SimNode(Node):
         values = dict(self.counters, sim_time=self.time_ns * 1e-9, mode=self.mode)
         values.update(self.drops.counts())
         stamp = self.time_ns if self.publish_clock else self.get_clock().now().nanoseconds
+        clocks = self.counters['other_clock_sources']
+        errors = [f'{clocks} other /clock publisher(s)'] if self.publish_clock and clocks else []
+        level, message = ros_io.diagnostic_level(errors, self._warnings())
         self.diagnostics_pub.publish(ros_io.diagnostics_msg(
-            stamp, f't3d/sim{self.get_namespace()}', self.get_namespace(), values))
+            stamp, f't3d/sim{self.get_namespace()}', self.get_namespace(), values, level,
+            message))
+
+    def _warnings(self) -> list[str]:
+        """What went wrong since the last report: input ignored (the sim runs on)."""
+        now = (self.drops.total, self.counters['foreign_commands'])
+        dropped, foreign = (n - before for n, before in zip(now, self._reported))
+        self._reported = now
+        return [warning for warning, count in (
+            (f'{dropped} bad messages dropped (kept the last good command)', dropped),
+            (f'{foreign} commands from other publishers ignored', foreign)) if count]
 
     def _check_one_clock(self) -> None:
         """One /clock source per graph: say so when another node publishes /clock too."""

@@ -26,11 +26,17 @@ class FakeRobotBase:
             lambda msg: self.commands.append((time.monotonic(), np.array(msg.data))),
             ros_io.ROBOT_QOS)
         self.diagnostics: dict[str, dict[str, str]] = {}
-        self.node.create_subscription(
-            DiagnosticArray, '/diagnostics',
-            lambda msg: self.diagnostics.update(ros_io.diagnostic_values(msg)), 10)
+        self.levels: dict[str, tuple[bytes, str]] = {}  # status name: (level, message)
+        self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
         self.stamp_ns = 0
         self.timer = None
+
+    def _on_diagnostics(self, msg: DiagnosticArray) -> None:
+        self.diagnostics.update(ros_io.diagnostic_values(msg))
+        self.levels.update({status.name: (status.level, status.message) for status in msg.status})
+
+    def actor_level(self) -> tuple[bytes, str]:
+        return self.levels.get(f't3d/actor/{self.namespace}', (None, ''))
 
     def publish_state(self, **state):
         raise NotImplementedError
