@@ -335,7 +335,8 @@ def diagnostics_msg(stamp_ns: int, name: str, hardware_id: str, values: dict,
 
 
 def diagnostic_level(errors: Sequence[str], warnings: Sequence[str] = ()) -> tuple[bytes, str]:
-    """Return the status level and message of what is wrong with a node now.
+    """
+    Return the status level and message of what is wrong with a node now.
 
     ERROR while anything needs fixing (a missing joint, a refused bundle, a dead thread), else
     WARN while the node runs degraded on purpose (stale state, e_stop, throttled), else OK; the

@@ -1,4 +1,5 @@
-"""PyBullet without its banner: ``pybullet build time: ...`` and ``argv[0]=`` lines.
+"""
+PyBullet without its banner: ``pybullet build time: ...`` and ``argv[0]=`` lines.
 
 PyBullet's C code prints them when it is imported and when a client connects, once per sim
 process, where they bury the log lines a user reads. ``quiet_output`` sends the process's
@@ -43,7 +44,7 @@ with quiet_output():
 
 
 def connect_direct() -> BulletClient:
-    """A new private physics server in DIRECT mode (no GUI), connected quietly."""
+    """Connect quietly to a new private physics server in DIRECT mode (no GUI)."""
     with quiet_output():
         return BulletClient(connection_mode=pybullet.DIRECT)
 

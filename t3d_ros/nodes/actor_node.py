@@ -383,8 +383,11 @@ class ActorNode(LifecycleNode):
         return len(self.restart_stamps) >= RESTART_STATES
 
     def _on_state_restart(self, reading: ros_io.JointStateReading) -> None:
-        """Stamps jumped far back: the robot's driver (or sim) restarted. Follow the new
-        stream instead of dropping it as out of order forever; no transition spans it."""
+        """
+        Follow a restarted driver's (or sim's) new stream of stamps.
+
+        Its states are not dropped as out of order forever; no transition spans the restart.
+        """
         self.counters['state_restarts'] += 1
         jump_s = (self.latest.stamp_ns - reading.stamp_ns) * 1e-9
         self.get_logger().warning(
@@ -682,7 +685,7 @@ class ActorNode(LifecycleNode):
             values, level, message))
 
     def _health(self) -> tuple[list[str], list[str]]:
-        """What is wrong now: errors (a setup to fix) and warnings (the robot is held)."""
+        """Say what is wrong now: errors (a setup to fix) and warnings (the robot is held)."""
         errors = [f'not configured: {self.refusal}'] if self.refusal else []
         errors += self.faults.values()
         warnings = [warning for warning, now in (

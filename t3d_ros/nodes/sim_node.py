@@ -272,7 +272,7 @@ class SimNode(Node):
             message))
 
     def _warnings(self) -> list[str]:
-        """What went wrong since the last report: input ignored (the sim runs on)."""
+        """List what went wrong since the last report: input ignored (the sim runs on)."""
         now = (self.drops.total, self.counters['foreign_commands'])
         dropped, foreign = (n - before for n, before in zip(now, self._reported))
         self._reported = now

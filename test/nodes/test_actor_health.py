@@ -1,5 +1,9 @@
-"""The actor keeps going through a driver restart (issue 8.5), reports what is wrong at a
-level that means something (issue 8.14) and logs readably (issue 8.18)."""
+"""
+The actor through a driver restart, its diagnostics levels, its logs.
+
+It keeps going through a driver restart (issue 8.5), reports what is wrong at a level that
+means something (issue 8.14) and logs readably (issue 8.18).
+"""
 import pytest
 from diagnostic_msgs.msg import DiagnosticStatus
 from std_msgs.msg import Bool, Float32MultiArray, UInt8MultiArray

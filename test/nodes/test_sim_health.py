@@ -1,5 +1,9 @@
-"""The sim reports ignored input at WARN (issue 8.14); the sim starts without PyBullet's
-banner and the learner says what it learns in one line (issue 8.18)."""
+"""
+The sim's diagnostics levels, and readable logs of the sim and the learner.
+
+The sim reports ignored input at WARN (issue 8.14); the sim starts without PyBullet's banner
+and the learner says what it learns in one line (issue 8.18).
+"""
 import os
 import signal
 import subprocess
