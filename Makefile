@@ -13,7 +13,7 @@ TRAIN_ARGS ?= --task reacher --steps 60000
 
 venv: $(STAMP)
 
-$(STAMP): $(REQUIREMENTS) setup.py
+$(STAMP): $(REQUIREMENTS) requirements-bench.txt setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(foreach r,$(REQUIREMENTS),-r $(r))

@@ -106,6 +106,8 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 BENCHES = {
     # name: (function, settings of a quick run (None: skipped), settings of a full run)
     'learner_updates': (bench_updates, dict(updates=60), dict(updates=600)),
+    'learner_updates_64': (bench_updates, dict(updates=60, hidden_sizes=(64, 64)),
+                           dict(updates=1500, hidden_sizes=(64, 64))),
     'ros_loop': (bench_ros_loop, dict(seconds=5.0), dict(seconds=20.0)),
     'latency': (bench_latency, dict(samples=200), dict(samples=1000)),
     'policy_propagation': (bench_policy_propagation, dict(count=10), dict(count=50)),

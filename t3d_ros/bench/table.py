@@ -17,21 +17,38 @@ TABLE_ROWS = (
      'policy_propagation', 'decoded_p50_ms', 'bytes_only_p50_ms'),
     ('time to pendulum threshold (s): over ROS vs direct',
      'time_to_threshold', 'ros_s', 'direct_s'),
+    ('learner updates/s (64-64, batch 256, 1 thread) vs plain sfujim-style update',
+     'learner_updates_64', 'updates_per_s', 'reference_updates_per_s'),
+    ('learner updates/s (256-256, batch 256, 1 thread) vs Stable-Baselines3 TD3',
+     'learner_updates', 'updates_per_s', 'sb3_updates_per_s'),
+    ('learner updates/s (64-64, batch 256, 1 thread) vs Stable-Baselines3 TD3',
+     'learner_updates_64', 'updates_per_s', 'sb3_updates_per_s'),
+    ('time to pendulum threshold (s): direct vs Stable-Baselines3 TD3',
+     'time_to_threshold', 'direct_s', 'sb3_s'),
+    ('time to pendulum threshold (s): over ROS vs Stable-Baselines3 TD3',
+     'time_to_threshold', 'ros_s', 'sb3_s'),
+    ('env steps to pendulum threshold: direct vs Stable-Baselines3 TD3',
+     'time_to_threshold', 'direct_env_steps', 'sb3_env_steps'),
 )
+"""Reference values named ``sb3_*`` come from Stable-Baselines3; where it is not installed
+the measurement says so in ``sb3`` and the row shows that."""
 
 
 def markdown_table(results: dict) -> str:
     """
     Return the results as a markdown table.
 
-    A value not measured (skipped, failed, threshold not reached) shows as n/a.
+    A value not measured (skipped, failed, threshold not reached) shows as n/a; an SB3 value
+    where SB3 is not installed, as how to get it.
     """
     lines = ['| measure | t3d_ros | reference | ratio |', '|---|---:|---:|---:|']
     for label, group, ours, reference in TABLE_ROWS:
         values = results.get(group, {})
         a, b = number(values.get(ours)), number(values.get(reference))
         ratio = fmt(a / b) if a is not None and b else 'n/a'
-        lines.append(f'| {label} | {fmt(a)} | {fmt(b)} | {ratio} |')
+        missing = reference.startswith('sb3_') and isinstance(values.get('sb3'), str)
+        lines.append(f'| {label} | {fmt(a)} | {values["sb3"] if missing else fmt(b)} '
+                     f'| {ratio} |')
     return '\n'.join(lines)
 
 

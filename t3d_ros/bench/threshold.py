@@ -1,4 +1,5 @@
-"""Wall-clock time to pendulum's return threshold: over ROS against the direct trainer."""
+"""Wall-clock time to pendulum's return threshold: over ROS against the direct trainer, and
+(if installed) Stable-Baselines3's TD3 with the same settings."""
 from __future__ import annotations
 
 import tempfile
@@ -7,18 +8,20 @@ from pathlib import Path
 from t3d_ros.bringup import train_graph
 from t3d_ros.tasks import make_task
 
+from . import sb3
 from .common import THRESHOLD_TASK, BenchError
 
 
 def bench_time_to_threshold(max_steps: int = 30_000, max_minutes: float = 15.0,
-                            hidden_sizes=(64, 64), seed: int = 0) -> dict:
+                            hidden_sizes=(64, 64), seed: int = 0, ros: bool = True) -> dict:
     """
-    Measure wall time to pendulum's return threshold, over ROS vs the direct trainer.
+    Measure wall time to pendulum's return threshold, over ROS vs the direct trainer (and SB3).
 
     Training config (config/train.yaml + pendulum.yaml, ``hidden_sizes`` networks):
     `t3d-ros train` over ROS (learner, sim, actor processes; the clock starts as they start) vs
     the direct trainer in one process. Both stop when the mean return of the last 10 training
-    episodes reaches the threshold.
+    episodes reaches the threshold. SB3's TD3 runs with the same settings and stop rule, where
+    it is installed. ``ros=False`` leaves the ROS run out (a quick run).
     """
     from t3d_ros.acting.core import ActorSettings
     from t3d_ros.ros_training import train_over_ros
@@ -27,24 +30,35 @@ def bench_time_to_threshold(max_steps: int = 30_000, max_minutes: float = 15.0,
 
     task = make_task(THRESHOLD_TASK)
     overrides = {'learner': {'hidden_sizes': list(hidden_sizes), 'checkpoint_every': 0}}
-    with tempfile.TemporaryDirectory() as tmp:
-        ros = train_over_ros(THRESHOLD_TASK, 1, [], seed, Path(tmp), overrides, max_steps,
-                             target_return=task.reward_threshold, max_minutes=max_minutes)
-    if ros.interrupted:
-        raise KeyboardInterrupt
-    if ros.failure:
-        raise BenchError(ros.failure)
-    # The learner and actor nodes' parameters, so the direct trainer learns with the very
-    # same settings.
+    results = {'threshold': task.reward_threshold, 'max_steps': max_steps,
+               'hidden_sizes': list(hidden_sizes)}
+    if ros:
+        with tempfile.TemporaryDirectory() as tmp:
+            over_ros = train_over_ros(THRESHOLD_TASK, 1, [], seed, Path(tmp), overrides,
+                                      max_steps, target_return=task.reward_threshold,
+                                      max_minutes=max_minutes)
+        if over_ros.interrupted:
+            raise KeyboardInterrupt
+        if over_ros.failure:
+            raise BenchError(over_ros.failure)
+        reached = over_ros.time_to_target_s is not None
+        results.update(ros_s=over_ros.time_to_target_s,
+                       ros_env_steps=over_ros.env_steps if reached else None)
+    # The learner and actor nodes' parameters, so the direct trainer (and SB3) learn with the
+    # very same settings.
     learner, _, actor = train_graph(THRESHOLD_TASK, 1, seed=seed, overrides=overrides)
     config, options = learner_settings(learner.resolved_parameters())
-    direct = train_direct(THRESHOLD_TASK, config, max_steps, options,
-                          ActorSettings.from_parameters(actor.resolved_parameters()),
+    actor_settings = ActorSettings.from_parameters(actor.resolved_parameters())
+    direct = train_direct(THRESHOLD_TASK, config, max_steps, options, actor_settings,
                           eval_every=max_steps,
                           eval_episodes=1, target_return=task.reward_threshold,
                           target_on_training_episodes=True)
-    return {'ros_s': ros.time_to_target_s,
-            'ros_env_steps': ros.env_steps if ros.time_to_target_s is not None else None,
-            'direct_s': direct.time_to_threshold_s, 'direct_env_steps': direct.steps_to_threshold,
-            'threshold': task.reward_threshold, 'max_steps': max_steps,
-            'hidden_sizes': list(hidden_sizes)}
+    results.update(direct_s=direct.time_to_threshold_s,
+                   direct_env_steps=direct.steps_to_threshold)
+    if sb3.installed():
+        results.update(sb3.time_to_threshold(
+            THRESHOLD_TASK, config, actor_settings.start_steps,
+            actor_settings.exploration_noise, max_steps, task.reward_threshold))
+    else:
+        results['sb3'] = sb3.MISSING
+    return results

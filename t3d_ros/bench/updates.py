@@ -1,8 +1,8 @@
 """
 Learner updates/s.
 
-Our TD3 update against the plain reference (and Stable-Baselines3's TD3 where it is installed), on
-the same batches, in alternating rounds.
+Our TD3 update against the plain reference (and Stable-Baselines3's TD3 where it is
+installed), on batches of the same memory, in alternating rounds.
 """
 from __future__ import annotations
 
@@ -17,12 +17,14 @@ from t3d_ros.td3.reference import ReferenceTD3
 from t3d_ros.td3.replay import ReplayMemory
 from t3d_ros.td3.td3 import TD3
 
+from . import sb3
 from .common import TASK
 
 
 def bench_updates(updates: int = 400, hidden_sizes=(256, 256), batch_size: int = 256,
                   memory_size: int = 20_000, rounds: int = 4, task: str = TASK) -> dict:
-    """Updates/s of our TD3 update and of the reference, on batches from one replay memory."""
+    """Updates/s of our TD3 update, of the plain reference and (if installed) of SB3's TD3,
+    on batches from one replay memory, in alternating rounds."""
     task = make_task(task)
     config = TD3Config(hidden_sizes=tuple(hidden_sizes), batch_size=batch_size)
     memory = ReplayMemory(task.obs_dim, task.num_joints, memory_size)
@@ -32,30 +34,37 @@ def bench_updates(updates: int = 400, hidden_sizes=(256, 256), batch_size: int =
                      rng.normal(size=n), rng.normal(size=(n, task.obs_dim)), rng.random(n) < 0.02)
     ours = TD3(task.obs_dim, task.action_low, task.action_high, config)
     reference = ReferenceTD3(task.obs_dim, task.num_joints, config)
-    rates = alternating_rates({
-        'ours': lambda: ours.update(memory.sample(batch_size)),
-        'reference': lambda: reference.train(memory.sample(batch_size)),
-    }, updates, rounds)
+    steps = {'ours': (lambda: ours.update(memory.sample(batch_size)), 1),
+             'reference': (lambda: reference.train(memory.sample(batch_size)), 1)}
+    if sb3.installed():
+        steps['sb3'] = (sb3.update_step(task.obs_dim, task.num_joints, config, memory.sample),
+                        sb3.UPDATES_PER_CALL)
+    rates = alternating_rates(steps, updates, rounds)
     return {'updates_per_s': rates['ours'], 'reference_updates_per_s': rates['reference'],
+            **({'sb3_updates_per_s': rates['sb3']} if 'sb3' in rates else {'sb3': sb3.MISSING}),
             'hidden_sizes': list(hidden_sizes), 'batch_size': batch_size, 'updates': updates}
 
 
-def alternating_rates(steps: dict[str, Callable[[], object]], count: int,
+def alternating_rates(steps: dict[str, tuple[Callable[[], object], int]], count: int,
                       rounds: int) -> dict[str, float]:
     """
-    Measure calls per second of each step, alternating between them.
+    Measure updates per second of each step, alternating between them.
 
-    ``count`` calls each, in ``rounds`` alternating rounds (after a few warm-up calls each).
+    Each step is a call and the updates one call makes; about ``count`` updates each, in
+    ``rounds`` alternating rounds (after a few warm-up calls each).
     """
     elapsed = dict.fromkeys(steps, 0.0)
-    for step in steps.values():
-        for _ in range(max(2, count // 20)):
+    done = dict.fromkeys(steps, 0)
+    for step, per_call in steps.values():
+        for _ in range(max(2, count // 20 // per_call)):
             step()
     per_round = [count // rounds + (i < count % rounds) for i in range(rounds)]
-    for calls in per_round:
-        for name, step in steps.items():
+    for updates in per_round:
+        for name, (step, per_call) in steps.items():
+            calls = max(1, round(updates / per_call))
             start = time.perf_counter()
             for _ in range(calls):
                 step()
             elapsed[name] += time.perf_counter() - start
-    return {name: count / seconds for name, seconds in elapsed.items()}
+            done[name] += calls * per_call
+    return {name: done[name] / seconds for name, seconds in elapsed.items()}

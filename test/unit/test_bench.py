@@ -114,3 +114,63 @@ def test_helper_nodes_run_as_this_module_with_ros_arguments(tmp_path):
                                          (0.1234, '0.12')])
 def test_number_format(value, text):
     assert table.fmt(value) == text
+
+
+# --- Stable-Baselines3 as a reference (the optional `bench` extra) ---------------------------
+
+@pytest.fixture
+def one_thread():
+    """One torch thread, as `t3d-ros bench` runs (on a loaded machine, more spin idle)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_sb3_rows_run_in_a_quick_mode(one_thread):
+    pytest.importorskip('stable_baselines3')
+    from t3d_ros.bench import threshold
+
+    rates = updates.bench_updates(**TINY_UPDATES)
+    assert rates['sb3_updates_per_s'] > 0 and math.isfinite(rates['sb3_updates_per_s'])
+    # 1,100 steps: 1,000 random start steps, then 100 of SB3's (and our) updates; pendulum's
+    # threshold is out of reach, so the times are None and the rows say n/a.
+    result = threshold.bench_time_to_threshold(max_steps=1100, ros=False)
+    assert result['sb3_s'] is None and result['sb3_env_steps'] is None
+    assert result['sb3_episodes'] >= 5 and result['sb3_total_s'] > 0
+    assert 'ros_s' not in result and result['direct_s'] is None
+    table = bench.markdown_table({'learner_updates_64': rates, 'time_to_threshold': result})
+    row = next(line for line in table.splitlines() if '(64-64, batch 256, 1 thread) vs Stable'
+               in line)
+    assert 'n/a' not in row.split(' | ', 1)[1].rsplit(' | ', 1)[0]  # both rates shown
+
+
+def test_sb3_gets_the_learner_settings():
+    pytest.importorskip('stable_baselines3')
+    from t3d_ros.bench import sb3
+    from t3d_ros.envs.task_env import TaskEnv
+    from t3d_ros.td3.config import TD3Config
+
+    config = TD3Config(hidden_sizes=(32, 16), batch_size=64, tau=0.01, gamma=0.98,
+                       policy_delay=3, policy_noise=0.3, noise_clip=0.4, actor_lr=1e-3,
+                       critic_lr=1e-3)
+    model = sb3._model(TaskEnv('pendulum'), config, learning_starts=7, gradient_steps=2)
+    assert (model.batch_size, model.tau, model.gamma, model.policy_delay) == (64, 0.01, 0.98, 3)
+    assert (model.target_policy_noise, model.target_noise_clip) == (0.3, 0.4)
+    assert (model.learning_rate, model.learning_starts, model.gradient_steps) == (1e-3, 7, 2)
+    linear = [m for m in model.actor.mu if isinstance(m, torch.nn.Linear)]
+    assert [m.out_features for m in linear[:-1]] == [32, 16]
+    with pytest.raises(ValueError, match='one learning rate'):
+        sb3._model(TaskEnv('pendulum'), config.replace(critic_lr=3e-4))
+
+
+def test_without_sb3_the_rows_say_how_to_get_them(monkeypatch, one_thread):
+    from t3d_ros.bench import sb3
+
+    monkeypatch.setattr(sb3, 'installed', lambda: False)
+    rates = updates.bench_updates(**TINY_UPDATES)
+    assert rates['sb3'] == sb3.MISSING and 'sb3_updates_per_s' not in rates
+    assert 'requirements-bench.txt' in sb3.MISSING
+    lines = bench.markdown_table({'learner_updates': rates}).splitlines()
+    sb3_rows = [line for line in lines if 'vs Stable-Baselines3' in line and '256-256' in line]
+    assert sb3_rows and all(sb3.MISSING in line for line in sb3_rows)
