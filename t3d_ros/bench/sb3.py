@@ -1,4 +1,5 @@
-"""Stable-Baselines3's TD3 as a reference: what users would pick instead of t3d_ros.
+"""
+Stable-Baselines3's TD3 as a reference: what users would pick instead of t3d_ros.
 
 Optional: ``pip install -r requirements-bench.txt`` installs stable-baselines3 (next to the
 pinned CPU torch). Without it the SB3 rows of the table say how to get them.
@@ -26,6 +27,7 @@ UPDATES_PER_CALL = 10
 
 
 def installed() -> bool:
+    """Say whether stable-baselines3 can be imported."""
     try:
         import stable_baselines3  # noqa: F401
     except ImportError:
@@ -50,8 +52,12 @@ def _model(env, config: TD3Config, learning_starts: int = 0, gradient_steps: int
 
 def update_step(obs_dim: int, act_dim: int, config: TD3Config,
                 sample: Callable[[int], object]) -> Callable[[], None]:
-    """A call that runs ``UPDATES_PER_CALL`` of SB3's TD3 updates on batches from ``sample``
-    (``ReplayMemory.sample``: normalised actions, as SB3's buffer holds them)."""
+    """
+    Make a call that runs ``UPDATES_PER_CALL`` of SB3's TD3 updates.
+
+    The batches come from ``sample`` (``ReplayMemory.sample``: normalised actions, as SB3's
+    buffer holds them).
+    """
     import gymnasium as gym
     from stable_baselines3.common.logger import Logger
     from stable_baselines3.common.type_aliases import ReplayBufferSamples
@@ -76,8 +82,12 @@ def update_step(obs_dim: int, act_dim: int, config: TD3Config,
 
 def time_to_threshold(task_name: str, config: TD3Config, start_steps: int,
                       exploration_noise: float, max_steps: int, threshold: float) -> dict:
-    """Seconds (from creating the env) and env steps until the mean return of the last 10
-    training episodes reaches ``threshold``; None for both if ``max_steps`` pass first."""
+    """
+    Train SB3's TD3 until the mean return of the last 10 training episodes reaches ``threshold``.
+
+    Returns the seconds (from creating the env) and env steps it took; None for both if
+    ``max_steps`` pass first.
+    """
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.noise import NormalActionNoise

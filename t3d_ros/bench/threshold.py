@@ -1,5 +1,9 @@
-"""Wall-clock time to pendulum's return threshold: over ROS against the direct trainer, and
-(if installed) Stable-Baselines3's TD3 with the same settings."""
+"""
+Wall-clock time to pendulum's return threshold.
+
+Over ROS against the direct trainer, and (if installed) Stable-Baselines3's TD3 with the
+same settings.
+"""
 from __future__ import annotations
 
 import tempfile

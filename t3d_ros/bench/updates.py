@@ -23,8 +23,11 @@ from .common import TASK
 
 def bench_updates(updates: int = 400, hidden_sizes=(256, 256), batch_size: int = 256,
                   memory_size: int = 20_000, rounds: int = 4, task: str = TASK) -> dict:
-    """Updates/s of our TD3 update, of the plain reference and (if installed) of SB3's TD3,
-    on batches from one replay memory, in alternating rounds."""
+    """
+    Measure updates/s of our TD3 update, the plain reference and (if installed) SB3's TD3.
+
+    All on batches from one replay memory, in alternating rounds.
+    """
     task = make_task(task)
     config = TD3Config(hidden_sizes=tuple(hidden_sizes), batch_size=batch_size)
     memory = ReplayMemory(task.obs_dim, task.num_joints, memory_size)

@@ -32,6 +32,7 @@ PIP_ONLY = {
     'pybullet_utils': 'pybullet',
     'pybullet_data': 'pybullet',
     'safetensors': 'safetensors',
+    'stable_baselines3': 'stable-baselines3',  # optional: requirements-bench.txt
 }
 """Modules without a rosdep key on every platform -> their requirements.txt name."""
 
@@ -108,7 +109,8 @@ def test_every_import_of_the_tests_is_declared_and_every_test_depend_is_imported
 
 def test_pip_only_modules_are_in_requirements_txt():
     requirements = {line.split('#')[0].split('==')[0].split('>=')[0].strip().lower()
-                    for line in (ROOT / 'requirements.txt').read_text().splitlines()}
+                    for name in ('requirements.txt', 'requirements-bench.txt')
+                    for line in (ROOT / name).read_text().splitlines()}
     assert set(PIP_ONLY.values()) <= requirements
     imported = imported_modules(['t3d_ros', 'launch', 'test'])
     assert set(PIP_ONLY) <= set(imported), 'a PIP_ONLY module nobody imports: remove it'
