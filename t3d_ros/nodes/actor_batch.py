@@ -7,23 +7,20 @@ with its own topics, services, seeds and episodes. What they share:
 - **the policy**: the first member (the leader) alone subscribes to ``/t3d/policy`` and runs
   the loader thread; each policy it loads is handed to every member, so the process holds one
   copy of the weights and decodes each bundle once;
-- **inference**: a member's control step is submitted here instead of run at once.
-  :meth:`ActorBatch.spin_once` waits for work as ``executor.spin_once`` does, then runs every
-  other callback that is ready at that moment (without waiting again), and then the submitted
-  steps: each robot observes (closes its transition, checks its e_stop and episode), one
-  forward pass evaluates the observations that need the policy, and each robot sends its
-  command. So the states that arrive together are acted on together, and no step waits for a
-  state that has not arrived yet: in lockstep nothing is lost or reordered, and each robot's
-  numbers are those it would have alone (its exploration noise comes from its own generator).
+- **inference**: a member's control step is submitted here instead of run at once, and
+  submitting triggers a guard condition of the last member. The executor handles every
+  callback of one wait before it waits again, node by node in the order they were added, so
+  the guard's callback (:meth:`ActorBatch.run_steps`) comes after the callbacks that were ready
+  with it: the states that arrived together. It runs the submitted steps: each robot observes
+  (closes its transition, checks its e_stop and episode), one forward pass evaluates the
+  observations that need the policy, and each robot sends its command. No step waits for a
+  state that has not arrived (the guard is ready at once), so in lockstep nothing is lost or
+  reordered, and each robot's numbers are those it would have alone (its exploration noise
+  comes from its own generator).
 """
 from __future__ import annotations
 
 import numpy as np
-from rclpy.executors import Executor, ShutdownException, TimeoutException
-
-MAX_CALLBACKS_PER_ROUND = 4
-"""Per member: a bound on the callbacks run before a round's steps, so steady traffic on other
-topics never holds commands back."""
 
 
 class PolicyAnswer:
@@ -43,6 +40,7 @@ class ActorBatch:
 
     def __init__(self):
         self.members = []
+        self.guards = []  # one per member; submit triggers the last member's
         self.pending = {}  # member -> (joint state reading, time received): the latest only
         self.forward_passes = 0
         self.batched_observations = 0
@@ -58,6 +56,7 @@ class ActorBatch:
                              f'{node.task.name!r}, {self.leader.get_namespace()} '
                              f'{self.leader.task.name!r}')
         self.members.append(node)
+        self.guards.append(node.create_guard_condition(self.run_steps))
 
     def counters(self) -> dict:
         """Return the group's robots, forward passes and observations evaluated (diagnostics)."""
@@ -71,20 +70,7 @@ class ActorBatch:
         A newer reading of the same robot replaces an older one, as a lone actor would act on it.
         """
         self.pending[node] = (reading, received)
-
-    def spin_once(self, executor: Executor, timeout_sec: float) -> None:
-        """One round: wait up to ``timeout_sec`` for work, run what is ready, then the steps."""
-        executor.spin_once(timeout_sec=timeout_sec)
-        budget = MAX_CALLBACKS_PER_ROUND * len(self.members)
-        while self.pending and len(self.pending) < len(self.members) and budget > 0:
-            try:
-                handler, _, _ = executor.wait_for_ready_callbacks(timeout_sec=0.0)
-            except (TimeoutException, ShutdownException):
-                break  # nothing else is ready now: act on what has come
-            handler()
-            handler.result()  # a callback's exception ends the process, as in spin_once
-            budget -= 1
-        self.run_steps()
+        self.guards[-1].trigger()
 
     def run_steps(self) -> None:
         """

@@ -26,7 +26,7 @@ def main(args=None) -> int:
         return 1
     batch = ActorBatch()
     return run_node(lambda: (ActorNode(batch, namespace=namespace) for namespace in namespaces),
-                    args, spin_once=batch.spin_once)
+                    args)
 
 
 if __name__ == '__main__':

@@ -6,7 +6,7 @@ import sys
 from typing import Callable, Iterable
 
 import rclpy
-from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
@@ -14,8 +14,7 @@ SPIN_PERIOD = 0.2
 """Longest wait of one spin: how soon a signal is noticed when no callback is due."""
 
 
-def run_node(make_node: Callable[[], Node | Iterable[Node]], args=None,
-             spin_once: Callable[[Executor, float], None] | None = None) -> int:
+def run_node(make_node: Callable[[], Node | Iterable[Node]], args=None) -> int:
     """
     Spin the node until SIGINT/SIGTERM.
 
@@ -27,8 +26,7 @@ def run_node(make_node: Callable[[], Node | Iterable[Node]], args=None,
 
     A group process (several nodes in one executor) gives ``make_node`` returning an iterable:
     each node joins the executor as it is made, and all made so far are closed (last first)
-    if a later one cannot start. ``spin_once(executor, timeout)`` replaces
-    ``executor.spin_once`` (the actor group runs its batched control steps there).
+    if a later one cannot start.
     """
     # Our own handlers instead of rclpy's: rclpy's shut the context down at once, before the
     # node could publish anything on its way out. Installed before rclpy.init, so that a stop
@@ -51,10 +49,7 @@ def run_node(make_node: Callable[[], Node | Iterable[Node]], args=None,
             status = 1
         else:
             while rclpy.ok() and not stop:
-                if spin_once is None:
-                    executor.spin_once(timeout_sec=SPIN_PERIOD)
-                else:
-                    spin_once(executor, SPIN_PERIOD)
+                executor.spin_once(timeout_sec=SPIN_PERIOD)
     except ExternalShutdownException:
         pass
     finally:

@@ -27,15 +27,6 @@ STEPS = 60
 NOISE = 0.1
 
 
-def spin_until(ros, batch, condition, timeout=60.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        batch.spin_once(ros.executor, 0.01)
-    return condition()
-
-
 def test_actors_of_a_batch_share_one_policy_and_act_in_batched_forward_passes(ros):
     agent = TD3(TASK.obs_dim, TASK.action_low, TASK.action_high,
                 TD3Config(hidden_sizes=(32, 32), seed=4))
@@ -56,7 +47,7 @@ def test_actors_of_a_batch_share_one_policy_and_act_in_batched_forward_passes(ro
     probe = ros.plain_node('probe')
     probe.create_publisher(UInt8MultiArray, '/t3d/policy', ros_io.LATCHED_QOS).publish(
         ros_io.policy_msg(bundle))
-    assert spin_until(ros, batch, lambda: all(a.policy_version == 1 for a in actors))
+    assert ros.spin_until(lambda: all(a.policy_version == 1 for a in actors), timeout=60)
     assert probe.count_subscribers('/t3d/policy') == 1  # the leader's only
     assert all(a.policy is actors[0].policy for a in actors)  # one copy of the weights
 
@@ -70,8 +61,9 @@ def test_actors_of_a_batch_share_one_policy_and_act_in_batched_forward_passes(ro
     # Only now a learner: the actors begin their episodes with the policy already there.
     probe.create_subscription(Float32MultiArray, '/t3d/transitions', on_transitions,
                               ros_io.TRANSITIONS_QOS)
-    assert spin_until(ros, batch, lambda: all(
-        sum(len(b.reward) for b in batches) >= STEPS for batches in received.values()))
+    assert ros.spin_until(lambda: all(
+        sum(len(b.reward) for b in batches) >= STEPS for batches in received.values()),
+        timeout=60)
 
     assert batch.batched_observations > batch.forward_passes > 0  # several robots per pass
     policy = bundle.make_policy()
