@@ -648,8 +648,12 @@ class ActorNode(LifecycleNode):
         if goal is not None:
             self.goal_pub.publish(ros_io.goal_msg(goal, self.latest_stamp()))
         self.awaiting_reset = False
-        if self.latest is not None and self.latest.stamp_ns > self.reset_floor_stamp:
-            self._act(self.latest, self.latest_received_perf)  # the reset state came first
+        # The reset state came first: newer than the episode's last, and received after the
+        # request (a state from before it is the old episode's, or a sim's first, which a sim
+        # that keeps an unstarted episode publishes anew with a later stamp).
+        if (self.latest is not None and self.latest.stamp_ns > self.reset_floor_stamp
+                and self.latest_received > self.reset_called_at):
+            self._act(self.latest, self.latest_received_perf)
 
     def latest_stamp(self) -> int:
         return self.latest.stamp_ns if self.latest is not None else 0

@@ -327,6 +327,24 @@ def test_training_actor_starts_its_first_episode_only_once_a_learner_listens(ros
     robot.stop()
 
 
+def test_after_a_reset_the_actor_acts_only_on_a_state_received_after_its_request(ros):
+    """A state from before the reset request is the old episode's (or a sim's first, which
+    the sim publishes anew on a reset that keeps it): acting on it would send a command the
+    sim applies before the episode's own first one, and a transition from it to itself."""
+    robot = FakeRobot(ros, reset_service=True, learner=False)  # answers before any new state
+    actor = start_train_actor(ros)
+    robot.publish_state()
+    assert ros.spin_until(lambda: actor.latest is not None, timeout=10)
+    learner = ros.plain_node('learner_stand_in')  # now the actor asks for its first episode
+    learner.create_subscription(Float32MultiArray, '/t3d/transitions', lambda msg: None,
+                                ros_io.TRANSITIONS_QOS)
+    assert ros.spin_until(lambda: robot.resets == 1 and not actor.awaiting_reset, timeout=10)
+    ros.spin_for(0.5)
+    assert robot.commands == []
+    robot.publish_state()  # the new episode's first state
+    assert ros.spin_until(lambda: len(robot.commands) == 1, timeout=10)
+
+
 def test_a_throttle_from_a_learner_that_is_gone_does_not_stop_the_actor(ros):
     robot = FakeRobot(ros, reset_service=True)
     learner = ros.plain_node('learner')

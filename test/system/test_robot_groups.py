@@ -7,7 +7,9 @@ from the node graph as `t3d-ros train` starts them (no learner: this process lis
 
 Every robot's transitions must equal its own gymnasium env's, step for step, for its own seed
 (no cross-talk between the robots of a process), and both processes must stop cleanly on
-SIGINT.
+SIGINT. The actors start once the sims run: a sim's first state, published before its actor
+asked for the first episode but delivered after the reset's answer, would be taken for the
+episode's first state (a start-up race of the actor's reset handshake, not of the groups).
 """
 import signal
 import time
@@ -17,6 +19,7 @@ import numpy as np
 import pytest
 
 rclpy = pytest.importorskip('rclpy', reason='needs rclpy (the ros-* wheels or a ROS 2 install)')
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from std_msgs.msg import Float32MultiArray  # noqa: E402
 
@@ -61,12 +64,21 @@ def test_robots_sharing_processes_each_equal_their_own_env(tmp_path, task_name, 
     node = rclpy.create_node('learner_stand_in', context=context)
     node.create_subscription(Float32MultiArray, '/t3d/transitions', on_transitions,
                              ros_io.TRANSITIONS_QOS)
+    statuses = set()
+    node.create_subscription(DiagnosticArray, '/diagnostics', lambda msg: statuses.update(
+        ros_io.diagnostic_values(msg)), 100)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
-    group = ProcessGroup(graph, tmp_path / 'logs')
+    sims, actors = (ProcessGroup([spec], tmp_path / 'logs') for spec in graph)
+    group = ProcessGroup([], tmp_path / 'logs')
     try:
-        group.start()
         deadline = time.monotonic() + RUN_TIME
+        group.processes = sims.start().processes
+        sims_running = {f't3d/sim/robot_{i}' for i in range(ROBOTS)}
+        while (not sims_running <= statuses and time.monotonic() < deadline
+               and group.first_exited() is None):
+            executor.spin_once(timeout_sec=0.05)
+        group.processes += actors.start().processes
         while (min(count(f'robot_{i}') for i in range(ROBOTS)) < steps
                and time.monotonic() < deadline and group.first_exited() is None):
             executor.spin_once(timeout_sec=0.05)
