@@ -195,8 +195,8 @@ class GroupSpec:
         return args
 
     def command(self, params_dir: PathLike, python: str = sys.executable) -> list[str]:
-        """Return the command line that runs the group with ``python -m``."""
-        return [python, '-m', f't3d_ros.nodes.{self.executable}', *self.arguments,
+        """Return the command line that runs the group with ``python -m``, as NodeSpec's."""
+        return [python, '-m', 't3d_ros.nodes.entry', self.executable, *self.arguments,
                 *self.ros_args(params_dir)]
 
     def launch_action(self):

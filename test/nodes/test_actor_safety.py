@@ -328,9 +328,13 @@ def test_training_actor_starts_its_first_episode_only_once_a_learner_listens(ros
 
 
 def test_after_a_reset_the_actor_acts_only_on_a_state_received_after_its_request(ros):
-    """A state from before the reset request is the old episode's (or a sim's first, which
-    the sim publishes anew on a reset that keeps it): acting on it would send a command the
-    sim applies before the episode's own first one, and a transition from it to itself."""
+    """
+    Act on no state from before the reset request.
+
+    Such a state is the old episode's, or a sim's first, which the sim publishes anew on a
+    reset that keeps it: acting on it would send a command the sim applies before the
+    episode's own first one, and a transition from that state to itself.
+    """
     robot = FakeRobot(ros, reset_service=True, learner=False)  # answers before any new state
     actor = start_train_actor(ros)
     robot.publish_state()

@@ -188,10 +188,11 @@ def test_a_group_runs_its_namespaces_with_a_params_section_per_member(tmp_path):
 
     command = sim_group.command(tmp_path, 'python')
 
-    assert command[:5] == ['python', '-m', 't3d_ros.nodes.sim_group', 'robot_0', 'robot_1']
-    assert command[5] == '--ros-args' and '-r' not in command  # no __node/__ns: they rename all
-    files = command[7::2]
-    assert command[6::2] == ['--params-file'] * len(files)
+    assert command[:6] == ['python', '-m', 't3d_ros.nodes.entry', 'sim_group', 'robot_0',
+                           'robot_1']
+    assert command[6] == '--ros-args' and '-r' not in command  # no __node/__ns: they rename all
+    files = command[8::2]
+    assert command[7::2] == ['--params-file'] * len(files)
     assert files[:-1] == [str(path) for path in sim_group.params_files]
     assert yaml.safe_load(Path(files[-1]).read_text()) == {
         f'/robot_{i}/sim': {'ros__parameters': {
