@@ -223,11 +223,22 @@ def test_eval_prints_the_mean_return_of_a_policy(cli, tmp_path):
 
 
 def test_deploy_with_a_bad_bundle_fails_the_command_with_the_reason(cli, tmp_path):
-    """The actor autostarts under `t3d-ros deploy`; a refused bundle ends it (issue 8.2)."""
+    """A bundle that cannot be deployed is refused before any node starts (issue 7.5); one
+    the actor refuses at its autostart configure ends the command (issue 8.2)."""
     policy = tmp_path / 'policy.safetensors'
     policy.write_bytes(b'not a bundle')
     c = cli().start('deploy', str(policy), '--task', 'pendulum', '--with-sim',
                     '--log-dir', str(tmp_path / 'logs'))
+    code, out, err = c.finish(timeout=STARTUP)
+    assert code == 2 and 't3d-ros deploy:' in err and 'Traceback' not in err, out + err
+    assert not (tmp_path / 'logs').exists()  # nothing was started
+
+    task = make_task('pendulum')
+    agent = TD3(task.obs_dim, task.action_low, task.action_high,
+                TD3Config(hidden_sizes=(16, 16)))
+    PolicyBundle.from_agent(agent, task, policy_version=1).save(policy)
+    c = cli().start('deploy', str(policy), '--with-sim', '--log-dir', str(tmp_path / 'logs'),
+                    '--set', 'actor.command_low=[5.0]')  # above the policy's high: refused
     code, out, err = c.finish(timeout=STARTUP)
     assert code == 1, out + err
     assert '/actor exited with status 1' in err and 'autostart: configure failed' in err, err
