@@ -223,8 +223,11 @@ def test_eval_prints_the_mean_return_of_a_policy(cli, tmp_path):
 
 
 def test_deploy_with_a_bad_bundle_fails_the_command_with_the_reason(cli, tmp_path):
-    """A bundle that cannot be deployed is refused before any node starts (issue 7.5); one
-    the actor refuses at its autostart configure ends the command (issue 8.2)."""
+    """
+    Refuse an undeployable bundle before any node starts (issue 7.5).
+
+    One the actor refuses at its autostart configure ends the command (issue 8.2).
+    """
     policy = tmp_path / 'policy.safetensors'
     policy.write_bytes(b'not a bundle')
     c = cli().start('deploy', str(policy), '--task', 'pendulum', '--with-sim',
