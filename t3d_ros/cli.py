@@ -273,8 +273,8 @@ def _eval(args) -> int:
 
 # --- bench ------------------------------------------------------------------------------
 
-BENCH_NAMES = ('learner_updates', 'learner_updates_64', 'ros_loop', 'latency',
-               'policy_propagation', 'time_to_threshold')
+BENCH_NAMES = ('learner_updates', 'learner_updates_64', 'ros_loop', 'robots_per_process',
+               'latency', 'policy_propagation', 'time_to_threshold')
 
 
 def _add_bench(parser: argparse.ArgumentParser) -> None:

@@ -22,6 +22,7 @@ from t3d_ros.ros_domain import private_domain
 from .common import BenchError
 from .latency import bench_latency
 from .propagation import bench_policy_propagation
+from .robots import bench_robots_per_process
 from .ros_loop import bench_ros_loop
 from .table import markdown_table, summary
 from .threshold import bench_time_to_threshold
@@ -109,6 +110,8 @@ BENCHES = {
     'learner_updates_64': (bench_updates, dict(updates=60, hidden_sizes=(64, 64)),
                            dict(updates=1500, hidden_sizes=(64, 64))),
     'ros_loop': (bench_ros_loop, dict(seconds=5.0), dict(seconds=20.0)),
+    'robots_per_process': (bench_robots_per_process, dict(seconds=3.0, robots=2),
+                           dict(seconds=20.0, robots=8)),
     'latency': (bench_latency, dict(samples=200), dict(samples=1000)),
     'policy_propagation': (bench_policy_propagation, dict(count=10), dict(count=50)),
     'time_to_threshold': (bench_time_to_threshold, None, dict(max_steps=30_000)),

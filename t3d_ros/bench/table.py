@@ -29,6 +29,10 @@ TABLE_ROWS = (
      'time_to_threshold', 'ros_s', 'sb3_s'),
     ('env steps to pendulum threshold: direct vs Stable-Baselines3 TD3',
      'time_to_threshold', 'direct_env_steps', 'sb3_env_steps'),
+    ('env steps/s: 8 robots in one sim + one actor process vs 1 robot in them',
+     'robots_per_process', 'steps_per_s', 'one_robot_steps_per_s'),
+    ('memory of the sim + actor processes (MiB): 8 robots vs 1 robot',
+     'robots_per_process', 'rss_mb', 'one_robot_rss_mb'),
 )
 """Reference values named ``sb3_*`` come from Stable-Baselines3; where it is not installed
 the measurement says so in ``sb3`` and the row shows that."""
