@@ -30,6 +30,8 @@ from std_srvs.srv import Trigger
 from t3d_ros import ros_io, signing
 from t3d_ros.acting.core import ActorCore, ActorSettings, Transition, UnitPolicy
 from t3d_ros.acting.numpy_policy import NumpyPolicy
+from t3d_ros.nodes.any_qos import AnyQosListener
+from t3d_ros.nodes.clocks import steady_timer
 from t3d_ros.nodes.drops import DropCounter
 from t3d_ros.nodes.latency import LatencyWindow
 from t3d_ros.nodes.params import declare
@@ -55,8 +57,11 @@ RESTART_STATES = 3
 """RESTART_STATES joint states in a row stamped at least RESTART_JUMP_NS before the latest
 one, rising among themselves, mean the robot's driver restarted (its stamps began anew); any
 other state older than the latest is out of order (reordered, replayed), dropped."""
-E_STOP_WAIT = 1.0
-"""Deploy: longest wait after activation for the latched value of a known e_stop publisher."""
+E_STOP_WAIT = 1.5
+"""Deploy: longest wait after activation for the first value of a known e_stop publisher
+(longer than the 1 s between the messages of ``ros2 topic pub``)."""
+E_STOP_CHECK_PERIOD = 0.1
+"""How often the graph is checked for e_stop publishers the actor cannot hear."""
 
 
 class ControlStep(NamedTuple):
@@ -104,7 +109,7 @@ class ActorNode(LifecycleNode):
         self.faults: dict[str, str] = {}  # ERROR conditions now: kind -> what is wrong
         # Diagnostics in every lifecycle state: a refused configure is reported too.
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.create_timer(DIAGNOSTICS_PERIOD, self._publish_diagnostics)
+        steady_timer(self, DIAGNOSTICS_PERIOD, self._publish_diagnostics)
         self.batch = batch
         if batch is not None:
             batch.join(self)
@@ -188,6 +193,8 @@ class ActorNode(LifecycleNode):
         self.active = False
         self.e_stop = False
         self.e_stop_settled = False  # deploy: the latched e_stop value is known (or not coming)
+        self.e_stop_unheard = 0  # e_stop publishers we cannot hear (another type, a bad QoS)
+        self.e_stop_unheard_since = None
         self.activated_at = time.monotonic()
         self.throttled = False
         self.flow_blocked = False
@@ -248,14 +255,15 @@ class ActorNode(LifecycleNode):
         self.command_pub = self.create_lifecycle_publisher(
             Float64MultiArray, self._command_topic(), ros_io.ROBOT_QOS)
         publishers, clients = [], []
-        self.e_stop_sub = self.create_subscription(Bool, 'e_stop', self._on_e_stop,
-                                                   ros_io.LATCHED_QOS)
+        # From a publisher of any reliability and durability (nodes/any_qos.py).
+        self.e_stop_listener = AnyQosListener(self, Bool, 'e_stop', self._on_e_stop)
         subs = [
-            self.e_stop_sub,
+            *self.e_stop_listener.subscriptions,
             self.create_subscription(JointState, 'joint_states', self._on_joint_state,
                                      ros_io.state_qos(p['state_qos'])),
         ]
-        timers = []
+        # Real-time timers run on the steady clock, whatever use_sim_time says (nodes/clocks).
+        timers = [steady_timer(self, E_STOP_CHECK_PERIOD, self._check_e_stop_publishers)]
         if self.training:
             # Only a training actor takes new weights from the learner: a deployed one runs
             # the bundle it checked at configure, whatever is published on /t3d/policy.
@@ -273,13 +281,12 @@ class ActorNode(LifecycleNode):
                                                          self._on_throttle, ros_io.LATCHED_QOS)
             subs.append(self.throttle_sub)
             clients.append(self.reset_client)
-            timers.append(self.create_timer(RESET_RETRY_PERIOD, self._request_reset))
-            timers.append(self.create_timer(FLOW_POLL_PERIOD, self._on_flow_poll))
-        elif self.task.has_goal:
-            subs.append(self.create_subscription(PointStamped, 'goal', self._on_goal,
-                                                 ros_io.LATCHED_QOS))
+            timers.append(steady_timer(self, RESET_RETRY_PERIOD, self._request_reset))
+            timers.append(steady_timer(self, FLOW_POLL_PERIOD, self._on_flow_poll))
+        elif self.task.has_goal:  # an operator's goal, e.g. RViz's (volatile) clicked point
+            subs += AnyQosListener(self, PointStamped, 'goal', self._on_goal).subscriptions
         if p['trigger'] == 'timer' or self.state_timeout > 0:
-            timers.append(self.create_timer(self.period, self._on_tick))
+            timers.append(steady_timer(self, self.period, self._on_tick))
         self._entities = ([(self.destroy_subscription, s) for s in subs]
                           + [(self.destroy_timer, t) for t in timers]
                           + [(self.destroy_publisher, p) for p in publishers]
@@ -410,6 +417,28 @@ class ActorNode(LifecycleNode):
         if self.e_stop and self.active:
             self._publish_safe()
 
+    def _check_e_stop_publishers(self) -> None:
+        """An e_stop publisher we cannot hear is an error: safe commands while it is there.
+
+        Discovery shows a new publisher in the graph and matches it at about the same time, so
+        an unmatched one is only said to be an error after E_STOP_WAIT; its safe commands
+        start at once.
+        """
+        unheard = self.e_stop_listener.unheard()
+        if unheard and not self.e_stop_unheard and self.active:
+            self._publish_safe()
+        self.e_stop_unheard = unheard
+        if not unheard:
+            self.e_stop_unheard_since = None
+            return
+        now = time.monotonic()
+        self.e_stop_unheard_since = self.e_stop_unheard_since or now
+        if now - self.e_stop_unheard_since >= E_STOP_WAIT:
+            self.get_logger().error(
+                f'{unheard} e_stop publisher(s) on {self.e_stop_listener.topic_name} that this '
+                'actor cannot hear (not std_msgs/Bool, or a QoS it cannot match): safe commands '
+                'only until they are gone', throttle_duration_sec=5.0)
+
     def _on_throttle(self, msg: Bool) -> None:
         self.throttled = bool(msg.data) and self.p['follow_throttle']
         if not self.throttled and self.latest is not None and self.p['trigger'] == 'state':
@@ -518,7 +547,7 @@ class ActorNode(LifecycleNode):
         state, obs, transition = self.core.observe(reading.position, reading.velocity)
         if transition is not None and self._record(transition):
             return None
-        if (self.e_stop or not self._e_stop_known()
+        if (self.e_stop or self.e_stop_unheard or not self._e_stop_known()
                 or (self.policy is None and not self.training)):
             self._publish_safe(reading.position)
             return None
@@ -564,18 +593,19 @@ class ActorNode(LifecycleNode):
         """
         Deploy: whether the e_stop value is known, so the policy may command.
 
-        e_stop is latched (transient local), but its value reaches a starting actor only after
-        discovery, which may come after the first joint states: an actor started while e_stop
-        is engaged would otherwise send policy commands first. So until the first e_stop
-        message, a deploy actor sends safe commands while an e_stop publisher is known but has
-        not been heard from, for at most E_STOP_WAIT s after activation (a publisher that never
-        published must not block the robot forever). Training does not wait: in lockstep a
-        safe command would step the sim with an action nobody chose.
+        A latched e_stop value reaches a starting actor only after discovery, which may come
+        after the first joint states, and a volatile publisher's next message comes when it
+        republishes: an actor started while e_stop is engaged would otherwise send policy
+        commands first. So until the first e_stop message, a deploy actor sends safe commands
+        while an e_stop publisher is known but has not been heard from, for at most
+        E_STOP_WAIT s after activation (a publisher that never published must not block the
+        robot forever). Training does not wait: in lockstep a safe command would step the sim
+        with an action nobody chose.
         """
         if self.training or self.e_stop_settled:
             return True
         if (time.monotonic() - self.activated_at >= E_STOP_WAIT
-                or self.count_publishers(self.e_stop_sub.topic_name) == 0):
+                or self.e_stop_listener.publishers() == 0):
             self.e_stop_settled = True
         return self.e_stop_settled
 
@@ -677,7 +707,8 @@ class ActorNode(LifecycleNode):
 
     def _publish_diagnostics(self) -> None:
         values = dict(self.counters, **self.core.counters(), policy_version=self.policy_version,
-                      e_stop=self.e_stop, stale_state=self.stale, active=self.active,
+                      e_stop=self.e_stop, e_stop_unheard_publishers=self.e_stop_unheard,
+                      stale_state=self.stale, active=self.active,
                       waiting_for_learner=self.flow_blocked)
         values.update(self.latency.percentiles('state_to_command'))
         values.update(self.drops.counts())
