@@ -418,7 +418,8 @@ class ActorNode(LifecycleNode):
             self._publish_safe()
 
     def _check_e_stop_publishers(self) -> None:
-        """An e_stop publisher we cannot hear is an error: safe commands while it is there.
+        """
+        Treat an e_stop publisher we cannot hear as an error: safe commands meanwhile.
 
         Discovery shows a new publisher in the graph and matches it at about the same time, so
         an unmatched one is only said to be an error after E_STOP_WAIT; its safe commands

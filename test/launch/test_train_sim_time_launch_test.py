@@ -1,5 +1,7 @@
-"""train.launch.py with use_sim_time:=true trains on the one sim's /clock (the README's time
-rule, issue 8.6, 8.7).
+"""
+Train with train.launch.py use_sim_time:=true on the one sim's /clock (issue 8.6, 8.7).
+
+The README's time rule.
 
 One robot: its sim is the only /clock publisher, experience and policies flow (no timer waits
 for a clock that only the sim's steps advance), and the learner's and actor's diagnostics are

@@ -1,7 +1,9 @@
-"""``e_stop`` and ``goal`` reach the actor from a publisher of any QoS (DESIGN.md section 3,
-issue 8.1): reliable or best effort, volatile or transient local, depth 1 or 10, publishing
-before or after the actor starts; a publisher the actor cannot hear on ``e_stop`` is an error
-that keeps it in safe commands.
+"""
+``e_stop`` and ``goal`` reach the actor from a publisher of any QoS (issue 8.1).
+
+Reliable or best effort, volatile or transient local, depth 1 or 10, publishing before or after
+the actor starts (DESIGN.md section 3); a publisher the actor cannot hear on ``e_stop`` is an
+error that keeps it in safe commands.
 
 What a publisher sent before the actor's subscription matched it reaches the actor only from a
 reliable, transient-local publisher (its latched value; a volatile sample goes only to the
@@ -58,7 +60,7 @@ class FakeRobot(FakeRobotBase):
 
 
 def deploy_actor(ros, tmp_path, task_name='pendulum', **params):
-    """A deployed actor and the command its policy sends for the robot's constant state."""
+    """Start a deployed actor of a fresh policy; return it and the policy's bundle."""
     task = make_task(task_name)
     agent = TD3(task.obs_dim, task.action_low, task.action_high,
                 TD3Config(hidden_sizes=(32, 32), seed=3))
@@ -71,7 +73,7 @@ def deploy_actor(ros, tmp_path, task_name='pendulum', **params):
 
 
 def policy_command(bundle, task):
-    """What the actor sends for the robot's constant state (its numpy forward pass)."""
+    """Compute what the actor sends for the robot's constant state (numpy forward pass)."""
     return NumpyPolicy.from_bundle(bundle)(task.observation(RobotState(POSITION, VELOCITY)))
 
 
@@ -148,7 +150,7 @@ def test_e_stop_from_any_publisher_qos_engages_and_releases(ros, tmp_path, combi
 
 @pytest.fixture
 def other_participant():
-    """A node in another ROS context (another DDS participant), as a separate process is."""
+    """Make nodes in another ROS context (another DDS participant), as another process."""
     context = rclpy.Context()
     rclpy.init(context=context)
     nodes = []
@@ -164,8 +166,12 @@ def other_participant():
 
 def test_an_e_stop_publisher_the_actor_cannot_hear_is_an_error_with_safe_commands(
         ros, tmp_path, other_participant):
-    """An operator's e_stop of another type (std_msgs/String) is never received: while it is
-    there, safe commands only, and /diagnostics says so; once it is gone, the policy again."""
+    """
+    Send safe commands while an e_stop publisher of another type is there.
+
+    An operator's e_stop of another type (std_msgs/String) is never received: while it is
+    there, safe commands only, and /diagnostics says so; once it is gone, the policy again.
+    """
     task = make_task('pendulum')
     robot = FakeRobot(ros, task)
     robot.stream(50.0)
@@ -194,7 +200,7 @@ def test_an_e_stop_publisher_the_actor_cannot_hear_is_an_error_with_safe_command
                                          ReliabilityPolicy.BEST_EFFORT],
                          ids=lambda reliability: reliability.name.lower())
 def test_a_goal_from_a_volatile_publisher_reaches_a_deployed_actor(ros, tmp_path, reliability):
-    """RViz's clicked point is volatile: a deployed reach actor takes that goal."""
+    """Take a volatile goal, as RViz's clicked point is, in a deployed reach actor."""
     robot = FakeRobot(ros, make_task('reacher'))
     robot.stream(50.0)
     actor, _ = deploy_actor(ros, tmp_path, 'reacher')

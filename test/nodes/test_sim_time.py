@@ -1,5 +1,7 @@
-"""use_sim_time (issue 8.6, 8.7): real-time timers run on the steady clock, sim time is for
-stamps (the README's time rule).
+"""
+Run real-time timers on the steady clock with use_sim_time; sim time is for stamps (8.6).
+
+The README's time rule (issue 8.7).
 
 A lockstep actor trains with ``use_sim_time`` next to the one sim that publishes ``/clock``
 (its reset retry once waited for a clock that only its own steps advance), and a deployed
