@@ -76,5 +76,6 @@ def test_deploy_control_timer_and_watchdog_run_with_use_sim_time_and_no_clock(ro
     assert ros.spin_until(lambda: len(robot.commands) >= mark + 10
                           and np.all(np.array(robot.values(mark + 5)) == 0.0), TIMEOUT), \
         'the watchdog sends safe commands when the state stops'
-    assert ros.spin_until(lambda: robot.actor_diagnostics().get('watchdog_trips') == '1',
-                          TIMEOUT)
+    # At least this trip (on a loaded machine a late state may have tripped it before).
+    assert ros.spin_until(
+        lambda: float(robot.actor_diagnostics().get('watchdog_trips', 0)) >= 1, TIMEOUT)
