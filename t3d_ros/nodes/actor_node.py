@@ -724,6 +724,9 @@ class ActorNode(LifecycleNode):
         """Say what is wrong now: errors (a setup to fix) and warnings (the robot is held)."""
         errors = [f'not configured: {self.refusal}'] if self.refusal else []
         errors += self.faults.values()
+        if self.e_stop_unheard:
+            errors.append(f'{self.e_stop_unheard} e_stop publisher(s) it cannot hear: safe '
+                          'commands')
         warnings = [warning for warning, now in (
             ('stale joint state: safe commands', self.stale),
             ('e_stop engaged: safe commands', self.e_stop),

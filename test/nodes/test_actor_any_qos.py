@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pytest
 import rclpy
+from diagnostic_msgs.msg import DiagnosticStatus
 from geometry_msgs.msg import PointStamped
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, String
@@ -187,6 +188,7 @@ def test_an_e_stop_publisher_the_actor_cannot_hear_is_an_error_with_safe_command
     assert all(is_zero(c) for c in robot.values(first_zero)), 'cannot hear e_stop: safe only'
     assert ros.spin_until(
         lambda: robot.actor_diagnostics().get('e_stop_unheard_publishers') == '1', TIMEOUT)
+    assert robot.actor_level()[0] == DiagnosticStatus.ERROR, robot.actor_level()
 
     wrong.destroy_publisher(button)
     mark = len(robot.commands)
