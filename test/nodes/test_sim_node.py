@@ -160,7 +160,9 @@ def test_lockstep_steps_only_on_its_own_actors_commands_and_counts_the_others(ro
     def meddle():
         for pub in peer_pubs:
             pub.publish(Float64MultiArray(data=[1.9]))
-    peer_timer = peers[0].create_timer(0.005, meddle)
+    # 20 Hz each, about the actor's rate: a flood faster than the sim takes messages in would
+    # push commands out of its depth-10 queue (lost, whoever sent them).
+    peer_timer = peers[0].create_timer(0.05, meddle)
     ours = [0.5, -1.0, 0.25, 1.5, -0.75] * 4
     for command in ours:
         state = probe.step(command)
