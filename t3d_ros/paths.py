@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 PACKAGE = 't3d_ros'
+PYBULLET_DATA = 'pybullet_data/'
+"""Prefix of robot models referenced inside the ``pybullet_data`` package."""
 SOURCE_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -20,6 +22,23 @@ def share_directory() -> Path | None:
 def sim_model_path(file_name: str) -> Path:
     """Path of the robot model ``file_name`` in the package's ``sim/`` folder."""
     return package_file('sim', file_name, 'robot model')
+
+
+def model_path(name: str) -> Path:
+    """
+    Return the path of the robot model ``name``.
+
+    ``pybullet_data/<file>`` is inside the installed ``pybullet_data`` package (referenced at
+    run time, never copied); any other name is in the package's ``sim/`` folder.
+    """
+    if not name.startswith(PYBULLET_DATA):
+        return sim_model_path(name)
+    import pybullet_data
+
+    path = Path(pybullet_data.getDataPath()) / name[len(PYBULLET_DATA):]
+    if not path.is_file():
+        raise FileNotFoundError(f'robot model {name!r} not found in {pybullet_data.getDataPath()}')
+    return path
 
 
 def config_path(file_name: str) -> Path:

@@ -14,6 +14,7 @@ import numpy as np
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PointStamped
+from nav_msgs.msg import Odometry
 from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
                        qos_profile_sensor_data)
 from rosgraph_msgs.msg import Clock
@@ -21,12 +22,18 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float32MultiArray, Float64MultiArray, MultiArrayDimension, UInt8MultiArray
 
 from t3d_ros import signing
+from t3d_ros.tasks.base import BaseState
 
 if TYPE_CHECKING:  # torch is imported only by the nodes that handle policies
     from t3d_ros.td3.bundle import PolicyBundle
 
 ABSURD = 1e6
 """Magnitude above which a joint position, velocity, goal or reward is rejected as absurd."""
+QUATERNION_TOLERANCE = 1e-3
+"""Largest deviation from 1 of an orientation quaternion's norm that is accepted."""
+ODOM_FRAME = 'odom'
+BASE_FRAME = 'base_link'
+"""Frame ids of the odometry the sim publishes (REP 105): pose in odom, twist in base_link."""
 MAX_TRANSITIONS_PER_MESSAGE = 10_000
 MAX_ACTOR_ID_LENGTH = 256
 TRANSITIONS_FORMAT = 't3d_transitions/1'
@@ -97,6 +104,8 @@ class JointStateReading(NamedTuple):
     stamp_ns: int
     position: np.ndarray
     velocity: np.ndarray
+    base: BaseState | None = None
+    """The floating base's state of the same instant, once paired with odometry."""
 
 
 class JointStateParser:
@@ -143,6 +152,59 @@ def _check_finite(values: np.ndarray, what: str) -> None:
         raise InvalidMessage('not_finite', what)
     if np.any(np.abs(values) > ABSURD):
         raise InvalidMessage('absurd_value', f'{what} beyond {ABSURD:g}')
+
+
+# --- odom -------------------------------------------------------------------------------
+
+def odometry_msg(base: BaseState, stamp_ns: int, frame_id: str = ODOM_FRAME,
+                 child_frame_id: str = BASE_FRAME) -> Odometry:
+    """
+    Build REP 105 odometry of a floating base's state.
+
+    The pose is ``child_frame_id``'s in ``frame_id``, the twist is in ``child_frame_id``.
+    Covariances stay zero (the exact sim state).
+    """
+    msg = Odometry()
+    msg.header.stamp = ns_to_stamp(stamp_ns)
+    msg.header.frame_id = frame_id
+    msg.child_frame_id = child_frame_id
+    pose, twist = msg.pose.pose, msg.twist.twist
+    pose.position.x, pose.position.y, pose.position.z = (float(v) for v in base.position)
+    (pose.orientation.x, pose.orientation.y, pose.orientation.z,
+     pose.orientation.w) = (float(v) for v in base.orientation)
+    twist.linear.x, twist.linear.y, twist.linear.z = (float(v) for v in base.linear_velocity)
+    twist.angular.x, twist.angular.y, twist.angular.z = (
+        float(v) for v in base.angular_velocity)
+    return msg
+
+
+class OdometryReading(NamedTuple):
+    stamp_ns: int
+    base: BaseState
+
+
+def parse_odometry(msg: Odometry) -> OdometryReading:
+    """
+    Return the base state in ``msg``.
+
+    NaN/Inf, absurd values or a quaternion that is not of unit norm (within
+    QUATERNION_TOLERANCE) raise InvalidMessage. Frame ids are not checked: the twist is taken
+    in the child frame, as REP 105 specifies.
+    """
+    pose, twist = msg.pose.pose, msg.twist.twist
+    position = np.array([pose.position.x, pose.position.y, pose.position.z])
+    orientation = np.array([pose.orientation.x, pose.orientation.y, pose.orientation.z,
+                            pose.orientation.w])
+    linear = np.array([twist.linear.x, twist.linear.y, twist.linear.z])
+    angular = np.array([twist.angular.x, twist.angular.y, twist.angular.z])
+    for values, what in ((position, 'odom position'), (orientation, 'odom orientation'),
+                         (linear, 'odom linear velocity'), (angular, 'odom angular velocity')):
+        _check_finite(values, what)
+    norm = float(np.linalg.norm(orientation))
+    if abs(norm - 1.0) > QUATERNION_TOLERANCE:
+        raise InvalidMessage('bad_quaternion', f'orientation norm {norm:.6g}, not 1')
+    return OdometryReading(stamp_to_ns(msg.header.stamp),
+                           BaseState(position, orientation, linear, angular))
 
 
 # --- commands ---------------------------------------------------------------------------

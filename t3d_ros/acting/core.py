@@ -19,7 +19,7 @@ import numpy as np
 
 from t3d_ros.acting.exploration import explore, random_unit_action
 from t3d_ros.acting.scaling import ActionScaler
-from t3d_ros.tasks.base import RobotState, Task, episode_rngs
+from t3d_ros.tasks.base import BaseState, RobotState, Task, episode_rngs
 
 
 @dataclass(frozen=True)
@@ -111,14 +111,17 @@ class ActorCore:
         self._pending = None
         return self.goal
 
-    def observe(self, position: np.ndarray, velocity: np.ndarray
+    def observe(self, position: np.ndarray, velocity: np.ndarray, base: BaseState | None = None
                 ) -> tuple[RobotState, np.ndarray, Transition | None]:
         """
         Turn a new joint state (task joint order) into the state and observation.
 
+        ``base`` is the floating base's state of the same instant (odometry), for tasks that
+        have one.
+
         Also returns the transition it closes (training, after ``sent``), else None.
         """
-        state = RobotState(position, velocity, self.goal)
+        state = RobotState(position, velocity, self.goal, base)
         obs = self.task.observation(state)
         transition = self._close(state, obs) if self._pending is not None else None
         return state, obs, transition

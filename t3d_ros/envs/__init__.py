@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from gymnasium.envs.registration import register, registry
 
-from t3d_ros.envs.robot import BulletRobot
+from t3d_ros.envs.robot import BulletRobot, FloatingBaseRobot
 from t3d_ros.envs.task_env import TaskEnv
 from t3d_ros.tasks import TASKS
 
 ENV_IDS = {'pendulum': 't3d/Pendulum-v0', 'reacher': 't3d/Reacher-v0',
-           'panda_reach': 't3d/PandaReach-v0', 'iiwa_reach': 't3d/IiwaReach-v0'}
+           'panda_reach': 't3d/PandaReach-v0', 'iiwa_reach': 't3d/IiwaReach-v0',
+           'half_cheetah': 't3d/HalfCheetah-v0'}
 """Gymnasium id of each built-in task's env (a task file's env: ``TaskEnv('file.yaml')``)."""
 
 for _task_name, _env_id in ENV_IDS.items():
@@ -25,4 +26,4 @@ def make_env(task_name: str) -> TaskEnv:
     return TaskEnv(task_name)
 
 
-__all__ = ['ENV_IDS', 'BulletRobot', 'TaskEnv', 'make_env']
+__all__ = ['ENV_IDS', 'BulletRobot', 'FloatingBaseRobot', 'TaskEnv', 'make_env']

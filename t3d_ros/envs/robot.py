@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from t3d_ros.envs.bullet import BulletClient, connect_direct, pybullet
-from t3d_ros.tasks.base import ControlInterface, Task
+from t3d_ros.tasks.base import BaseState, ControlInterface, Task
 from t3d_ros.tasks.task_file import default_gains
 
 
@@ -78,31 +78,49 @@ class BulletRobot:
 
     @classmethod
     def for_task(cls, task: Task) -> BulletRobot:
-        """Return the robot model, joints, interface and timing that ``task`` declares."""
-        return cls(task.model_path(), task.joint_names, task.interface, task.physics_dt,
-                   task.decimation, gravity=task.gravity, gains=task.gains,
-                   base_link=task.base_link)
+        """
+        Build the robot model, joints, interface and timing that ``task`` declares.
+
+        A floating-base task gets a :class:`FloatingBaseRobot`.
+        """
+        args = (task.model_path(), task.joint_names, task.interface, task.physics_dt,
+                task.decimation, task.effort_limits, task.gravity, task.gains, task.base_link)
+        if task.floating_base:
+            return FloatingBaseRobot(*args, odom_link=task.odom_link,
+                                     root_joints=task.root_joints)
+        return cls(*args)
+
+    @property
+    def reset_joint_names(self) -> tuple[str, ...]:
+        """Name the joints ``reset`` takes positions and velocities of, in order."""
+        return self.joint_names
+
+    def _load_model(self) -> int:
+        """Load the model into the client; return its body id."""
+        return self._client.loadURDF(
+            str(self.urdf_path), useFixedBase=True, flags=pybullet.URDF_USE_INERTIA_FROM_FILE)
 
     def _load(self, effort_limits: Sequence[float] | None, gravity: float) -> None:
         client = self._client
         client.setGravity(0.0, 0.0, -gravity)
         client.setTimeStep(self.physics_dt)
         client.setRealTimeSimulation(0)
-        self._body = client.loadURDF(
-            str(self.urdf_path), useFixedBase=True, flags=pybullet.URDF_USE_INERTIA_FROM_FILE)
+        self._body = self._load_model()
         num_joints = client.getNumJoints(self._body)
         infos = [client.getJointInfo(self._body, j) for j in range(num_joints)]
         movable = {info[1].decode(): info for info in infos if info[2] != pybullet.JOINT_FIXED}
-        missing = [name for name in self.joint_names if name not in movable]
+        missing = [name for name in self.reset_joint_names if name not in movable]
         if missing:
             raise ValueError(f'{self.urdf_path.name} has no movable joint named {missing}; '
                              f'its movable joints are {sorted(movable)}')
         joints = [movable[name] for name in self.joint_names]
         self._joint_indices = [info[0] for info in joints]
+        self._reset_indices = [movable[name][0] for name in self.reset_joint_names]
+        self._link_indices = {info[12].decode(): info[0] for info in infos}
         self._movable_indices = [info[0] for info in movable.values()]
         # Where each controlled joint is among the movable ones (PyBullet's dynamics order).
         self._dof = np.array([self._movable_indices.index(j) for j in self._joint_indices])
-        held = [info for info in movable.values() if info[0] not in self._joint_indices]
+        held = [info for info in movable.values() if info[0] not in self._reset_indices]
         self._held = [(info, client.getJointState(self._body, info[0])[0]) for info in held]
         self.effort_limits = self._resolve_effort_limits(effort_limits, joints)
         self.velocity_limits = np.array([info[11] if info[11] > 0 else np.inf for info in joints])
@@ -189,10 +207,12 @@ class BulletRobot:
     def body_id(self) -> int:
         return self._body
 
-    def _joint_vector(self, values, what: str) -> np.ndarray:
+    def _joint_vector(self, values, what: str, names: tuple[str, ...] | None = None
+                      ) -> np.ndarray:
+        names = self.joint_names if names is None else names
         vector = np.asarray(values, dtype=np.float64)
-        if vector.shape != (self.num_joints,):
-            raise ValueError(f'{what} needs {self.num_joints} values {self.joint_names}, '
+        if vector.shape != (len(names),):
+            raise ValueError(f'{what} needs {len(names)} values {names}, '
                              f'got shape {vector.shape}')
         if not np.all(np.isfinite(vector)):
             raise ValueError(f'{what} must be finite, got {vector}')
@@ -200,26 +220,27 @@ class BulletRobot:
 
     def _disable_default_motors(self) -> None:
         """
-        Switch off the velocity motors PyBullet puts on every controlled joint.
+        Switch off PyBullet's default velocity motors on the controlled (and root) joints.
 
-        So they move only by the commands; the other movable joints are held where they are.
+        They then move only by the commands; the other movable joints are held where they are.
         """
         self._client.setJointMotorControlArray(
-            self._body, self._joint_indices, pybullet.VELOCITY_CONTROL,
-            forces=[0.0] * self.num_joints)
+            self._body, self._reset_indices, pybullet.VELOCITY_CONTROL,
+            forces=[0.0] * len(self._reset_indices))
         for info, position in self._held:
             self._client.setJointMotorControl2(self._body, info[0], pybullet.POSITION_CONTROL,
                                                targetPosition=position, force=max(info[10], 0.0))
 
     def reset(self, position: Sequence[float], velocity: Sequence[float]) -> None:
         """
-        Teleport the joints to ``position`` and ``velocity``; no command is applied after.
+        Teleport the ``reset_joint_names`` joints to ``position`` and ``velocity``.
 
-        The uncontrolled ones go to where they were at load, at rest.
+        The uncontrolled ones go to where they were at load, at rest; no command is applied
+        after.
         """
-        position = self._joint_vector(position, 'position')
-        velocity = self._joint_vector(velocity, 'velocity')
-        for index, q, q_dot in zip(self._joint_indices, position, velocity):
+        position = self._joint_vector(position, 'position', self.reset_joint_names)
+        velocity = self._joint_vector(velocity, 'velocity', self.reset_joint_names)
+        for index, q, q_dot in zip(self._reset_indices, position, velocity):
             self._client.resetJointState(self._body, index, q, q_dot)
         for info, q in self._held:
             self._client.resetJointState(self._body, info[0], q, 0.0)
@@ -274,6 +295,10 @@ class BulletRobot:
         position = np.array([state[0] for state in states])
         velocity = np.array([state[1] for state in states])
         return position, velocity, self._effort.copy()
+
+    def base_state(self) -> BaseState | None:
+        """Return the floating base's pose and twist (odometry); None: the base is fixed."""
+        return None
 
     def show_goal(self, point: Sequence[float]) -> None:
         """Move a visual-only sphere (no collision, no mass) to ``point`` in the base frame."""
@@ -336,3 +361,68 @@ class BulletRobot:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+class FloatingBaseRobot(BulletRobot):
+    """
+    A robot whose base moves over a ground plane: a locomotion model from an MJCF file.
+
+    The MJCF locomotion models in ``pybullet_data/mjcf`` (half_cheetah, hopper, walker2d)
+    carry their base on a planar root: unactuated slide x, slide z and hinge y joints
+    (``root_joints``) between the world and the base link. ``reset`` takes those joints'
+    coordinates first, then the controlled joints', as MuJoCo's qpos does; ``base_state`` reads
+    the base link's pose and twist, which is what a robot's odometry reports. Self-collision is
+    off, as in the models (their geoms have conaffinity 0): limbs touch only the ground.
+    """
+
+    GROUND = 'plane.urdf'
+    """The ground, from ``pybullet_data``."""
+
+    def __init__(self, *args, odom_link: str, root_joints: Sequence[str], **kwargs):
+        """
+        Load the model; ``args`` and ``kwargs`` are :class:`BulletRobot`'s.
+
+        ``odom_link`` is the base link whose state ``base_state`` reads.
+        """
+        self.odom_link = odom_link
+        self.root_joints = tuple(root_joints)
+        super().__init__(*args, **kwargs)
+        if odom_link not in self._link_indices:
+            self.close()
+            raise ValueError(f'{self.urdf_path.name} has no link named {odom_link!r}; its '
+                             f'links are {sorted(self._link_indices)}')
+        self._odom_index = self._link_indices[odom_link]
+
+    @property
+    def reset_joint_names(self) -> tuple[str, ...]:
+        return self.root_joints + self.joint_names
+
+    def _load_model(self) -> int:
+        import pybullet_data
+
+        # Contacts are solved pair by pair; unsorted, the pair order depends on memory
+        # layout, and two worlds given the same commands drift apart at the first contacts.
+        self._client.setPhysicsEngineParameter(deterministicOverlappingPairs=1)
+        self._client.loadURDF(str(Path(pybullet_data.getDataPath()) / self.GROUND))
+        bodies = self._client.loadMJCF(str(self.urdf_path))
+        if len(bodies) != 1:
+            raise ValueError(f'{self.urdf_path.name} holds {len(bodies)} bodies; a robot '
+                             'model must hold exactly one')
+        return bodies[0]
+
+    def base_state(self) -> BaseState:
+        """
+        Return the base link's pose in the world (odom) frame and its twist in its own axes.
+
+        The twist is in REP 105's ``base_link`` child frame.
+        """
+        state = self._client.getLinkState(self._body, self._odom_index, computeLinkVelocity=1,
+                                          computeForwardKinematics=1)
+        com, frame, orientation = np.array(state[0]), np.array(state[4]), np.array(state[5])
+        com_velocity, angular_velocity = np.array(state[6]), np.array(state[7])
+        # PyBullet reports the velocity of the link's centre of mass; the frame's origin
+        # moves with it plus the rotation's share.
+        velocity = com_velocity + np.cross(angular_velocity, frame - com)
+        to_world = np.array(self._client.getMatrixFromQuaternion(orientation)).reshape(3, 3)
+        return BaseState(frame, orientation, to_world.T @ velocity,
+                         to_world.T @ angular_velocity)

@@ -69,7 +69,7 @@ class TaskEnv(gym.Env):
 
     def _read_state(self, goal: np.ndarray | None) -> RobotState:
         position, velocity, _ = self.robot.joint_state()
-        return RobotState(position, velocity, goal)
+        return RobotState(position, velocity, goal, self.robot.base_state())
 
     def _info(self, state: RobotState) -> dict[str, Any]:
         success = self.task.is_success(state)

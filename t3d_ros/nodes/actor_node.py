@@ -1,6 +1,9 @@
 """
 actor_node: robot state -> observation -> actor network -> safe joint command.
 
+Robot state is ``joint_states``; for a floating-base task, each joint state paired with the
+``odom`` (nav_msgs/Odometry) of the same stamp, so a step is taken only once both are in.
+
 A managed (lifecycle) node. ``configure`` builds the task and, in deploy mode, loads and checks
 the policy bundle; ``activate`` starts commanding; ``deactivate`` sends a safe command and
 stops. With ``autostart`` (training) it configures and activates itself.
@@ -21,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
+from nav_msgs.msg import Odometry
 from rclpy.duration import Duration
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import JointState
@@ -36,6 +40,7 @@ from t3d_ros.nodes.drops import DropCounter
 from t3d_ros.nodes.latency import LatencyWindow
 from t3d_ros.nodes.params import declare
 from t3d_ros.nodes.spin import run_node
+from t3d_ros.nodes.state_sync import StateSync
 from t3d_ros.safety import CommandSafety
 from t3d_ros.tasks import TASK_DESCRIPTION, make_task
 from t3d_ros.td3.bundle import BundleError, PolicyBundle
@@ -132,9 +137,12 @@ class ActorNode(LifecycleNode):
                                "default: the task's, e.g. forward_effort_controller/commands."),
             'joint_order': d('joint_order', [], "The controller's `joints` order for "
                              "commands; default: the task's joint order.", element_type=str),
-            'state_qos': d('state_qos', 'reliable', "joint_states QoS: 'reliable' "
-                           "(lockstep sim) or 'best_effort' (sensor data).",
+            'state_qos': d('state_qos', 'reliable', "joint_states (and odom) QoS: "
+                           "'reliable' (lockstep sim) or 'best_effort' (sensor data).",
                            choices=tuple(ros_io.STATE_QOS_CHOICES)),
+            'odom_slop': d('odom_slop', 0.0, 'Floating-base tasks: largest stamp difference '
+                           '(s) between a joint state and the odom it is paired with; 0 = '
+                           'equal stamps (lockstep sim).', low=0.0),
             'trigger': d('trigger', 'state', "'state': act on each new joint state; "
                          "'timer': act at control_rate_hz on the latest state.",
                          choices=('state', 'timer')),
@@ -204,6 +212,7 @@ class ActorNode(LifecycleNode):
         self.latest_received_perf = 0.0  # time.perf_counter() of the same (latency)
         self.last_acted_stamp = -1
         self.core = ActorCore(self.task, self.settings, self.p['seed'], self.training)
+        self.sync = StateSync(self.task.floating_base, self.p['odom_slop'])
         self.awaiting_reset = False
         self.reset_floor_stamp = -1
         self.reset_future = None
@@ -264,6 +273,9 @@ class ActorNode(LifecycleNode):
         ]
         # Real-time timers run on the steady clock, whatever use_sim_time says (nodes/clocks).
         timers = [steady_timer(self, E_STOP_CHECK_PERIOD, self._check_e_stop_publishers)]
+        if self.task.floating_base:
+            subs.append(self.create_subscription(Odometry, 'odom', self._on_odometry,
+                                                 ros_io.state_qos(p['state_qos'])))
         if self.training:
             # Only a training actor takes new weights from the learner: a deployed one runs
             # the bundle it checked at configure, whatever is published on /t3d/policy.
@@ -371,6 +383,25 @@ class ActorNode(LifecycleNode):
                 return
             self._on_state_restart(reading)
         self.restart_stamps = []
+        reading = self.sync.add_joints(reading)
+        if reading is not None:
+            self._on_state(reading, received)
+
+    def _on_odometry(self, msg: Odometry) -> None:
+        # Ordering is the joint states' (with their restart rule): an odometry pairs with the
+        # joint state of its stamp or with none.
+        received = time.perf_counter()
+        try:
+            reading = ros_io.parse_odometry(msg)
+        except ros_io.InvalidMessage as error:
+            self.drops.drop(f'odom_{error.reason}', str(error))
+            return
+        reading = self.sync.add_odometry(reading)
+        if reading is not None:
+            self._on_state(reading, received)
+
+    def _on_state(self, reading: ros_io.JointStateReading, received: float) -> None:
+        """Take a complete robot state: joint state (and, for a floating base, odometry)."""
         self.latest = reading
         self.latest_received = time.monotonic()
         self.latest_received_perf = received
@@ -545,7 +576,8 @@ class ActorNode(LifecycleNode):
         if self.task.has_goal and self.core.goal is None:
             self._publish_safe()
             return None
-        state, obs, transition = self.core.observe(reading.position, reading.velocity)
+        state, obs, transition = self.core.observe(reading.position, reading.velocity,
+                                                   reading.base)
         if transition is not None and self._record(transition):
             return None
         if (self.e_stop or self.e_stop_unheard or not self._e_stop_known()
@@ -715,6 +747,8 @@ class ActorNode(LifecycleNode):
         values.update(self.drops.counts())
         if self.batch is not None:
             values.update(self.batch.counters())
+        if self.task.floating_base:
+            values['unpaired_states'] = self.sync.discarded
         level, message = ros_io.diagnostic_level(*self._health())
         self.diagnostics_pub.publish(ros_io.diagnostics_msg(
             self.get_clock().now().nanoseconds, f't3d/actor/{self.actor_id}', self.actor_id,

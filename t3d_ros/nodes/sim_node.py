@@ -1,9 +1,10 @@
 """
 sim_node: a PyBullet robot behind the ros2_control contract.
 
-Publishes ``joint_states`` (task joint order) and, with ``publish_clock``, ``/clock``; takes
-``std_msgs/Float64MultiArray`` on the forward command controller topic; serves ``reset``
-(std_srvs/Trigger: a new seeded initial state); shows the ``goal``.
+Publishes ``joint_states`` (task joint order), for a floating-base task ``odom``
+(nav_msgs/Odometry of the base link, stamped like joint_states) and, with ``publish_clock``,
+``/clock``; takes ``std_msgs/Float64MultiArray`` on the forward command controller topic;
+serves ``reset`` (std_srvs/Trigger: a new seeded initial state); shows the ``goal``.
 
 - ``lockstep``: one control step of physics per command of its own actor (the node
   ``actor_node``), then publish: no step is lost or stale, and the numbers equal the gymnasium
@@ -27,6 +28,7 @@ from collections import deque
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
+from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
@@ -69,7 +71,8 @@ class SimNode(Node):
         self.latency_ns = ros_io.seconds_to_ns(d('actuation_latency', 0.0, 'Realtime: delay '
                                                  '(s) before a command takes effect.', low=0.0))
         self.observation_noise = d('observation_noise', 0.0, 'Std of Gaussian noise on '
-                                   'published positions and velocities.', low=0.0)
+                                   'published joint positions and velocities (and odom '
+                                   'positions and twists).', low=0.0)
         self.mass_scale = d('mass_scale', [1.0, 1.0], 'Range [low, high] of the per-episode '
                             'link mass scale (domain randomisation).', low=0.0)
         self.friction_range = d('friction_range', [], 'Range [low, high] of the per-episode '
@@ -100,6 +103,8 @@ class SimNode(Node):
         self._reported = (0, 0)  # drops and foreign commands at the last diagnostics
 
         self.state_pub = self.create_publisher(JointState, 'joint_states', ros_io.ROBOT_QOS)
+        self.odom_pub = (self.create_publisher(Odometry, 'odom', ros_io.ROBOT_QOS)
+                         if self.task.floating_base else None)
         self.clock_pub = (self.create_publisher(Clock, '/clock', 10) if self.publish_clock
                           else None)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
@@ -243,12 +248,19 @@ class SimNode(Node):
             self.drops.drop(f'goal_{error.reason}', str(error))
 
     def _publish_state(self) -> None:
+        """Publish joint_states (and odom first, stamped alike, for a floating base)."""
+        stamp_ns = self._stamp_ns()
+        base = self.robot.base_state()
+        if base is not None:
+            if self.observation_noise > 0:
+                base = base._replace(**{field: self._noisy(getattr(base, field)) for field in (
+                    'position', 'linear_velocity', 'angular_velocity')})
+            self.odom_pub.publish(ros_io.odometry_msg(base, stamp_ns))
         position, velocity, effort = self.robot.joint_state()
         if self.observation_noise > 0:
-            position = position + self.noise_rng.normal(0, self.observation_noise, position.shape)
-            velocity = velocity + self.noise_rng.normal(0, self.observation_noise, velocity.shape)
+            position, velocity = self._noisy(position), self._noisy(velocity)
         self.state_pub.publish(ros_io.joint_state_msg(self.task.joint_names, position, velocity,
-                                                      effort, self._stamp_ns()))
+                                                      effort, stamp_ns))
         if self.clock_pub is not None:
             self.clock_pub.publish(ros_io.clock_msg(self.time_ns))
 
@@ -257,6 +269,9 @@ class SimNode(Node):
         if self.publish_clock or self.mode == 'lockstep':
             return self.time_ns
         return self.get_clock().now().nanoseconds
+
+    def _noisy(self, values: np.ndarray) -> np.ndarray:
+        return values + self.noise_rng.normal(0, self.observation_noise, values.shape)
 
     def _publish_diagnostics(self) -> None:
         if self.publish_clock:

@@ -4,14 +4,16 @@ from __future__ import annotations
 import os
 
 from t3d_ros.paths import package_file
-from t3d_ros.tasks.base import ControlInterface, RobotState, Task, episode_rngs
+from t3d_ros.tasks.base import BaseState, ControlInterface, RobotState, Task, episode_rngs
+from t3d_ros.tasks.half_cheetah import HalfCheetahTask
 from t3d_ros.tasks.pendulum import PendulumTask
 from t3d_ros.tasks.reach import ReachTask
 from t3d_ros.tasks.reacher import ReacherTask
 from t3d_ros.tasks.task_file import (TaskFileError, is_task_file, load_task_file,
                                      parse_task_file)
 
-TASKS: dict[str, type[Task]] = {task.name: task for task in (PendulumTask, ReacherTask)}
+TASKS: dict[str, type[Task]] = {task.name: task for task in (
+    PendulumTask, ReacherTask, HalfCheetahTask)}
 """Every task class, by its registry name."""
 TASK_FILES = ('iiwa_reach', 'panda_reach')
 """Built-in tasks defined by the shipped task files ``config/tasks/<name>.yaml``."""
@@ -53,7 +55,7 @@ def task_from_bundle_text(task_file: str, source_dir: str, urdf_text: str) -> Re
 
 
 __all__ = [
-    'TASKS', 'TASK_DESCRIPTION', 'TASK_FILES', 'ControlInterface', 'PendulumTask', 'ReachTask',
-    'ReacherTask', 'RobotState', 'Task', 'TaskFileError', 'episode_rngs', 'make_task',
-    'task_file_path', 'task_from_bundle_text', 'task_names',
+    'TASKS', 'TASK_DESCRIPTION', 'TASK_FILES', 'BaseState', 'ControlInterface', 'HalfCheetahTask',
+    'PendulumTask', 'ReachTask', 'ReacherTask', 'RobotState', 'Task', 'TaskFileError',
+    'episode_rngs', 'make_task', 'task_file_path', 'task_from_bundle_text', 'task_names',
 ]

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from t3d_ros.paths import sim_model_path
+from t3d_ros.paths import model_path
 
 
 class ControlInterface(str, enum.Enum):
@@ -25,12 +25,49 @@ class ControlInterface(str, enum.Enum):
     POSITION = 'position'
 
 
+class BaseState(NamedTuple):
+    """
+    Pose and twist of a floating base, as ``nav_msgs/Odometry`` carries them (REP 105).
+
+    The pose is the base link's frame in the world-fixed ``odom`` frame; the twist is that
+    frame's velocity expressed in the base link's own axes (the Odometry message's child frame).
+    """
+
+    position: np.ndarray
+    """(x, y, z) of the base link in odom, in m."""
+    orientation: np.ndarray
+    """Unit quaternion (x, y, z, w) of the base link in odom."""
+    linear_velocity: np.ndarray
+    """Velocity of the base link's origin, in base link axes, in m/s."""
+    angular_velocity: np.ndarray
+    """Angular velocity of the base link, in base link axes, in rad/s."""
+
+
+def rotation_matrix(quaternion: np.ndarray) -> np.ndarray:
+    """
+    Return the 3x3 rotation of the quaternion (x, y, z, w), normalised first.
+
+    It maps child frame coordinates to parent frame coordinates.
+    """
+    x, y, z, w = np.asarray(quaternion, dtype=np.float64) / np.linalg.norm(quaternion)
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+    ])
+
+
 class RobotState(NamedTuple):
-    """Joint state in the task's joint order, plus the goal where the task has one."""
+    """
+    Joint state in the task's joint order, plus the goal and the floating base's state.
+
+    ``goal`` is set where the task has one, ``base`` where the task has a floating base.
+    """
 
     position: np.ndarray
     velocity: np.ndarray
     goal: np.ndarray | None = None
+    base: BaseState | None = None
 
 
 def joint_array(*values: float) -> np.ndarray:
@@ -88,6 +125,15 @@ class Task(ABC):
     """Per-joint (kp, kd) of the sim's position/velocity tracking; None for effort tasks."""
     base_link: str | None = None
     """Link whose frame goals are given in; None: the model's root link."""
+    effort_limits: np.ndarray | None = None
+    """Per-joint effort limits where the model gives none (MJCF motors); None: the URDF's."""
+    odom_link: str | None = None
+    """Floating-base tasks: the link whose pose and twist are the robot's odometry (published
+    on ``odom`` over ROS, ``RobotState.base`` here); None for a fixed-base robot."""
+    root_joints: tuple[str, ...] = ()
+    """Floating-base tasks: the model's unactuated joints that carry the base (an MJCF planar
+    root: slide x, slide z, hinge y). Reset with the controlled joints, never commanded; the
+    actor sees their motion only through the base state."""
 
     @property
     def num_joints(self) -> int:
@@ -98,12 +144,17 @@ class Task(ABC):
         return sum(size for _, size in self.obs_layout)
 
     @property
+    def floating_base(self) -> bool:
+        """Whether observations need the base state (the ``odom`` topic over ROS)."""
+        return self.odom_link is not None
+
+    @property
     def control_dt(self) -> float:
         return self.physics_dt * self.decimation
 
     def model_path(self) -> Path:
-        """Return the robot model file the simulator loads."""
-        return sim_model_path(self.urdf)
+        """Return the robot model file the simulator loads (in ``sim/``, or in pybullet_data)."""
+        return model_path(self.urdf)
 
     @property
     def command_topic(self) -> str:
@@ -135,7 +186,11 @@ class Task(ABC):
 
     @abstractmethod
     def sample_initial_state(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Joint positions and velocities to reset the robot to."""
+        """
+        Return joint positions and velocities to reset the robot to.
+
+        ``root_joints`` come first (if any), then ``joint_names``.
+        """
 
     def sample_goal(self, rng: np.random.Generator) -> np.ndarray | None:
         """Return a new goal for an episode (a point in the robot base frame), or None."""

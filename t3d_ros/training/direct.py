@@ -70,7 +70,7 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
     def new_episode():
         robot.reset(*task.sample_initial_state(state_rng))
         core.begin_episode()
-        return core.observe(*robot.joint_state()[:2])[:2]
+        return core.observe(*robot.joint_state()[:2], robot.base_state())[:2]
 
     start = time.monotonic()
     update_time = 0.0
@@ -82,7 +82,7 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
         command = core.choose(obs, agent.policy)
         robot.step(command)
         core.sent(state, obs, command)
-        state, obs, transition = core.observe(*robot.joint_state()[:2])
+        state, obs, transition = core.observe(*robot.joint_state()[:2], robot.base_state())
         learner.insert('direct', *(np.array([value]) for value in transition))
         step += 1
         tick = time.monotonic()

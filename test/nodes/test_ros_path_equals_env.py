@@ -2,9 +2,9 @@
 The ROS path adds transport, never different numbers (DESIGN.md section 4).
 
 The sim node and the actor node (random start actions from its seeded generator) run a few
-episodes in lockstep, for the effort tasks and for a position and a velocity task file; every
-transition the actor sends to the learner topic must equal the gymnasium env's step on the same
-seed and the same actions.
+episodes in lockstep, for the effort tasks, a position and a velocity task file and a floating
+base (joint_states + odom); every transition the actor sends to the learner topic must equal
+the gymnasium env's step on the same seed and the same actions.
 """
 import numpy as np
 import pytest
@@ -23,6 +23,7 @@ from t3d_ros.acting.scaling import ActionScaler
     ('pendulum', 450), ('reacher', 160),
     ('odd_arm', 60),  # a task file on the tests' own URDF, position interface
     ('panda_reach', 110),  # velocity interface
+    ('half_cheetah', 1100),  # floating base: joint_states + odom, across a reset
 ])
 def test_transitions_over_ros_equal_the_env_step_for_step(ros, odd_arm, task_name, steps):
     seed = 7
@@ -38,7 +39,10 @@ def test_transitions_over_ros_equal_the_env_step_for_step(ros, odd_arm, task_nam
     ros.start(SimNode, 'robot_0', task=task_name, seed=seed)
     ros.start(ActorNode, 'robot_0', task=task_name, seed=seed, start_steps=10**9,
               state_timeout=0.0, transitions_per_message=16)
-    assert ros.spin_until(lambda: sum(len(b.reward) for b in received) >= steps, timeout=60)
+    # Generous: on a loaded machine a lockstep step (two messages out, one back) may take
+    # a quarter of a second.
+    assert ros.spin_until(lambda: sum(len(b.reward) for b in received) >= steps,
+                          timeout=max(60.0, 0.3 * steps))
 
     ros_steps = {name: np.concatenate([getattr(b, name) for b in received])[:steps]
                  for name in ('obs', 'action', 'reward', 'next_obs', 'terminated', 'truncated')}

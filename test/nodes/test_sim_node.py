@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from nav_msgs.msg import Odometry
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
@@ -20,6 +21,7 @@ from t3d_ros.nodes.monitor import DiagnosticsMonitor
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import episode_rngs
+from t3d_ros.tasks.half_cheetah import base_pitch
 
 TIMEOUT = 20.0
 PENDULUM = make_task('pendulum')
@@ -255,6 +257,40 @@ def test_reset_returns_new_seeded_initial_states(ros, task_name):
         np.testing.assert_array_equal(velocity(again), expected[episode][1])
         assert stamp(again) == stamp(moved) + probe.sim.step_ns
     assert probe.sim.counters['resets'] == 3  # the first at start, two after steps
+
+
+def test_a_floating_base_sim_publishes_odom_with_each_joint_state_same_stamp(ros):
+    """
+    Check half_cheetah's nav_msgs/Odometry on ``odom``: REP 105 frames, stamps, resets.
+
+    Pose in odom, twist in base_link, stamped like the joint state of the same step; a reset
+    puts the root (x, z, pitch) where the seeded initial state says.
+    """
+    seed = 4
+    odometry = []
+    probe = SimProbe(ros, task='half_cheetah', republish_period=0.0, seed=seed)
+    probe.io.create_subscription(Odometry, 'odom', odometry.append, ros_io.ROBOT_QOS)
+    assert ros.spin_until(lambda: probe.sim.odom_pub.get_subscription_count() >= 1, TIMEOUT)
+    (x, z, pitch), _ = (values[:3] for values in probe.task.sample_initial_state(
+        episode_rngs(seed)[0]))
+    states = [probe.reset()] + [probe.step(probe.task.gears * sign) for sign in (0.5, -0.5, 1.0)]
+    assert ros.spin_until(lambda: len(odometry) >= len(states), TIMEOUT)
+    assert [ros_io.stamp_to_ns(msg.header.stamp) for msg in odometry] == [
+        stamp(state) for state in states]
+    assert {(msg.header.frame_id, msg.child_frame_id) for msg in odometry} == {
+        ('odom', 'base_link')}
+    start = ros_io.parse_odometry(odometry[0]).base
+    np.testing.assert_allclose(start.position, [x, 0.0, probe.task.torso_height + z], atol=1e-6)
+    assert base_pitch(start) == pytest.approx(pitch, abs=1e-6)
+    last = ros_io.parse_odometry(odometry[-1]).base
+    for published, simulated in zip(last, probe.sim.robot.base_state()):
+        np.testing.assert_array_equal(published, simulated)
+
+
+def test_a_fixed_base_sim_publishes_no_odom(ros):
+    probe = SimProbe(ros, republish_period=0.0)
+    assert probe.sim.odom_pub is None
+    assert not probe.io.get_publishers_info_by_topic('/robot_0/odom')
 
 
 def test_bad_commands_are_ignored_counted_and_the_last_good_one_kept(ros):

@@ -7,10 +7,10 @@ import pybullet
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-from t3d_ros.envs import ENV_IDS, BulletRobot, TaskEnv, make_env
-from t3d_ros.paths import sim_model_path
-from t3d_ros.tasks import PendulumTask, ReacherTask, make_task, task_names
-from t3d_ros.tasks.base import ControlInterface, RobotState, episode_rngs
+from t3d_ros.envs import ENV_IDS, BulletRobot, FloatingBaseRobot, TaskEnv, make_env
+from t3d_ros.paths import model_path, sim_model_path
+from t3d_ros.tasks import HalfCheetahTask, PendulumTask, ReacherTask, make_task, task_names
+from t3d_ros.tasks.base import ControlInterface, RobotState, episode_rngs, rotation_matrix
 
 
 def random_actions(task, count, seed=0):
@@ -115,6 +115,11 @@ def test_reacher_reports_success():
         assert info == {'is_success': False}
 
 
+def read_state(robot, task, goal):
+    """Return what the actor sees: joint states, the goal, odometry where the base floats."""
+    return RobotState(*robot.joint_state()[:2], goal, robot.base_state())
+
+
 @pytest.mark.parametrize('task_name', task_names())
 def test_robot_and_task_alone_reproduce_the_env_exactly(task_name):
     """The ROS path: the sim node steps the robot, the actor computes obs and reward."""
@@ -129,13 +134,13 @@ def test_robot_and_task_alone_reproduce_the_env_exactly(task_name):
         position, velocity = task.sample_initial_state(state_rng)
         goal = task.sample_goal(goal_rng)
         robot.reset(position, velocity)  # no goal marker here: it must not matter
-        state = RobotState(*robot.joint_state()[:2], goal)
+        state = read_state(robot, task, goal)
         np.testing.assert_array_equal(env_obs, task.observation(state))
         for action in actions[episode * steps:(episode + 1) * steps]:
             env_obs, env_reward, *_ = env.step(action)
             command = task.clip_action(action.astype(np.float64))
             robot.step(command)
-            next_state = RobotState(*robot.joint_state()[:2], goal)
+            next_state = read_state(robot, task, goal)
             assert env_reward == task.reward(state, command, next_state)
             np.testing.assert_array_equal(env_obs, task.observation(next_state))
             state = next_state
@@ -344,3 +349,83 @@ def test_closed_robot_releases_its_client():
     robot.close()
     robot.close()
     assert not pybullet.isConnected(physicsClientId=client_id)
+
+
+def root_joint_states(robot):
+    """Positions and velocities of the planar root joints (slide x, slide z, hinge y)."""
+    states = robot.client.getJointStates(robot.body_id, robot._reset_indices[:3])
+    return np.array([s[0] for s in states]), np.array([s[1] for s in states])
+
+
+def test_floating_base_state_is_the_planar_root_as_odometry_reports_it():
+    """Pose in the world, twist in the base's own axes (REP 105), equal to the root joints."""
+    task = HalfCheetahTask()
+    rng = np.random.default_rng(4)
+    with BulletRobot.for_task(task) as robot:
+        assert isinstance(robot, FloatingBaseRobot)
+        robot.reset(*task.sample_initial_state(rng))
+        for step in range(40):
+            robot.step(rng.uniform(task.action_low, task.action_high))
+            (x, z, pitch), (vx, vz, pitch_rate) = root_joint_states(robot)
+            base = robot.base_state()
+            np.testing.assert_allclose(base.position, [x, 0.0, task.torso_height + z],
+                                       atol=1e-6)
+            np.testing.assert_allclose(base.orientation,
+                                       [0.0, np.sin(pitch / 2), 0.0, np.cos(pitch / 2)],
+                                       atol=1e-6)
+            to_world = rotation_matrix(base.orientation)
+            np.testing.assert_allclose(to_world @ base.linear_velocity, [vx, 0.0, vz],
+                                       atol=1e-6)
+            np.testing.assert_allclose(base.angular_velocity, [0.0, pitch_rate, 0.0], atol=1e-6)
+
+
+def test_floating_base_reset_takes_root_then_joints():
+    task = HalfCheetahTask()
+    position = np.array([0.3, -0.05, 0.2, 0.1, -0.1, 0.2, -0.2, 0.3, -0.5])
+    velocity = np.linspace(-0.5, 0.5, 9)
+    with BulletRobot.for_task(task) as robot:
+        assert robot.reset_joint_names == task.root_joints + task.joint_names
+        robot.reset(position, velocity)
+        root_position, root_velocity = root_joint_states(robot)
+        joint_position, joint_velocity, _ = robot.joint_state()
+        np.testing.assert_allclose(np.concatenate([root_position, joint_position]), position)
+        np.testing.assert_allclose(np.concatenate([root_velocity, joint_velocity]), velocity)
+        with pytest.raises(ValueError, match='ignorex'):  # joints alone are not a full state
+            robot.reset(position[3:], velocity[3:])
+
+
+def test_floating_base_stands_on_the_ground_and_moves_under_effort():
+    """
+    Unactuated, the cheetah falls onto the plane and rests there; pushing its legs moves it.
+
+    Torques saturate at the MJCF gears.
+    """
+    task = HalfCheetahTask()
+    with BulletRobot.for_task(task) as robot:
+        robot.reset(np.zeros(9), np.zeros(9))
+        for _ in range(60):
+            robot.step(np.zeros(6))
+        rest = robot.base_state()
+        assert 0.0 < rest.position[2] < task.torso_height
+        assert np.linalg.norm(rest.linear_velocity) < 0.05
+        robot.step(10 * task.gears)
+        np.testing.assert_array_equal(robot.joint_state()[2], task.gears)
+        rest_joints = robot.joint_state()[0]
+        for _ in range(20):
+            robot.step(np.where(np.arange(6) % 2, 1, -1) * task.gears)
+        assert np.linalg.norm(robot.joint_state()[0] - rest_joints) > 0.3
+        assert np.linalg.norm(robot.base_state().position - rest.position) > 0.02
+
+
+def test_floating_base_model_errors_name_what_is_missing():
+    task = HalfCheetahTask()
+    path = model_path(task.urdf)
+    args = (path, task.joint_names, task.interface, task.physics_dt, task.decimation,
+            task.effort_limits)
+    with pytest.raises(ValueError, match="no link named 'body'"):
+        FloatingBaseRobot(*args, odom_link='body', root_joints=task.root_joints)
+    with pytest.raises(ValueError, match='rootx'):
+        FloatingBaseRobot(*args, odom_link='torso', root_joints=('rootx', 'ignorez', 'ignorey'))
+    with pytest.raises(FileNotFoundError, match='no_such.xml'):
+        model_path('pybullet_data/mjcf/no_such.xml')
+    assert model_path(task.urdf).parent.name == 'mjcf'  # referenced in pybullet_data, not copied

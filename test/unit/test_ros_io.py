@@ -8,6 +8,7 @@ from sensor_msgs.msg import JointState  # noqa: E402
 from std_msgs.msg import Float32MultiArray, Float64MultiArray, UInt8MultiArray  # noqa: E402
 
 from t3d_ros import ros_io  # noqa: E402
+from t3d_ros.tasks.base import BaseState  # noqa: E402
 
 JOINTS = ('shoulder_joint', 'elbow_joint')
 
@@ -142,3 +143,45 @@ def test_state_qos_choices():
     assert ros_io.state_qos('reliable') is ros_io.ROBOT_QOS
     with pytest.raises(ValueError):
         ros_io.state_qos('fast')
+
+
+def base_state(orientation=(0.0, 0.0, 0.0, 1.0)):
+    return BaseState(np.array([1.0, -2.0, 0.5]), np.array(orientation, dtype=float),
+                     np.array([0.3, 0.0, -0.1]), np.array([0.0, 0.7, 0.2]))
+
+
+def test_odometry_round_trips_with_rep_105_frames():
+    half = np.sqrt(0.5)
+    base = base_state((0.0, half, 0.0, half))
+    msg = ros_io.odometry_msg(base, 3_000_000_007)
+    assert (msg.header.frame_id, msg.child_frame_id) == ('odom', 'base_link')
+    reading = ros_io.parse_odometry(msg)
+    assert reading.stamp_ns == 3_000_000_007
+    for parsed, sent in zip(reading.base, base):
+        np.testing.assert_array_equal(parsed, sent)
+
+
+@pytest.mark.parametrize('field,value,reason', [
+    ('pose.pose.position.x', np.nan, 'not_finite'),
+    ('pose.pose.orientation.w', np.inf, 'not_finite'),
+    ('twist.twist.linear.z', -np.inf, 'not_finite'),
+    ('twist.twist.angular.y', 1e9, 'absurd_value'),
+    ('pose.pose.orientation.w', 0.0, 'bad_quaternion'),  # all zero: no rotation at all
+    ('pose.pose.orientation.w', 1.01, 'bad_quaternion'),
+])
+def test_bad_odometry_is_refused_with_a_reason(field, value, reason):
+    msg = ros_io.odometry_msg(base_state(), 1)
+    *path, name = field.split('.')
+    target = msg
+    for part in path:
+        target = getattr(target, part)
+    setattr(target, name, float(value))
+    with pytest.raises(ros_io.InvalidMessage) as error:
+        ros_io.parse_odometry(msg)
+    assert error.value.reason == reason
+
+
+def test_odometry_accepts_a_nearly_unit_quaternion():
+    norm = 1 + 0.5 * ros_io.QUATERNION_TOLERANCE
+    reading = ros_io.parse_odometry(ros_io.odometry_msg(base_state((0, 0, 0, norm)), 1))
+    assert reading.base.orientation[3] == norm

@@ -2,16 +2,37 @@
 import numpy as np
 import pytest
 
-from t3d_ros.tasks import (TASK_FILES, TASKS, PendulumTask, ReachTask, ReacherTask, make_task,
-                           task_names)
-from t3d_ros.tasks.base import ControlInterface, RobotState, Task, episode_rngs, joint_array
+from t3d_ros.tasks import (TASK_FILES, TASKS, HalfCheetahTask, PendulumTask, ReachTask,
+                           ReacherTask, make_task, task_names)
+from t3d_ros.tasks.base import (BaseState, ControlInterface, RobotState, Task, episode_rngs,
+                                joint_array, rotation_matrix)
+from t3d_ros.tasks.half_cheetah import base_pitch
 from t3d_ros.tasks.pendulum import angle_normalize
+
+
+def planar_base(x: float, z: float, pitch: float, velocity=(0.0, 0.0), pitch_rate=0.0):
+    """
+    Return the base state of an MJCF planar root at (x, z, pitch).
+
+    It moves at world ``velocity`` (x, z) and ``pitch_rate``; the twist is in the base's axes,
+    as odometry reports it.
+    """
+    orientation = np.array([0.0, np.sin(pitch / 2), 0.0, np.cos(pitch / 2)])
+    to_base = rotation_matrix(orientation).T
+    return BaseState(np.array([x, 0.0, z]), orientation,
+                     to_base @ np.array([velocity[0], 0.0, velocity[1]]),
+                     to_base @ np.array([0.0, pitch_rate, 0.0]))
 
 
 def sample_state(task: Task, seed: int = 0) -> RobotState:
     state_rng, goal_rng = episode_rngs(seed)
     position, velocity = task.sample_initial_state(state_rng)
-    return RobotState(position, velocity, task.sample_goal(goal_rng))
+    base = None
+    if task.floating_base:  # root coordinates (x, z, pitch) first, as the task samples them
+        (x, z, pitch), position = position[:3], position[3:]
+        (vx, vz, pitch_rate), velocity = velocity[:3], velocity[3:]
+        base = planar_base(x, 0.7 + z, pitch, (vx, vz), pitch_rate)
+    return RobotState(position, velocity, task.sample_goal(goal_rng), base)
 
 
 @pytest.fixture(params=task_names())
@@ -20,7 +41,8 @@ def task(request) -> Task:
 
 
 def test_registry_names_and_classes():
-    assert task_names() == ('iiwa_reach', 'panda_reach', 'pendulum', 'reacher')
+    assert task_names() == (
+        'half_cheetah', 'iiwa_reach', 'panda_reach', 'pendulum', 'reacher')
     for name, task_class in TASKS.items():
         assert issubclass(task_class, Task) and task_class.name == name
         assert isinstance(make_task(name), task_class)
@@ -43,7 +65,7 @@ def test_declarations_are_consistent(task):
     assert np.all(task.action_low < task.action_high)
     assert task.obs_dim == sum(size for _, size in task.obs_layout)
     assert task.control_dt == pytest.approx(task.physics_dt * task.decimation)
-    assert task.max_episode_steps > 0 and task.urdf.endswith('.urdf')
+    assert task.max_episode_steps > 0 and task.urdf.endswith(('.urdf', '.xml'))
 
 
 def test_observation_matches_layout(task):
@@ -58,12 +80,15 @@ def test_initial_states_are_in_range(task):
     rng = np.random.default_rng(1)
     for _ in range(100):
         position, velocity = task.sample_initial_state(rng)
-        assert position.shape == velocity.shape == (task.num_joints,)
+        coordinates = len(task.root_joints) + task.num_joints
+        assert position.shape == velocity.shape == (coordinates,)
         if isinstance(task, PendulumTask):
             assert -np.pi <= position[0] <= np.pi and -1 <= velocity[0] <= 1
         elif isinstance(task, ReachTask):
             noise = task.config.spec.initial_noise
             assert np.all(np.abs(position - task.config.home) <= noise) and not velocity.any()
+        elif isinstance(task, HalfCheetahTask):  # MuJoCo's uniform and Gaussian noise
+            assert np.all(np.abs(position) <= 0.1) and np.all(np.abs(velocity) < 0.6)
         else:
             assert np.all(np.abs(position) <= 0.1) and np.all(np.abs(velocity) <= 0.005)
 
@@ -175,3 +200,42 @@ def test_episode_rngs_streams_are_independent():
     busy_state, busy_goal = episode_rngs(3)
     busy_state.random(1000)
     np.testing.assert_array_equal(untouched_goal.random(5), busy_goal.random(5))
+
+
+def test_rotation_matrix_of_quarter_turns():
+    half = np.sqrt(0.5)
+    np.testing.assert_allclose(rotation_matrix(np.array([0.0, 0.0, half, half])),
+                               [[0, -1, 0], [1, 0, 0], [0, 0, 1]], atol=1e-12)
+    np.testing.assert_allclose(rotation_matrix(np.array([0.0, half, 0.0, half])),
+                               [[0, 0, 1], [0, 1, 0], [-1, 0, 0]], atol=1e-12)
+
+
+@pytest.mark.parametrize('pitch', [0.0, 0.4, -1.2, 3.0])
+def test_half_cheetah_pitch_from_the_orientation(pitch):
+    assert base_pitch(planar_base(0.0, 0.7, pitch)) == pytest.approx(pitch, abs=1e-12)
+
+
+def test_half_cheetah_pitch_wraps_once_flipped():
+    assert base_pitch(planar_base(0.0, 0.7, 3.5)) == pytest.approx(3.5 - 2 * np.pi)
+
+
+def test_half_cheetah_observation_by_hand():
+    """Gymnasium HalfCheetah-v5's layout: qpos without x, then qvel, world-frame root rates."""
+    task = HalfCheetahTask()
+    q, q_dot = np.linspace(-0.5, 0.5, 6), np.linspace(1.0, 6.0, 6)
+    state = RobotState(q, q_dot, None, planar_base(2.0, 0.5, 0.3, (1.5, -0.2), 0.7))
+    expected = np.concatenate([[-0.2, 0.3], q, [1.5, -0.2, 0.7], q_dot])
+    np.testing.assert_allclose(task.observation(state), expected, rtol=1e-6, atol=1e-7)
+    assert [name for name, _ in task.obs_layout][:2] == ['torso_z', 'torso_pitch']
+
+
+def test_half_cheetah_reward_is_forward_velocity_minus_control_cost():
+    task = HalfCheetahTask()
+    zeros = np.zeros(6)
+    before = RobotState(zeros, zeros, None, planar_base(1.0, 0.7, 0.0))
+    after = RobotState(zeros, zeros, None, planar_base(1.1, 0.6, 0.5))
+    half_torque = task.gears / 2  # normalised action 0.5 on every joint
+    assert task.reward(before, half_torque, after) == pytest.approx(0.1 / 0.05 - 0.1 * 6 * 0.25)
+    # Beyond the limits the command is clipped first: the cost of a full action, no more.
+    assert task.reward(before, -10 * task.gears, before) == pytest.approx(-0.1 * 6)
+    assert task.control_dt == pytest.approx(0.05) and task.max_episode_steps == 1000
