@@ -51,6 +51,8 @@ IDENTIFY_PERIOD = 0.02
 IDENTIFY_TIMEOUT = 5.0
 """Lockstep: a command whose publisher the graph has not shown by then is dropped."""
 MAX_UNIDENTIFIED = 32
+UNKNOWN_NODE_NAME = '_NODE_NAME_UNKNOWN_'
+"""The node name rmw_fastrtps gives an endpoint whose node it has not heard of yet."""
 
 
 class SimNode(Node):
@@ -180,7 +182,9 @@ class SimNode(Node):
         """
         self.publisher_names = {
             bytes(info.endpoint_gid): info.node_namespace.rstrip('/') + '/' + info.node_name
-            for info in self.get_publishers_info_by_topic(self.command_sub.topic_name)}
+            for info in self.get_publishers_info_by_topic(self.command_sub.topic_name)
+            # Fast DDS shows a new process's endpoints before its node names: not known yet.
+            if info.node_name != UNKNOWN_NODE_NAME}
 
     def _identify_pending(self) -> None:
         self._refresh_publisher_names()
