@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from t3d_ros.supervisor import sigterm_as_interrupt
 from t3d_ros.tasks import make_task, task_names
 
 TASK_HELP = f'a built-in task ({", ".join(task_names())}) or a task file (.yaml)'
@@ -28,10 +29,14 @@ def main(argv=None) -> int:
     _add_bench(commands.add_parser('bench', help='measure speed against in-run references'))
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        with sigterm_as_interrupt():
+            return args.run(args)
     except (ValueError, FileNotFoundError) as error:
         print(f't3d-ros {args.command}: {error}', file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f'\nt3d-ros {args.command}: interrupted', file=sys.stderr)
+        return 130
 
 
 # --- train ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from t3d_ros.bringup import NodeSpec
 
@@ -116,3 +116,30 @@ def _sigint_ignored():
     finally:
         signal.signal(signal.SIGINT, previous if previous is not None
                       else signal.default_int_handler)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """
+    Make SIGTERM stop the command as Ctrl-C does.
+
+    Node processes run in sessions of their own, so a SIGTERM to the command (systemd, docker
+    stop, a job's time limit) reaches them only through this, and the ``with`` blocks and
+    ``finally`` clauses stop them on the way out. SIGTERM goes to the SIGINT handler of the
+    moment (while ProcessGroup.stop waits for the nodes, one that says 'please wait'), else
+    raises KeyboardInterrupt (also where Ctrl-C is ignored, as in a background job).
+    """
+    def interrupt(signum, frame):
+        handler = signal.getsignal(signal.SIGINT)
+        if callable(handler) and handler is not signal.default_int_handler:
+            return handler(signum, frame)
+        raise KeyboardInterrupt(f'signal {signum}')
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -6,18 +6,16 @@ and stopped on every way out.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import platform
-import signal
 import time
 from pathlib import Path
-from typing import Iterator
 
 import torch
 
 from t3d_ros.ros_domain import private_domain
+from t3d_ros.supervisor import sigterm_as_interrupt
 
 from .common import BenchError
 from .latency import bench_latency
@@ -39,7 +37,7 @@ def run_benchmarks(out_path: str | os.PathLike, quick: bool = False,
     """
     torch.set_num_threads(1)
     results: dict = {'machine': _machine(quick)}
-    with private_domain() as domain, _sigterm_as_interrupt():
+    with private_domain() as domain, sigterm_as_interrupt():
         results['machine']['ros_domain_id'] = domain
         for name in only or BENCHES:
             bench, quick_settings, full_settings = BENCHES[name]
@@ -76,32 +74,6 @@ def _machine(quick: bool) -> dict:
             'rmw_implementation': os.environ.get('RMW_IMPLEMENTATION', 'default'),
             'quick': quick, 'load_before': os.getloadavg(),
             'started': time.strftime('%Y-%m-%dT%H:%M:%S%z')}
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """
-    Make SIGTERM stop the bench as Ctrl-C does.
-
-    So the ``with`` blocks stop the node processes on the way out instead of leaving them
-    running: SIGTERM goes to the SIGINT handler of the moment (while ProcessGroup.stop waits for
-    the nodes, one that says 'please wait'), else raises KeyboardInterrupt (also where Ctrl-C
-    is ignored, as in a background job).
-    """
-    def interrupt(signum, frame):
-        handler = signal.getsignal(signal.SIGINT)
-        if callable(handler) and handler is not signal.default_int_handler:
-            return handler(signum, frame)
-        raise KeyboardInterrupt(f'signal {signum}')
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 BENCHES = {

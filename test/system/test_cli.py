@@ -154,18 +154,22 @@ def test_train_leaves_a_complete_run_directory(cli, tmp_path):
     assert re.search(r'final evaluation over 2 episodes: -?\d+\.\d', out), out
 
 
-@pytest.mark.parametrize('presses', [1, 2], ids=['ctrl_c', 'ctrl_c_twice'])
-def test_ctrl_c_stops_every_node_cleanly_and_saves_the_policy(cli, tmp_path, presses):
+@pytest.mark.parametrize('signals', [(signal.SIGINT,), (signal.SIGINT, signal.SIGINT),
+                                     (signal.SIGTERM,), (signal.SIGTERM, signal.SIGTERM)],
+                         ids=['ctrl_c', 'ctrl_c_twice', 'sigterm', 'sigterm_twice'])
+def test_ctrl_c_stops_every_node_cleanly_and_saves_the_policy(cli, tmp_path, signals):
+    # SIGTERM (systemd, docker stop, a job's timeout) must stop the nodes as Ctrl-C does: they
+    # run in sessions of their own, so nothing else would stop them.
     run_dir = tmp_path / 'run'
     c = cli().start(*TRAIN, '--steps', '10000000', '--run-dir', str(run_dir))
     metrics = run_dir / 'metrics.csv'
     c.wait_for(lambda: metrics.is_file() and len(metrics.read_text().splitlines()) >= 2,
                STARTUP, 'a first training episode')
     assert len(c.watch_nodes()) == 3, c.nodes
-    c.process.send_signal(signal.SIGINT)
-    if presses == 2:  # an impatient user: the second Ctrl-C lands while the nodes stop
-        time.sleep(0.2)
-        c.process.send_signal(signal.SIGINT)
+    for i, signum in enumerate(signals):
+        if i:  # an impatient user: the second signal lands while the nodes stop
+            time.sleep(0.2)
+        c.process.send_signal(signum)
     code, out, err = c.finish(timeout=90.0)
     assert code == 130, out + err
     assert not c.left_running()
