@@ -139,15 +139,21 @@ class LearnerNode(Node):
         self.policy_pub.publish(ros_io.policy_msg(bundle, self.signing_key))
 
     def _publish_diagnostics(self) -> None:
-        self.learner.check_healthy()  # the update thread died: fail, so the process exits 1
         now, updates = time.monotonic(), self.learner.updates
         rate = (updates - self._rate_mark[1]) / max(now - self._rate_mark[0], 1e-9)
         self._rate_mark = (now, updates)
-        self._set_throttle(self.learner.should_throttle())
+        throttled = self.learner.should_throttle()
+        self._set_throttle(throttled)
         values = dict(self.learner.stats(), updates_per_s=rate)
         values.update(self.drops.counts())
+        failure = self.learner.failure
+        level, message = ros_io.diagnostic_level(
+            [f'TD3 updates stopped: {failure!r}'] if failure is not None else [],
+            ['throttling the actors: updates are behind'] if throttled else [])
         self.diagnostics_pub.publish(ros_io.diagnostics_msg(
-            self.get_clock().now().nanoseconds, 't3d/learner', 'learner', values))
+            self.get_clock().now().nanoseconds, 't3d/learner', 'learner', values, level,
+            message))
+        self.learner.check_healthy()  # the update thread died: fail, so the process exits 1
 
     def close(self) -> None:
         """Stop updating, save the final checkpoint and policy bundle."""

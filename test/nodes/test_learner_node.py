@@ -13,6 +13,7 @@ import threading
 
 import numpy as np
 import pytest
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from std_msgs.msg import Bool, Float32MultiArray, MultiArrayDimension, UInt8MultiArray
 
 from t3d_ros import ros_io
@@ -112,6 +113,15 @@ def stop(ros, node):
     ros.nodes.remove(node)
     ros.executor.remove_node(node)
     node.destroy_node()
+
+
+def learner_statuses(h):
+    """Subscribe to /diagnostics; return the list the learner's statuses land in."""
+    statuses = []
+    h.io.create_subscription(
+        DiagnosticArray, '/diagnostics',
+        lambda msg: statuses.extend(s for s in msg.status if s.name == 't3d/learner'), 10)
+    return statuses
 
 
 def target_updates(env_steps, learning_starts=SMALL['learning_starts'],
@@ -317,6 +327,7 @@ def test_resume_false_starts_fresh(ros, tmp_path):
 
 def test_throttle_asks_actors_to_wait_while_inserts_run_ahead(ros):
     h = LearnerHarness(ros, max_ahead=4, updates_per_step=1.0)
+    statuses = learner_statuses(h)
     assert h.learner.limiter.max_ahead == 4
     gate = threading.Event()  # slow updates: none finishes until the gate opens
     update = h.learner.agent.update
@@ -332,6 +343,9 @@ def test_throttle_asks_actors_to_wait_while_inserts_run_ahead(ros):
         h.send(transitions(5, seed=3))  # 8 ahead of 0 updates: > max_ahead 4
         assert h.ros.spin_until(lambda: h.throttle == [False, True], TIMEOUT), h.throttle
         assert h.learner.should_throttle()
+        assert h.ros.spin_until(lambda: statuses and statuses[-1].level == DiagnosticStatus.WARN,
+                                TIMEOUT), statuses[-1]  # throttling is a WARN (issue 8.14)
+        assert 'throttling' in statuses[-1].message
         gate.set()  # updates catch up: 8 updates for 8 transitions past learning_starts
         h.wait_updates(8)
         assert h.ros.spin_until(lambda: h.throttle == [False, True, False], TIMEOUT), \
@@ -394,6 +408,7 @@ def test_a_failing_update_thread_stops_the_node_loudly(ros):
     non-zero and the supervisor says why.
     """
     h = LearnerHarness(ros)
+    statuses = learner_statuses(h)
     update = h.learner.agent.update
 
     def failing(batch):
@@ -405,6 +420,10 @@ def test_a_failing_update_thread_stops_the_node_loudly(ros):
     with pytest.raises(RuntimeError, match='boom: no memory left'):
         h.ros.spin_until(lambda: False, TIMEOUT)
     assert h.learner.updates == 3
+    # Operators see why on /diagnostics before the process exits: an ERROR naming it.
+    h.ros.spin_until(lambda: statuses and statuses[-1].level == DiagnosticStatus.ERROR, 2.0)
+    assert statuses[-1].level == DiagnosticStatus.ERROR, statuses[-1]
+    assert 'boom: no memory left' in statuses[-1].message
 
 
 def test_the_throttle_never_waits_for_updates_that_cannot_run(ros):
