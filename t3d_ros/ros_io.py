@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import array
 import math
+import re
 from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 import numpy as np
@@ -240,6 +241,25 @@ def parse_goal(msg: PointStamped) -> np.ndarray:
 
 
 # --- clock ------------------------------------------------------------------------------
+
+_EPISODE_STAMP = re.compile(r'\bepisode_stamp_ns=(\d+)\b')
+
+
+def reset_reply(episode: int, stamp_ns: int) -> str:
+    """
+    Return the ``reset`` (std_srvs/Trigger) reply message of a sim.
+
+    It names the stamp of the state that begins the episode, so the actor starts it on that
+    state and on no copy of an older one still in flight.
+    """
+    return f'episode {episode} begins with the state stamped episode_stamp_ns={stamp_ns}'
+
+
+def parse_reset_reply(message: str) -> int | None:
+    """Return the episode's first stamp a ``reset`` reply names, or None (another sim)."""
+    match = _EPISODE_STAMP.search(message)
+    return int(match.group(1)) if match else None
+
 
 def clock_msg(stamp_ns: int) -> Clock:
     return Clock(clock=ns_to_stamp(stamp_ns))

@@ -711,11 +711,18 @@ class ActorNode(LifecycleNode):
         if goal is not None:
             self.goal_pub.publish(ros_io.goal_msg(goal, self.latest_stamp()))
         self.awaiting_reset = False
-        # The reset state came first: newer than the episode's last, and received after the
-        # request (a state from before it is the old episode's, or a sim's first, which a sim
-        # that keeps an unstarted episode publishes anew with a later stamp).
-        if (self.latest is not None and self.latest.stamp_ns > self.reset_floor_stamp
-                and self.latest_received > self.reset_called_at):
+        episode_stamp = ros_io.parse_reset_reply(response.message)
+        if episode_stamp is not None:
+            # Our sim names the state that begins the episode: act on none older (a copy of a
+            # kept first state, republished before the reset, may still be on its way).
+            self.last_acted_stamp = max(self.last_acted_stamp, episode_stamp - 1)
+            ready = self.latest is not None and self.latest.stamp_ns >= episode_stamp
+        else:
+            # Another reset service: the reset state came first if it is newer than the
+            # episode's last and was received after the request.
+            ready = (self.latest is not None and self.latest.stamp_ns > self.reset_floor_stamp
+                     and self.latest_received > self.reset_called_at)
+        if ready:
             self._act(self.latest, self.latest_received_perf)
 
     def latest_stamp(self) -> int:

@@ -221,7 +221,7 @@ class SimNode(Node):
             self.time_ns += self.step_ns  # gives the env's first episode; say so anew
             self._publish_state()
         response.success = True
-        response.message = f'episode {self.counters["resets"]} at t={self.time_ns * 1e-9:.3f} s'
+        response.message = ros_io.reset_reply(self.counters['resets'], self.last_stamp_ns)
         return response
 
     def _reset_robot(self) -> None:
@@ -253,7 +253,7 @@ class SimNode(Node):
 
     def _publish_state(self) -> None:
         """Publish joint_states (and odom first, stamped alike, for a floating base)."""
-        stamp_ns = self._stamp_ns()
+        stamp_ns = self.last_stamp_ns = self._stamp_ns()
         base = self.robot.base_state()
         if base is not None:
             if self.observation_noise > 0:

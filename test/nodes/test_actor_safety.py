@@ -62,10 +62,13 @@ class FakeRobot(FakeRobotBase):
             self.node.create_subscription(Float32MultiArray, '/t3d/transitions',
                                           lambda msg: None, ros_io.TRANSITIONS_QOS)
         self.last_publish = None
+        self.episode_stamp_ns = None  # what the reset reply names, if anything (as our sim)
 
     def _on_reset(self, request, response):
         self.resets += 1
         response.success = True
+        if self.episode_stamp_ns is not None:
+            response.message = ros_io.reset_reply(self.resets, self.episode_stamp_ns)
         return response
 
     def publish_state(self, position=POSITION, velocity=VELOCITY):
@@ -347,6 +350,33 @@ def test_after_a_reset_the_actor_acts_only_on_a_state_received_after_its_request
     assert robot.commands == []
     robot.publish_state()  # the new episode's first state
     assert ros.spin_until(lambda: len(robot.commands) == 1, timeout=10)
+
+
+def test_the_episode_begins_on_the_state_the_reset_reply_names_not_an_older_copy(ros):
+    """
+    Start the episode on the state the sim's reset reply names.
+
+    A sim that keeps an unstarted episode republishes its first state with a new stamp; a copy
+    of it republished just before the reset can arrive after the reply. Acting on that copy
+    sent a command the sim applied before the episode's own first one, and a transition from
+    the state to itself (seen once in test_ros_path_equals_env under load).
+    """
+    robot = FakeRobot(ros, reset_service=True, learner=False)
+    actor = start_train_actor(ros)
+    robot.publish_state()
+    assert ros.spin_until(lambda: actor.latest is not None, timeout=10)
+    robot.episode_stamp_ns = robot.stamp_ns + 20_000_000  # two states from now
+    learner = ros.plain_node('learner_stand_in')  # now the actor asks for its first episode
+    learner.create_subscription(Float32MultiArray, '/t3d/transitions', lambda msg: None,
+                                ros_io.TRANSITIONS_QOS)
+    assert ros.spin_until(lambda: robot.resets == 1 and not actor.awaiting_reset, timeout=10)
+    robot.publish_state()  # a copy of the kept state, still on its way when the reply came
+    ros.spin_for(0.5)
+    assert robot.commands == []
+    robot.publish_state()  # the state the reply named
+    assert ros.spin_until(lambda: len(robot.commands) == 1, timeout=10)
+    ros.spin_for(0.3)
+    assert len(robot.commands) == 1
 
 
 def test_a_throttle_from_a_learner_that_is_gone_does_not_stop_the_actor(ros):

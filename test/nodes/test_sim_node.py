@@ -76,6 +76,7 @@ class SimProbe:
         future = self.reset_client.call_async(Trigger.Request())
         assert self.ros.spin_until(lambda: future.done() and len(self.states) > count, TIMEOUT)
         assert future.result().success, future.result().message
+        self.last_reply = future.result().message
         return self.states[-1]
 
 
@@ -243,6 +244,8 @@ def test_reset_returns_new_seeded_initial_states(ros, task_name):
 
     # The episode that has not begun is already new: the same state, stamped anew.
     first = probe.reset()
+    # The reply names the state that begins the episode (the actor starts it on no other).
+    assert ros_io.parse_reset_reply(probe.last_reply) == stamp(first)
     np.testing.assert_array_equal(position(first), expected[0][0])
     np.testing.assert_array_equal(velocity(first), expected[0][1])
     again = probe.reset()
@@ -256,6 +259,7 @@ def test_reset_returns_new_seeded_initial_states(ros, task_name):
         np.testing.assert_array_equal(position(again), expected[episode][0])
         np.testing.assert_array_equal(velocity(again), expected[episode][1])
         assert stamp(again) == stamp(moved) + probe.sim.step_ns
+        assert ros_io.parse_reset_reply(probe.last_reply) == stamp(again)
     assert probe.sim.counters['resets'] == 3  # the first at start, two after steps
 
 
