@@ -11,22 +11,14 @@ acted on with one forward pass (:mod:`t3d_ros.nodes.actor_batch`).
 """
 from __future__ import annotations
 
-import sys
-
 from t3d_ros.nodes.actor_batch import ActorBatch
 from t3d_ros.nodes.actor_node import ActorNode
-from t3d_ros.nodes.spin import group_namespaces, run_node
+from t3d_ros.nodes.spin import run_group
 
 
 def main(args=None) -> int:
-    try:
-        namespaces = group_namespaces(args)
-    except ValueError as error:
-        print(f'[t3d_ros] {error}', file=sys.stderr)
-        return 1
     batch = ActorBatch()
-    return run_node(lambda: (ActorNode(batch, namespace=namespace) for namespace in namespaces),
-                    args)
+    return run_group(lambda namespace: ActorNode(batch, namespace=namespace), args)
 
 
 if __name__ == '__main__':

@@ -10,19 +10,12 @@ executor, so one process and one DDS participant serve every robot.
 """
 from __future__ import annotations
 
-import sys
-
 from t3d_ros.nodes.sim_node import SimNode
-from t3d_ros.nodes.spin import group_namespaces, run_node
+from t3d_ros.nodes.spin import run_group
 
 
 def main(args=None) -> int:
-    try:
-        namespaces = group_namespaces(args)
-    except ValueError as error:
-        print(f'[t3d_ros] {error}', file=sys.stderr)
-        return 1
-    return run_node(lambda: (SimNode(namespace=namespace) for namespace in namespaces), args)
+    return run_group(lambda namespace: SimNode(namespace=namespace), args)
 
 
 if __name__ == '__main__':

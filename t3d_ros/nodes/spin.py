@@ -63,14 +63,16 @@ def run_node(make_node: Callable[[], Node | Iterable[Node]], args=None) -> int:
     return status
 
 
-def group_namespaces(args=None) -> list[str]:
+def run_group(make_node: Callable[[str], Node], args=None) -> int:
     """
-    Return the namespaces of a group process's nodes: its arguments before ``--ros-args``.
+    Run a group process: ``make_node(namespace)`` for each namespace it is given, one executor.
 
-    ValueError unless there is at least one and none repeats.
+    The namespaces are its arguments before ``--ros-args``, at least one, none repeated; else
+    it says so and returns 1.
     """
     namespaces = rclpy.utilities.remove_ros_args(sys.argv if args is None else args)[1:]
     if not namespaces or len(set(namespaces)) != len(namespaces):
-        raise ValueError(f'a group process takes the distinct namespaces of its robots as '
-                         f'arguments (e.g. robot_0 robot_1), not {namespaces}')
-    return namespaces
+        print(f'[t3d_ros] a group process takes the distinct namespaces of its robots as '
+              f'arguments (e.g. robot_0 robot_1), not {namespaces}', file=sys.stderr)
+        return 1
+    return run_node(lambda: (make_node(namespace) for namespace in namespaces), args)

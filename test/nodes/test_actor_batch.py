@@ -7,11 +7,13 @@ pass, each robot's actions its own policy output plus its own exploration noise.
 The sims run on the same executor, as they would in their sim_group process.
 """
 import numpy as np
+import pytest
 from std_msgs.msg import Float32MultiArray, UInt8MultiArray
 
 from t3d_ros import ros_io
 from t3d_ros.acting.exploration import explore
 from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.nodes import actor_group, sim_group
 from t3d_ros.nodes.actor_batch import ActorBatch
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.nodes.sim_node import SimNode
@@ -78,3 +80,11 @@ def test_actors_of_a_batch_share_one_policy_and_act_in_batched_forward_passes(ro
                     for o in obs]
         np.testing.assert_allclose(actions, np.array(expected), rtol=1e-5, atol=1e-5,
                                    err_msg=f'robot_{index}')
+
+
+@pytest.mark.parametrize('argv', [['sim_group'], ['sim_group', 'robot_0', 'robot_0'],
+                                  ['sim_group', '--ros-args', '-p', 'seed:=1']])
+def test_a_group_process_without_distinct_namespaces_says_so_and_exits_1(argv, capsys):
+    for group in (sim_group, actor_group):
+        assert group.main(argv) == 1
+        assert 'distinct namespaces of its robots' in capsys.readouterr().err
