@@ -8,6 +8,7 @@ launch files, tests, setup.py), line length 99, ament's ignore lists.
 from pathlib import Path
 
 from flake8.api import legacy as flake8
+from flake8.main.options import JobsArgument
 import pydocstyle
 from pydocstyle.config import ConfigurationParser
 
@@ -39,8 +40,11 @@ def test_the_package_has_python_files_to_check():
 
 
 def test_flake8(capsys):
+    # One process: flake8's forked workers can crash (SIGSEGV) when an earlier test of the
+    # session left rclpy, torch or Pinocchio threads in this process.
     style = flake8.get_style_guide(max_line_length=MAX_LINE_LENGTH,
-                                   extend_ignore=AMENT_FLAKE8_IGNORE)
+                                   extend_ignore=AMENT_FLAKE8_IGNORE,
+                                   jobs=JobsArgument('1'))
     report = style.check_files([str(path) for path in python_files()])
     assert report.total_errors == 0, (f'flake8 found {report.total_errors}:\n'
                                       f'{capsys.readouterr().out}')
