@@ -33,12 +33,17 @@ def model_path(name: str) -> Path:
     """
     if not name.startswith(PYBULLET_DATA):
         return sim_model_path(name)
+    path = pybullet_data_path(name)
+    if not path.is_file():
+        raise FileNotFoundError(f'robot model {name!r} not found in {path.parent}')
+    return path
+
+
+def pybullet_data_path(name: str) -> Path:
+    """Path of ``pybullet_data/<file>`` (or ``<file>``) inside the pybullet_data package."""
     import pybullet_data
 
-    path = Path(pybullet_data.getDataPath()) / name[len(PYBULLET_DATA):]
-    if not path.is_file():
-        raise FileNotFoundError(f'robot model {name!r} not found in {pybullet_data.getDataPath()}')
-    return path
+    return Path(pybullet_data.getDataPath()) / name.removeprefix(PYBULLET_DATA)
 
 
 def config_path(file_name: str) -> Path:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from t3d_ros.envs.bullet import BulletClient, connect_direct, pybullet
+from t3d_ros.paths import pybullet_data_path
 from t3d_ros.tasks.base import BaseState, ControlInterface, Task
 from t3d_ros.tasks.task_file import default_gains
 
@@ -398,12 +399,10 @@ class FloatingBaseRobot(BulletRobot):
         return self.root_joints + self.joint_names
 
     def _load_model(self) -> int:
-        import pybullet_data
-
         # Contacts are solved pair by pair; unsorted, the pair order depends on memory
         # layout, and two worlds given the same commands drift apart at the first contacts.
         self._client.setPhysicsEngineParameter(deterministicOverlappingPairs=1)
-        self._client.loadURDF(str(Path(pybullet_data.getDataPath()) / self.GROUND))
+        self._client.loadURDF(str(pybullet_data_path(self.GROUND)))
         bodies = self._client.loadMJCF(str(self.urdf_path))
         if len(bodies) != 1:
             raise ValueError(f'{self.urdf_path.name} holds {len(bodies)} bodies; a robot '

@@ -18,11 +18,10 @@ from typing import Any
 import numpy as np
 import yaml
 
+from t3d_ros.paths import PYBULLET_DATA, pybullet_data_path
 from t3d_ros.tasks.base import ControlInterface
 from t3d_ros.tasks.kinematics import ChainKinematics, JointLimits, KinematicsError
 
-PYBULLET_DATA = 'pybullet_data/'
-"""``robot`` prefix for a model inside the pybullet_data package, resolved at run time."""
 SATURATION_ERROR = 0.1
 """Default gains: kp makes the full URDF effort at this position error (rad or m)."""
 GAIN_TIME_CONSTANT = 0.1
@@ -284,9 +283,7 @@ def _number(value: Any, source: str, name: str) -> float:
 
 def _resolve_robot(robot: str, source_dir: Path, source: str, must_exist: bool) -> Path:
     if robot.startswith(PYBULLET_DATA):
-        import pybullet_data
-
-        path = Path(pybullet_data.getDataPath()) / robot[len(PYBULLET_DATA):]
+        path = pybullet_data_path(robot)
     else:
         path = Path(robot).expanduser()
         path = path if path.is_absolute() else source_dir / path

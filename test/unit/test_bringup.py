@@ -4,8 +4,9 @@ The node graphs, their ROS arguments and params-file precedence (no ROS needed).
 Two tests check ``load_params`` and ``NodeSpec.ros_args`` against rclpy itself; they are
 skipped where rclpy is missing.
 """
+import json
+import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -358,74 +359,99 @@ def test_load_params_rejects_a_file_that_is_not_a_params_file(tmp_path):
         load_params([write_yaml(tmp_path / 'bad.yaml', {'/**': [1, 2]})], 'n')
 
 
-@pytest.fixture
-def rclpy_parameters():
-    """Return what rclpy gives a node started with these ROS arguments (its built-ins left out)."""
-    rclpy = pytest.importorskip('rclpy', reason='needs rclpy (the ros-rclpy wheels or ROS 2)')
-    from rclpy.node import Node
+PROBE = """
+import array, faulthandler, json, sys
 
+faulthandler.dump_traceback_later(PROBE_TIMEOUT - 10, exit=True)
+import rclpy
+from rclpy.node import Node
+
+answers = []
+for init_args, nodes in json.load(sys.stdin):
     context = rclpy.Context()
-    rclpy.init(args=[], context=context)
+    rclpy.init(args=init_args, context=context)
+    try:
+        for name, namespace, cli_args in nodes:
+            node = Node(name, namespace=namespace, context=context, cli_args=cli_args,
+                        enable_rosout=False, start_parameter_services=False,
+                        automatically_declare_parameters_from_overrides=True)
+            answers.append({key: list(p.value) if isinstance(p.value, (list, array.array))
+                            else p.value for key, p in node.get_parameters_by_prefix('').items()})
+            node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
+json.dump(answers, sys.stdout)
+"""
+"""Print the parameters rclpy gives each node: [init args, [(name, namespace, cli args)]]."""
+PROBE_TIMEOUT = 120
 
-    def parameters(cli_args):
-        node = Node('probe', context=context, cli_args=cli_args, enable_rosout=False,
-                    start_parameter_services=False,
-                    automatically_declare_parameters_from_overrides=True)
-        values = {name: parameter.value
-                  for name, parameter in node.get_parameters_by_prefix('').items()}
-        node.destroy_node()
-        return values
 
-    builtin = parameters([])
-    yield lambda cli_args: {
-        name: list(value) if isinstance(value, Sequence) and not isinstance(value, str)
-        else value for name, value in parameters(cli_args).items() if name not in builtin}
-    rclpy.shutdown(context=context)
+def rclpy_parameters(contexts: list) -> list[dict]:
+    """
+    Return what rclpy gives each node of ``contexts`` (its built-ins left out).
+
+    rclpy runs in a child process, away from whatever this long test session's earlier tests
+    left in its own (threads, DDS participants): a node created next to those once hung in
+    rcl's node initialisation, where no timeout of the session can interrupt it. A hang of the
+    child fails the test with its stack instead.
+    """
+    pytest.importorskip('rclpy', reason='needs rclpy (the ros-rclpy wheels or ROS 2)')
+    request = [[[], [['probe', '', []]]], *contexts]
+    try:
+        done = subprocess.run([sys.executable, '-c', PROBE.replace('PROBE_TIMEOUT',
+                                                                   str(PROBE_TIMEOUT))],
+                              input=json.dumps(request), capture_output=True, text=True,
+                              timeout=PROBE_TIMEOUT)
+    except subprocess.TimeoutExpired as error:
+        pytest.fail(f'the rclpy probe hung:\n{error.stderr}')
+    assert done.returncode == 0, done.stderr
+    builtin, *answers = json.loads(done.stdout)
+    return [{key: value for key, value in answer.items() if key not in builtin}
+            for answer in answers]
+
+
+def as_json(parameters: dict) -> dict:
+    """``parameters`` as they come back from the probe (tuples as lists)."""
+    return json.loads(json.dumps(parameters))
 
 
 @pytest.mark.ros
-def test_rclpy_gives_a_node_what_load_params_says(layered_files, tmp_path, rclpy_parameters):
+def test_rclpy_gives_a_node_what_load_params_says(layered_files, tmp_path):
     own = write_yaml(tmp_path / 'own.yaml', {'/robot_0/sim': section(a=5, h=5)})
     later = write_yaml(tmp_path / 'later.yaml', {'/*/sim': section(a=6)})
     spec = NodeSpec('sim_node', 'sim', 'robot_0', (*layered_files, own, later),
                     {**TRICKY_VALUES, 'a': 99, 'b': 98, 'f': 97, 'h': 96})
 
-    assert rclpy_parameters(spec.ros_args(tmp_path)) == spec.resolved_parameters()
+    (given,) = rclpy_parameters([[[], [['probe', '', spec.ros_args(tmp_path)]]]])
+
+    assert given == as_json(spec.resolved_parameters())
 
 
 @pytest.mark.ros
-def test_rclpy_reads_the_config_files_as_load_params_does(tmp_path, rclpy_parameters):
+def test_rclpy_reads_the_config_files_as_load_params_does(tmp_path):
     graph = [*train_graph('pendulum', num_actors=2, config_files=['test_fast.yaml'],
                           robots_per_process=1),
              *deploy_graph('reacher', tmp_path / 'policy.safetensors', with_sim=True)]
 
-    for spec in graph:
-        assert rclpy_parameters(spec.ros_args(tmp_path)) == spec.resolved_parameters(), spec
+    given = rclpy_parameters([[[], [['probe', '', spec.ros_args(tmp_path)]]]
+                              for spec in graph])
+
+    for spec, parameters in zip(graph, given, strict=True):
+        assert parameters == as_json(spec.resolved_parameters()), spec
 
 
 @pytest.mark.ros
 def test_rclpy_gives_each_member_of_a_group_what_resolved_parameters_says(tmp_path):
-    rclpy = pytest.importorskip('rclpy', reason='needs rclpy (the ros-rclpy wheels or ROS 2)')
-    from rclpy.node import Node
-
     graph = train_graph('pendulum', 3, config_files=['test_fast.yaml'], robots_per_process=3,
                         overrides={'actor': {'max_delta': 0.25}})
-    for group in graph[1:]:
-        context = rclpy.Context()
-        rclpy.init(args=['group', *group.arguments, *group.ros_args(tmp_path)],
-                   context=context)
-        try:
-            for member in group.members:
-                node = Node(member.name, namespace=member.namespace, context=context,
-                            enable_rosout=False, start_parameter_services=False,
-                            automatically_declare_parameters_from_overrides=True)
-                values = {name: parameter.value for name, parameter
-                          in node.get_parameters_by_prefix('').items()
-                          if name in member.resolved_parameters()}
-                node.destroy_node()
-                expected = member.resolved_parameters()
-                assert {name: list(value) if isinstance(value, Sequence)
-                        and not isinstance(value, str) else value
-                        for name, value in values.items()} == expected, member
-        finally:
-            rclpy.shutdown(context=context)
+    groups = graph[1:]
+
+    given = rclpy_parameters([
+        [['group', *group.arguments, *group.ros_args(tmp_path)],
+         [[member.name, member.namespace, []] for member in group.members]]
+        for group in groups])
+
+    members = [member for group in groups for member in group.members]
+    for member, parameters in zip(members, given, strict=True):
+        expected = as_json(member.resolved_parameters())
+        assert {key: parameters.get(key) for key in expected} == expected, member
