@@ -63,7 +63,7 @@ DISCOVERY = {
 """Environment per discovery setting, given the other host's address."""
 
 PROBE = textwrap.dedent('''
-    """Print the latest /diagnostics values of every status as JSON, twice a second."""
+    """Print the latest /diagnostics values and /t3d endpoints as JSON, twice a second."""
     import json
     import time
 
@@ -81,7 +81,15 @@ PROBE = textwrap.dedent('''
         while rclpy.ok():
             executor.spin_once(timeout_sec=0.1)
             if time.monotonic() - shown > 0.5:
-                print(json.dumps(monitor.latest), flush=True)
+                graph = {topic: {'publishers': sorted(info.node_namespace.rstrip('/') + '/'
+                                                      + info.node_name for info in
+                                                      monitor.get_publishers_info_by_topic(topic)),
+                                 'subscribers': sorted(info.node_namespace.rstrip('/') + '/'
+                                                       + info.node_name for info in
+                                                       monitor.get_subscriptions_info_by_topic(topic))}
+                         for topic, _ in monitor.get_topic_names_and_types()
+                         if topic.startswith('/t3d/')}
+                print(json.dumps({'diagnostics': monitor.latest, 'graph': graph}), flush=True)
                 shown = time.monotonic()
     except KeyboardInterrupt:
         pass
@@ -232,6 +240,20 @@ class Processes:
         text = path.read_text(errors='replace') if path.exists() else ''
         return '\n'.join(text.splitlines()[-lines:])
 
+    def logs(self, lines: int = 15) -> str:
+        """The last ``lines`` of every process's log, and each host's addresses and routes."""
+        text = [f'--- {label} ---\n{self.log(label, lines)}' for label, _ in self.started]
+        for host, name in self.hosts.names.items():
+            text.append(f'--- {host} host ---\n' + ip('-n', name, 'addr', check=False).stdout
+                        + ip('-n', name, 'route', check=False).stdout)
+        return '\n'.join(text)
+
+    @staticmethod
+    def seen(probes: dict) -> dict:
+        """What each host's probe saw: the latest diagnostics and the /t3d topics' endpoints."""
+        return {host: {'graph': probe.graph, 'diagnostics': probe.latest}
+                for host, probe in probes.items()}
+
     def exited(self) -> list[tuple[str, int]]:
         return [(label, p.returncode) for label, p in self.started if p.poll() is not None]
 
@@ -257,15 +279,16 @@ class Probe:
     """The latest diagnostics the probe process printed, read by a thread."""
 
     def __init__(self, process: subprocess.Popen):
-        self.process, self.latest = process, {}
+        self.process, self.latest, self.graph = process, {}, {}
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
 
     def _read(self) -> None:
         for line in self.process.stdout:
             try:
-                self.latest = json.loads(line)
-            except ValueError:
+                seen = json.loads(line)
+                self.latest, self.graph = seen['diagnostics'], seen['graph']
+            except (ValueError, TypeError, KeyError):
                 pass  # a log line of the probe's node
 
     def value(self, status: str, key: str) -> float:
@@ -307,10 +330,9 @@ def test_training_across_two_hosts(hosts, tmp_path, discovery):
                     pytest.fail(f'{label} exited with {code} while waiting for {what}:\n'
                                 f'{processes.log(label)}')
                 if time.monotonic() > deadline:
-                    pytest.fail(f'no {what} within {timeout:.0f} s ({discovery}); '
-                                f'diagnostics seen on each host: '
-                                f'{json.dumps({h: p.latest for h, p in probes.items()}, indent=1)}'
-                                f'\nlearner log:\n{processes.log("learner_learner")}')
+                    pytest.fail(f'no {what} within {timeout:.0f} s ({discovery}); seen on '
+                                f'each host: {json.dumps(processes.seen(probes), indent=1)}'
+                                f'\n{processes.logs()}')
                 time.sleep(0.2)
 
         # Training over the link, as seen from the robot host.
