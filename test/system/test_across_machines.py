@@ -178,9 +178,12 @@ class Hosts:
 def hosts():
     if os.environ.get('T3D_ROS_TWO_HOST_TEST') != '1':
         # It passed here (2 of 2, 03:37 and 03:45 UTC on 2026-12-02), then failed on the same
-        # machine at the same commit from 04:00 on: the actor never matched the learner's
-        # /t3d/transitions and /t3d/policy endpoints across the veth while /diagnostics crossed
-        # it. Until that is understood it is opt-in (issue 9.5 stays open).
+        # machine at the same commit from 04:00 on, at load 15-25: the actor never matched the
+        # learner's /t3d/transitions and /t3d/policy endpoints across the veth while
+        # /diagnostics crossed it. On a fresh machine at 06:47 it failed once more (multicast,
+        # the first run after boot, load ~1), then passed 21 runs in a row (both discovery
+        # settings, load 1-10). Until a failure's logs (now all printed) explain it, it is
+        # opt-in (issue 9.5 stays open).
         pytest.skip('opt-in while its failure on one machine is unexplained: set '
                     'T3D_ROS_TWO_HOST_TEST=1 to run it')
     if not sys.platform.startswith('linux'):
