@@ -27,6 +27,10 @@ TABLE_ROWS = (
      'time_to_threshold', 'direct_s', 'sb3_s'),
     ('time to pendulum threshold (s): over ROS vs Stable-Baselines3 TD3',
      'time_to_threshold', 'ros_s', 'sb3_s'),
+    ('time to pendulum threshold (s): over ROS, 2 actors (whole command) vs direct',
+     'time_to_threshold', 'ros_2_actors_s', 'direct_s'),
+    ('time to pendulum threshold (s): over ROS, 2 actors (whole command) vs Stable-Baselines3 '
+     'TD3 (whole process)', 'time_to_threshold', 'ros_2_actors_s', 'sb3_s'),
     ('env steps to pendulum threshold: direct vs Stable-Baselines3 TD3',
      'time_to_threshold', 'direct_env_steps', 'sb3_env_steps'),
     ('env steps/s: 8 robots in one sim + one actor process vs 1 robot in them',

@@ -17,15 +17,17 @@ from .common import THRESHOLD_TASK, BenchError
 
 
 def bench_time_to_threshold(max_steps: int = 30_000, max_minutes: float = 15.0,
-                            hidden_sizes=(64, 64), seed: int = 0, ros: bool = True) -> dict:
+                            hidden_sizes=(64, 64), seed: int = 0,
+                            ros_actors: tuple[int, ...] = (1, 2)) -> dict:
     """
     Measure wall time to pendulum's return threshold, over ROS vs the direct trainer (and SB3).
 
     Training config (config/train.yaml + pendulum.yaml, ``hidden_sizes`` networks):
-    `t3d-ros train` over ROS (learner, sim, actor processes; the clock starts as they start) vs
-    the direct trainer in one process. Both stop when the mean return of the last 10 training
-    episodes reaches the threshold. SB3's TD3 runs with the same settings and stop rule, where
-    it is installed. ``ros=False`` leaves the ROS run out (a quick run).
+    `t3d-ros train` over ROS with each number of actors in ``ros_actors`` (learner, sims and
+    actors as processes; the clock starts as they start) vs the direct trainer in one process.
+    Every run stops when the mean return of the last 10 training episodes (all actors')
+    reaches the threshold. SB3's TD3 runs with the same settings and stop rule, where it is
+    installed. ``ros_actors=()`` leaves the ROS runs out (a quick run).
     """
     from t3d_ros.acting.core import ActorSettings
     from t3d_ros.ros_training import train_over_ros
@@ -36,9 +38,9 @@ def bench_time_to_threshold(max_steps: int = 30_000, max_minutes: float = 15.0,
     overrides = {'learner': {'hidden_sizes': list(hidden_sizes), 'checkpoint_every': 0}}
     results = {'threshold': task.reward_threshold, 'max_steps': max_steps,
                'hidden_sizes': list(hidden_sizes)}
-    if ros:
+    for actors in ros_actors:
         with tempfile.TemporaryDirectory() as tmp:
-            over_ros = train_over_ros(THRESHOLD_TASK, 1, [], seed, Path(tmp), overrides,
+            over_ros = train_over_ros(THRESHOLD_TASK, actors, [], seed, Path(tmp), overrides,
                                       max_steps, target_return=task.reward_threshold,
                                       max_minutes=max_minutes)
         if over_ros.interrupted:
@@ -46,8 +48,9 @@ def bench_time_to_threshold(max_steps: int = 30_000, max_minutes: float = 15.0,
         if over_ros.failure:
             raise BenchError(over_ros.failure)
         reached = over_ros.time_to_target_s is not None
-        results.update(ros_s=over_ros.time_to_target_s,
-                       ros_env_steps=over_ros.env_steps if reached else None)
+        name = 'ros' if actors == 1 else f'ros_{actors}_actors'
+        results.update({f'{name}_s': over_ros.time_to_target_s,
+                        f'{name}_env_steps': over_ros.env_steps if reached else None})
     # The learner and actor nodes' parameters, so the direct trainer (and SB3) learn with the
     # very same settings.
     learner, _, actor = train_graph(THRESHOLD_TASK, 1, seed=seed, overrides=overrides)

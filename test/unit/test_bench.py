@@ -135,7 +135,7 @@ def test_sb3_rows_run_in_a_quick_mode(one_thread):
     assert rates['sb3_updates_per_s'] > 0 and math.isfinite(rates['sb3_updates_per_s'])
     # 1,100 steps: 1,000 random start steps, then 100 of SB3's (and our) updates; pendulum's
     # threshold is out of reach, so the times are None and the rows say n/a.
-    result = threshold.bench_time_to_threshold(max_steps=1100, ros=False)
+    result = threshold.bench_time_to_threshold(max_steps=1100, ros_actors=())
     assert result['sb3_s'] is None and result['sb3_env_steps'] is None
     assert result['sb3_episodes'] >= 5 and result['sb3_total_s'] > 0
     assert 'ros_s' not in result and result['direct_s'] is None
