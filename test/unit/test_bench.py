@@ -135,7 +135,7 @@ def test_sb3_rows_run_in_a_quick_mode(one_thread):
     assert rates['sb3_updates_per_s'] > 0 and math.isfinite(rates['sb3_updates_per_s'])
     # 1,100 steps: 1,000 random start steps, then 100 of SB3's (and our) updates; pendulum's
     # threshold is out of reach, so the times are None and the rows say n/a.
-    result = threshold.bench_time_to_threshold(max_steps=1100, ros_actors=())
+    result = threshold.bench_time_to_threshold(max_steps=1100, seeds=(0,), ros_actors=())
     assert result['sb3_s'] is None and result['sb3_env_steps'] is None
     assert result['sb3_episodes'] >= 5 and result['sb3_total_s'] > 0
     assert 'ros_s' not in result and result['direct_s'] is None
@@ -174,3 +174,12 @@ def test_without_sb3_the_rows_say_how_to_get_them(monkeypatch, one_thread):
     lines = bench.markdown_table({'learner_updates': rates}).splitlines()
     sb3_rows = [line for line in lines if 'vs Stable-Baselines3' in line and '256-256' in line]
     assert sb3_rows and all(sb3.MISSING in line for line in sb3_rows)
+
+
+def test_threshold_times_are_medians_over_seeds_with_misses_ranked_slowest():
+    from t3d_ros.bench.threshold import median
+
+    assert median([30.0, None, 10.0]) == 30.0
+    assert median([None, 5.0, None]) is None
+    assert median([4.0, 2.0]) == 3.0 and median([4.0, None]) is None
+    assert median([7]) == 7
