@@ -97,6 +97,10 @@ class ActorCore:
         self.episode_steps = 0
         self.episode_return = 0.0
         self.last_episode_return = float('nan')
+        self.target: np.ndarray | None = None
+        """The joint target the action moves (``task.tracks_target``): the last command sent;
+        None until the next ``observe`` starts it at the measured position."""
+        self._action: np.ndarray | None = None  # the action of the last ``choose``
         self._pending: tuple[RobotState, np.ndarray, np.ndarray] | None = None
 
     def begin_episode(self) -> np.ndarray | None:
@@ -109,6 +113,7 @@ class ActorCore:
         self.episode_steps = 0
         self.episode_return = 0.0
         self._pending = None
+        self.target = None
         return self.goal
 
     def observe(self, position: np.ndarray, velocity: np.ndarray, base: BaseState | None = None
@@ -121,17 +126,21 @@ class ActorCore:
 
         Also returns the transition it closes (training, after ``sent``), else None.
         """
-        state = RobotState(position, velocity, self.goal, base)
+        if self.task.tracks_target and self.target is None:
+            self.target = self.task.initial_target(position)
+        state = RobotState(position, velocity, self.goal, base, self.target)
         obs = self.task.observation(state)
         transition = self._close(state, obs) if self._pending is not None else None
         return state, obs, transition
 
     def choose(self, obs: np.ndarray, policy: UnitPolicy | None) -> np.ndarray:
         """
-        Choose the command for ``obs``, in physical units within the task's limits.
+        Choose the command for ``obs`` (the last ``observe``'s), within the command limits.
 
-        Training: uniform random while there is no policy or for the first ``start_steps``,
-        then the policy's action plus N(0, exploration_noise), clipped. Deploy: the policy's.
+        The action: training, uniform random while there is no policy or for the first
+        ``start_steps``, then the policy's action plus N(0, exploration_noise), clipped;
+        deploy, the policy's. The command is ``task.command`` of it (the action itself, or the
+        target moved by it).
         """
         if not self.training:
             unit = policy.unit_action(obs)
@@ -140,7 +149,8 @@ class ActorCore:
         else:
             unit = explore(policy.unit_action(obs), self.settings.exploration_noise,
                            self.noise_rng)
-        return self.scaler.from_unit(unit)
+        self._action = self.scaler.from_unit(unit)
+        return self.task.command(self._action, self.target)
 
     def wants_policy(self, policy: UnitPolicy | None) -> bool:
         """Whether ``choose`` asks ``policy`` for its action now (so a caller can batch it)."""
@@ -151,14 +161,30 @@ class ActorCore:
         """
         Note that the robot was sent ``command`` (after any safety limits) in ``state``.
 
-        Training closes its transition at the next ``observe``.
+        Training closes its transition at the next ``observe``. Its action is the command as
+        sent or, where the action moves a target, the action chosen; the target is then
+        ``command``, so it builds on what the robot was actually told.
         """
+        command = np.asarray(command, dtype=np.float64)
+        if self.task.tracks_target:
+            self.target, action = command.copy(), self._action
+        else:
+            action = command
         if self.training:
-            self._pending = (state, obs, np.asarray(command, dtype=np.float64))
+            self._pending = (state, obs, action)
 
     def interrupt(self) -> None:
         """No transition across this point: the pending command's is discarded."""
         self._pending = None
+
+    def held(self) -> None:
+        """
+        Note that a safe command (hold the measured position) went out instead of a chosen one.
+
+        A target the action moves starts again from the measured position at the next
+        ``observe``, as at an episode's start, so the policy resumes where the robot is.
+        """
+        self.target = None
 
     def counters(self) -> dict:
         """Return the step and episode counts and the last return, for diagnostics."""

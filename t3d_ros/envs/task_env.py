@@ -15,7 +15,8 @@ class TaskEnv(gym.Env):
     """
     ``task`` simulated by ``BulletRobot.for_task(task)``.
 
-    Actions are in the task's physical units and clipped to its limits. The env ends episodes
+    Actions are in the task's physical units and clipped to its limits; ``task.command`` turns
+    them into the robot's command (the same map as the actor core's). The env ends episodes
     itself: ``truncated`` at ``task.max_episode_steps``, ``terminated`` when the task says so.
     Initial states and goals come from ``episode_rngs(seed)``, so stepping the robot and the
     task by hand (as the ROS sim node and actor do) reproduces this env exactly.
@@ -50,7 +51,8 @@ class TaskEnv(gym.Env):
         self.robot.reset(position, velocity)
         if goal is not None:
             self.robot.show_goal(goal)
-        self._state = self._read_state(goal)
+        state = self._read_state(goal, None)  # the target starts at the measured position
+        self._state = state._replace(target=self.task.initial_target(state.position))
         self._elapsed_steps = 0
         return self.task.observation(self._state), self._info(self._state)
 
@@ -58,8 +60,9 @@ class TaskEnv(gym.Env):
         if self._state is None:
             raise RuntimeError('call reset() before step()')
         action = self.task.clip_action(np.asarray(action, dtype=np.float64))
-        self.robot.step(action)
-        state = self._read_state(self._state.goal)
+        command = self.task.command(action, self._state.target)
+        self.robot.step(command)
+        state = self._read_state(self._state.goal, command if self.task.tracks_target else None)
         reward = self.task.reward(self._state, action, state)
         terminated = self.task.terminated(state)
         self._elapsed_steps += 1
@@ -67,9 +70,9 @@ class TaskEnv(gym.Env):
         self._state = state
         return self.task.observation(state), reward, terminated, truncated, self._info(state)
 
-    def _read_state(self, goal: np.ndarray | None) -> RobotState:
+    def _read_state(self, goal: np.ndarray | None, target: np.ndarray | None) -> RobotState:
         position, velocity, _ = self.robot.joint_state()
-        return RobotState(position, velocity, goal, self.robot.base_state())
+        return RobotState(position, velocity, goal, self.robot.base_state(), target)
 
     def _info(self, state: RobotState) -> dict[str, Any]:
         success = self.task.is_success(state)

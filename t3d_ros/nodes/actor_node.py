@@ -241,7 +241,7 @@ class ActorNode(LifecycleNode):
             return self._refuse('deploy mode needs a policy_file')
         try:
             self.safety = CommandSafety.tightened(
-                self.task.interface, self.task.action_low, self.task.action_high,
+                self.task.interface, self.task.command_low, self.task.command_high,
                 p['max_delta'] or np.inf, p['command_low'], p['command_high'])
         except ValueError as error:
             return self._refuse(f'bad command limits: {error}')
@@ -741,6 +741,7 @@ class ActorNode(LifecycleNode):
         if measured_position is None and self.latest is not None:
             measured_position = self.latest.position
         command = self.safety.safe_command(measured_position)
+        self.core.held()
         if command is not None:
             self.command_pub.publish(ros_io.command_msg(command[self.command_order]))
             self.counters['safe_commands'] += 1

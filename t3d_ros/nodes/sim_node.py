@@ -206,7 +206,7 @@ class SimNode(Node):
         self._step()
 
     def _step(self) -> None:
-        self.robot.step(self.task.clip_action(self.command))
+        self.robot.step(self.task.clip_command(self.command))
         self.time_ns += self.step_ns
         self.counters['steps'] += 1
         self.stepped_since_reset = True

@@ -59,15 +59,18 @@ def rotation_matrix(quaternion: np.ndarray) -> np.ndarray:
 
 class RobotState(NamedTuple):
     """
-    Joint state in the task's joint order, plus the goal and the floating base's state.
+    Joint state in the task's joint order, plus the goal, the floating base's state and the target.
 
-    ``goal`` is set where the task has one, ``base`` where the task has a floating base.
+    ``goal`` is set where the task has one, ``base`` where the task has a floating base,
+    ``target`` where the action moves a joint target (``Task.tracks_target``): the command
+    last sent, which the observation carries.
     """
 
     position: np.ndarray
     velocity: np.ndarray
     goal: np.ndarray | None = None
     base: BaseState | None = None
+    target: np.ndarray | None = None
 
 
 def joint_array(*values: float) -> np.ndarray:
@@ -93,7 +96,9 @@ class Task(ABC):
     A continuous joint-control task.
 
     Subclasses set the class attributes and implement the abstract methods. Actions are in
-    physical units (N m, rad/s or rad per the interface), within ``action_low..action_high``.
+    physical units (N m, rad/s or rad per the interface), within ``action_low..action_high``;
+    the action is the command the robot is sent, except where the action moves a joint target
+    (``tracks_target``, see :meth:`command`).
     """
 
     name: str
@@ -134,6 +139,9 @@ class Task(ABC):
     """Floating-base tasks: the model's unactuated joints that carry the base (an MJCF planar
     root: slide x, slide z, hinge y). Reset with the controlled joints, never commanded; the
     actor sees their motion only through the base state."""
+    tracks_target: bool = False
+    """Whether the action is a change of a joint target (a relative position action) rather
+    than the command itself; then ``RobotState.target`` is the last command sent."""
 
     @property
     def num_joints(self) -> int:
@@ -163,6 +171,31 @@ class Task(ABC):
 
     def clip_action(self, action: np.ndarray) -> np.ndarray:
         return np.clip(action, self.action_low, self.action_high)
+
+    @property
+    def command_low(self) -> np.ndarray:
+        """Per-joint lower command limits: the action's, unless the action moves a target."""
+        return self.action_low
+
+    @property
+    def command_high(self) -> np.ndarray:
+        return self.action_high
+
+    def clip_command(self, command: np.ndarray) -> np.ndarray:
+        return np.clip(command, self.command_low, self.command_high)
+
+    def command(self, action: np.ndarray, target: np.ndarray | None) -> np.ndarray:
+        """
+        Return the command to send for ``action``, within the command limits.
+
+        ``target`` is ``RobotState.target`` (None unless ``tracks_target``). The one map from
+        actions to commands, for the gymnasium env and the actor core alike.
+        """
+        return self.clip_action(action)
+
+    def initial_target(self, position: np.ndarray) -> np.ndarray | None:
+        """Return the joint target a state measured at ``position`` starts from (or None)."""
+        return None
 
     def normalize_action(self, action: np.ndarray) -> np.ndarray:
         """Map ``action`` linearly from the joint limits to [-1, 1], per joint."""

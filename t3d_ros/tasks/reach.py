@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from t3d_ros.tasks.base import ControlInterface, RobotState, Task
+from t3d_ros.tasks.joint_target import RelativeTarget
 from t3d_ros.tasks.task_file import ReachTaskConfig
 
 
@@ -16,11 +17,14 @@ class ReachTask(Task):
     The reach task a task file describes (:mod:`t3d_ros.tasks.task_file`).
 
     Observation: joint positions and velocities (task order), the end-effector position, the
-    goal and the end-effector-to-goal vector, all in the base frame; the end effector comes
-    from Pinocchio on the task file's URDF, so an actor next to a real robot computes exactly
-    what it computes in sim. Reward per step: the task file's ``reward`` weights (see
+    goal and the end-effector-to-goal vector, all in the base frame, and with a relative
+    position action the joint target; the end effector comes from Pinocchio on the task file's
+    URDF, so an actor next to a real robot computes exactly what it computes in sim. Reward
+    per step: the task file's ``reward`` weights (see
     :class:`~t3d_ros.tasks.task_file.RewardWeights`). Episodes run ``episode_steps`` steps
     (never terminated early); success means ending within ``success_distance`` of the goal.
+    With ``position_action: relative`` the action is the target's change per step
+    (:mod:`~t3d_ros.tasks.joint_target`), within +-``position_step``.
     """
 
     has_goal = True
@@ -32,11 +36,20 @@ class ReachTask(Task):
         self.urdf = config.urdf_path.name
         self.joint_names = tuple(spec.joints)
         self.interface = config.interface
-        self.action_low = _read_only(config.command_low)
-        self.action_high = _read_only(config.command_high)
+        self._command_low = _read_only(config.command_low)
+        self._command_high = _read_only(config.command_high)
+        self.tracks_target = config.relative_action
+        self._target = None
+        low, high = config.command_low, config.command_high
+        if self.tracks_target:
+            self._target = RelativeTarget(config.position_step, low, high)
+            low, high = self._target.action_low, self._target.action_high
+        self.action_low, self.action_high = _read_only(low), _read_only(high)
         n = len(self.joint_names)
         self.obs_layout = (('joint_position', n), ('joint_velocity', n), ('end_effector', 3),
                            ('goal', 3), ('end_effector_to_goal', 3))
+        if self.tracks_target:
+            self.obs_layout += (('joint_target', n),)
         self.max_episode_steps = spec.episode_steps
         self.physics_dt = spec.physics_dt
         self.decimation = config.decimation
@@ -50,7 +63,23 @@ class ReachTask(Task):
             self._start_low, self._start_high = config.command_low, config.command_high
         else:
             self._start_low, self._start_high = limits.lower, limits.upper
-        self._span = config.command_high - config.command_low
+        self._span = self.action_high - self.action_low
+
+    @property
+    def command_low(self) -> np.ndarray:
+        return self._command_low
+
+    @property
+    def command_high(self) -> np.ndarray:
+        return self._command_high
+
+    def command(self, action: np.ndarray, target: np.ndarray | None) -> np.ndarray:
+        if self._target is None:
+            return self.clip_action(action)
+        return self._target.command(target, action)
+
+    def initial_target(self, position: np.ndarray) -> np.ndarray | None:
+        return None if self._target is None else self._target.start(position)
 
     def model_path(self) -> Path:
         """
@@ -79,13 +108,15 @@ class ReachTask(Task):
 
     def observation(self, state: RobotState) -> np.ndarray:
         ee = self.end_effector(state.position)
-        return np.concatenate([state.position, state.velocity, ee, state.goal,
-                               state.goal - ee]).astype(np.float32)
+        parts = [state.position, state.velocity, ee, state.goal, state.goal - ee]
+        if self.tracks_target:
+            parts.append(state.target)
+        return np.concatenate(parts).astype(np.float32)
 
     def reward(self, state: RobotState, action: np.ndarray, next_state: RobotState) -> float:
         weights = self.config.spec.reward
-        rest = (state.position if self.interface is ControlInterface.POSITION
-                else np.zeros(self.num_joints))
+        absolute_target = self.interface is ControlInterface.POSITION and not self.tracks_target
+        rest = state.position if absolute_target else np.zeros(self.num_joints)
         effort = 2.0 * (self.clip_action(action) - rest) / self._span
         return -weights.distance * self.goal_distance(next_state) - weights.action * float(
             effort @ effort)

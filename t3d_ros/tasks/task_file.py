@@ -26,6 +26,10 @@ SATURATION_ERROR = 0.1
 """Default gains: kp makes the full URDF effort at this position error (rad or m)."""
 GAIN_TIME_CONSTANT = 0.1
 """Default gains: kd = kp x this (s); so a velocity error of 1 rad/s also gives full effort."""
+POSITION_ACTIONS = ('absolute', 'relative')
+"""What a position task's action is: the joint target itself, or a change of it per step."""
+DEFAULT_POSITION_STEP = 0.05
+"""Relative position action: the largest change of a joint target per control step (rad)."""
 TASK_FILE_SUFFIXES = ('.yaml', '.yml')
 
 
@@ -78,8 +82,8 @@ class RewardWeights:
     Reward.
 
     ``-distance x |ee - goal| - action x |a_n - rest_n|^2`` per control step, with ``a_n`` the
-    command normalised to [-1, 1] per joint and ``rest_n`` the command at rest (zero for velocity
-    and effort, the measured position for position control).
+    action normalised to [-1, 1] per joint and ``rest_n`` the action at rest (zero for velocity,
+    effort and a relative position action, the measured position for an absolute one).
     """
 
     distance: float = 1.0
@@ -121,6 +125,12 @@ class ReachTaskFile:
     """Episodes start at ``home`` + uniform(-initial_noise, initial_noise) per joint."""
     reward_threshold: float | None = None
     """Mean evaluation return that counts as solved (only reported); none by default."""
+    position_action: str = 'absolute'
+    """Position interface: ``absolute`` (the action is the joint target) or ``relative`` (the
+    action moves the joint target, at most ``position_step`` per control step)."""
+    position_step: float | None = None
+    """Relative position action: largest target change per joint and control step (rad);
+    default 0.05 rad. Only with ``position_action: relative``."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +161,17 @@ class ReachTaskConfig:
     @property
     def decimation(self) -> int:
         return round(self.spec.control_period / self.spec.physics_dt)
+
+    @property
+    def relative_action(self) -> bool:
+        """Whether the action is a change of the joint target (``position_action: relative``)."""
+        return self.spec.position_action == 'relative'
+
+    @property
+    def position_step(self) -> float:
+        """Relative position action: the largest target change per control step (rad)."""
+        step = self.spec.position_step
+        return DEFAULT_POSITION_STEP if step is None else step
 
 
 def default_gains(effort_limits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -334,6 +355,7 @@ def _checked(spec: ReachTaskFile, source: str, urdf_path: Path, urdf_text: str, 
     if spec.episode_steps < 1:
         raise TaskFileError(source, 'episode_steps', f'must be >= 1, not {spec.episode_steps}')
     _check_goal(spec.goal, source)
+    _check_position_action(spec, interface, source)
     home = _home(spec, limits, n, source)
     return ReachTaskConfig(spec, urdf_path, urdf_text, text, source_dir, kinematics, limits,
                            low, high, kp, kd, home)
@@ -383,6 +405,22 @@ def _check_goal(goal: GoalRegion, source: str) -> None:
                             f'{list(goal.half_extent)}')
     if goal.radius is not None and goal.radius <= 0:
         raise TaskFileError(source, 'goal.radius', f'must be > 0, not {goal.radius}')
+
+
+def _check_position_action(spec: ReachTaskFile, interface: ControlInterface,
+                           source: str) -> None:
+    if spec.position_action not in POSITION_ACTIONS:
+        raise TaskFileError(source, 'position_action', f'{spec.position_action!r} is not one of '
+                            f'{list(POSITION_ACTIONS)}')
+    relative = spec.position_action == 'relative'
+    if relative and interface is not ControlInterface.POSITION:
+        raise TaskFileError(source, 'position_action', "'relative' needs interface: position, "
+                            f'not {interface.value}')
+    if spec.position_step is not None:
+        if not relative:
+            raise TaskFileError(source, 'position_step', 'is only used with position_action: '
+                                'relative')
+        _check_positive(source, position_step=spec.position_step)
 
 
 def _home(spec: ReachTaskFile, limits: JointLimits, n: int, source: str) -> np.ndarray:

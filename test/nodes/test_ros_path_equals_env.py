@@ -2,9 +2,10 @@
 The ROS path adds transport, never different numbers (DESIGN.md section 4).
 
 The sim node and the actor node (random start actions from its seeded generator) run a few
-episodes in lockstep, for the effort tasks, a position and a velocity task file and a floating
-base (joint_states + odom); every transition the actor sends to the learner topic must equal
-the gymnasium env's step on the same seed and the same actions.
+episodes in lockstep, for the effort tasks, a position task file (absolute and relative
+targets), a velocity one and a floating base (joint_states + odom); every transition the
+actor sends to the learner topic must equal the gymnasium env's step on the same seed and the
+same actions.
 """
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from t3d_ros.acting.scaling import ActionScaler
 @pytest.mark.parametrize('task_name,steps', [
     ('pendulum', 450), ('reacher', 160),
     ('odd_arm', 60),  # a task file on the tests' own URDF, position interface
+    ('odd_arm_relative', 60),  # the same, relative position action (steps reach the limits)
     ('panda_reach', 110),  # velocity interface
     ('half_cheetah', 1100),  # floating base: joint_states + odom, across a reset
 ])
@@ -29,6 +31,8 @@ def test_transitions_over_ros_equal_the_env_step_for_step(ros, odd_arm, task_nam
     seed = 7
     if task_name == 'odd_arm':
         task_name = str(odd_arm())
+    elif task_name == 'odd_arm_relative':
+        task_name = str(odd_arm('relative.yaml', position_action='relative', position_step=0.5))
     task = make_task(task_name)
     received = []
     listener = ros.plain_node('learner_stand_in')

@@ -115,9 +115,17 @@ def test_reacher_reports_success():
         assert info == {'is_success': False}
 
 
-def read_state(robot, task, goal):
-    """Return what the actor sees: joint states, the goal, odometry where the base floats."""
-    return RobotState(*robot.joint_state()[:2], goal, robot.base_state())
+def read_state(robot, task, goal, command=None):
+    """
+    Return what the actor sees.
+
+    Joint states, the goal, odometry where the base floats, and the joint target where the
+    action moves one: ``command``, the last one sent, else the measured position.
+    """
+    position, velocity, _ = robot.joint_state()
+    target = task.initial_target(position) if command is None else command
+    return RobotState(position, velocity, goal, robot.base_state(),
+                      target if task.tracks_target else None)
 
 
 @pytest.mark.parametrize('task_name', task_names())
@@ -138,10 +146,11 @@ def test_robot_and_task_alone_reproduce_the_env_exactly(task_name):
         np.testing.assert_array_equal(env_obs, task.observation(state))
         for action in actions[episode * steps:(episode + 1) * steps]:
             env_obs, env_reward, *_ = env.step(action)
-            command = task.clip_action(action.astype(np.float64))
+            action = task.clip_action(action.astype(np.float64))
+            command = task.command(action, state.target)
             robot.step(command)
-            next_state = read_state(robot, task, goal)
-            assert env_reward == task.reward(state, command, next_state)
+            next_state = read_state(robot, task, goal, command)
+            assert env_reward == task.reward(state, action, next_state)
             np.testing.assert_array_equal(env_obs, task.observation(next_state))
             state = next_state
     assert robot.sim_time == pytest.approx(env.robot.sim_time)

@@ -29,7 +29,7 @@ def run(robot, command, steps=STEPS):
 def test_a_position_command_is_reached_and_held(odd_arm, task_name):
     task = make_task(str(odd_arm()) if task_name == 'odd_arm' else task_name)
     start = task.config.home
-    target = np.clip(start + 0.4, task.action_low, task.action_high)
+    target = np.clip(start + 0.4, task.command_low, task.command_high)
     with BulletRobot.for_task(task) as robot:
         robot.reset(start, np.zeros(task.num_joints))
         position, velocity, effort = run(robot, target)

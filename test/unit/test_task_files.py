@@ -105,6 +105,17 @@ BAD_FILES = {
                       '>= 0'),
     'home outside limits': ({'home': [0.0, 0.0, 1.2]}, 'home', 'outside'),
     'weight not a number': ({'reward': {'distance': 'far'}}, 'reward.distance', 'number'),
+    'unknown position action': ({'position_action': 'delta'}, 'position_action',
+                                "not one of \\['absolute', 'relative'\\]"),
+    'relative velocity': ({'interface': 'velocity', 'command_low': None, 'command_high': None,
+                           'position_action': 'relative'}, 'position_action',
+                          'needs interface: position'),
+    'step without relative': ({'position_step': 0.05}, 'position_step',
+                              'only used with position_action: relative'),
+    'step not positive': ({'position_action': 'relative', 'position_step': 0.0},
+                          'position_step', '> 0'),
+    'step not a number': ({'position_action': 'relative', 'position_step': 'small'},
+                          'position_step', 'number'),
 }
 
 

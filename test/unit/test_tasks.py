@@ -32,7 +32,8 @@ def sample_state(task: Task, seed: int = 0) -> RobotState:
         (x, z, pitch), position = position[:3], position[3:]
         (vx, vz, pitch_rate), velocity = velocity[:3], velocity[3:]
         base = planar_base(x, 0.7 + z, pitch, (vx, vz), pitch_rate)
-    return RobotState(position, velocity, task.sample_goal(goal_rng), base)
+    return RobotState(position, velocity, task.sample_goal(goal_rng), base,
+                      task.initial_target(position))
 
 
 @pytest.fixture(params=task_names())
