@@ -60,7 +60,8 @@ class Transition(NamedTuple):
 
     obs: np.ndarray
     action: np.ndarray
-    """The command the robot was sent (physical units, task joint order)."""
+    """The command the robot was sent (physical units, task joint order); where the action
+    moves a joint target (``Task.tracks_target``), the change chosen."""
     reward: float
     next_obs: np.ndarray
     terminated: bool
