@@ -48,7 +48,7 @@ def bench_time_to_threshold(max_steps: int = 30_000, max_minutes: float = 15.0,
 
 
 def median(values: list[float | None]) -> float | None:
-    """The median of ``values``, None (a run that missed the threshold) ranked slowest."""
+    """Return the median of ``values``, None (a run that missed the threshold) ranked slowest."""
     ranked = sorted(values, key=lambda value: math.inf if value is None else value)
     middle = len(ranked) // 2
     if len(ranked) % 2:

@@ -244,7 +244,7 @@ class Processes:
         return '\n'.join(text.splitlines()[-lines:])
 
     def logs(self, lines: int = 15) -> str:
-        """The last ``lines`` of every process's log, and each host's addresses and routes."""
+        """Return the last ``lines`` of every process's log, and each host's addresses, routes."""
         text = [f'--- {label} ---\n{self.log(label, lines)}' for label, _ in self.started]
         for host, name in self.hosts.names.items():
             text.append(f'--- {host} host ---\n' + ip('-n', name, 'addr', check=False).stdout
@@ -253,7 +253,7 @@ class Processes:
 
     @staticmethod
     def seen(probes: dict) -> dict:
-        """What each host's probe saw: the latest diagnostics and the /t3d topics' endpoints."""
+        """Return what each host's probe saw: the latest diagnostics, the /t3d endpoints."""
         return {host: {'graph': probe.graph, 'diagnostics': probe.latest}
                 for host, probe in probes.items()}
 
