@@ -37,7 +37,6 @@ def bench_robots_per_process(seconds: float = 20.0, robots: int = 8,
 
 def _measure(robots: int, seconds: float, task_name: str) -> dict:
     from diagnostic_msgs.msg import DiagnosticArray
-    from std_msgs.msg import Float32MultiArray, UInt8MultiArray
 
     from t3d_ros import ros_io
 
@@ -63,11 +62,7 @@ def _measure(robots: int, seconds: float, task_name: str) -> dict:
                           float(any_actor['group_observations'])))
 
     with tempfile.TemporaryDirectory() as tmp, ros_session(graph, tmp) as session:
-        session.node.create_subscription(DiagnosticArray, '/diagnostics', on_diagnostics, 100)
-        session.node.create_subscription(Float32MultiArray, '/t3d/transitions',
-                                         lambda msg: None, ros_io.TRANSITIONS_QOS)
-        session.node.create_publisher(UInt8MultiArray, '/t3d/policy', ros_io.LATCHED_QOS) \
-            .publish(ros_io.policy_msg(bundle))
+        session.serve_actors(bundle, on_diagnostics)
         session.wait_for(lambda: marks and marks[-1][1] > 0, STARTUP_TIMEOUT,
                          'every robot stepping with the policy')
         pids = [process.process.pid for process in session.group.processes]

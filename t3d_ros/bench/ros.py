@@ -85,6 +85,23 @@ class Session:
             if time.monotonic() >= deadline:
                 raise BenchError(f'no {what} within {timeout:.0f} s{self.logs()}')
 
+    def serve_actors(self, bundle, on_diagnostics: Callable) -> None:
+        """
+        Stand in for the learner: publish ``bundle`` on /t3d/policy and take the transitions.
+
+        ``on_diagnostics`` gets every /diagnostics message (the actors' counts).
+        """
+        from diagnostic_msgs.msg import DiagnosticArray
+        from std_msgs.msg import Float32MultiArray, UInt8MultiArray
+
+        from t3d_ros import ros_io
+
+        self.node.create_subscription(DiagnosticArray, '/diagnostics', on_diagnostics, 100)
+        self.node.create_subscription(Float32MultiArray, '/t3d/transitions', lambda msg: None,
+                                      ros_io.TRANSITIONS_QOS)
+        self.node.create_publisher(UInt8MultiArray, '/t3d/policy', ros_io.LATCHED_QOS) \
+            .publish(ros_io.policy_msg(bundle))
+
     def logs(self, lines: int = 15) -> str:
         return ''.join(f'\n--- {p.label} (last lines):\n{p.tail(lines)}'
                        for p in (self.group.processes if self.group else []))

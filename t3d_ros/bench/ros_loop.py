@@ -23,7 +23,6 @@ def bench_ros_loop(seconds: float = 20.0, task_name: str = TASK) -> dict:
     same policy and noise in one process. ``task_name``: any task or task file.
     """
     from diagnostic_msgs.msg import DiagnosticArray
-    from std_msgs.msg import Float32MultiArray, UInt8MultiArray
 
     from t3d_ros import ros_io
 
@@ -39,11 +38,7 @@ def bench_ros_loop(seconds: float = 20.0, task_name: str = TASK) -> dict:
             marks.append((time.monotonic(), float(values['env_steps'])))
 
     with tempfile.TemporaryDirectory() as tmp, ros_session(graph, tmp) as session:
-        session.node.create_subscription(DiagnosticArray, '/diagnostics', on_diagnostics, 100)
-        session.node.create_subscription(Float32MultiArray, '/t3d/transitions',
-                                         lambda msg: None, ros_io.TRANSITIONS_QOS)
-        session.node.create_publisher(UInt8MultiArray, '/t3d/policy', ros_io.LATCHED_QOS) \
-            .publish(ros_io.policy_msg(bundle))
+        session.serve_actors(bundle, on_diagnostics)
         session.wait_for(lambda: marks and marks[-1][1] > 0, STARTUP_TIMEOUT,
                          'the actor stepping with the policy')
         first = marks[-1]
