@@ -183,3 +183,15 @@ def test_threshold_times_are_medians_over_seeds_with_misses_ranked_slowest():
     assert median([None, 5.0, None]) is None
     assert median([4.0, 2.0]) == 3.0 and median([4.0, None]) is None
     assert median([7]) == 7
+
+
+def test_direct_and_sb3_are_timed_as_whole_processes(one_thread):
+    from t3d_ros.bench import sb3
+    from t3d_ros.bench.threshold import _whole_process
+
+    # A threshold every episode reaches: the first training episode (200 steps) ends it.
+    for contender in ['direct', 'sb3'] if sb3.installed() else ['direct']:
+        result = _whole_process(contender, 0, 1100, (64, 64), threshold=-1e9)
+        assert result[f'{contender}_env_steps'] == 200
+        # The process's start and imports come before the trainer's own clock starts.
+        assert result[f'{contender}_s'] > result[f'{contender}_training_s'] + 0.5, result
