@@ -279,13 +279,14 @@ def _eval(args) -> int:
 # --- bench ------------------------------------------------------------------------------
 
 BENCH_NAMES = ('learner_updates', 'learner_updates_64', 'ros_loop', 'robots_per_process',
-               'latency', 'policy_propagation', 'time_to_threshold')
+               'latency', 'policy_propagation', 'time_to_threshold', 'learning_curve')
 
 
 def _add_bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--out', default='bench.json', help='results JSON')
     parser.add_argument('--quick', action='store_true',
-                        help='shorter runs, no time-to-threshold run (a smoke check)')
+                        help='shorter runs, no time-to-threshold or learning-curve run (a smoke '
+                             'check)')
     parser.add_argument('--only', action='append', choices=BENCH_NAMES, metavar='NAME',
                         help=f'run only this measurement (repeatable): {", ".join(BENCH_NAMES)}')
     parser.set_defaults(run=_bench)

@@ -11,14 +11,17 @@
   process, vs the same bytes received and not decoded;
 - wall-clock time to pendulum's return threshold over ROS (from starting the node processes)
   vs the direct trainer in one process, both judged by the mean return of the last 10
-  training episodes.
+  training episodes;
+- the learning curve of the direct trainer on half_cheetah next to Stable-Baselines3's TD3 (same
+  env, budget, settings and evaluation, the two started together), with its figure.
 
 Node processes run in a private ROS domain with localhost discovery unless ROS_DOMAIN_ID is
 set, and are stopped on every path out (a failed measurement, Ctrl-C, SIGTERM). The numbers
 depend on the machine and on its load (recorded with the results): the ratios, measured back to
 back, carry over between machines better than the absolute values.
 
-One module per measurement (updates, ros_loop, latency, propagation, threshold); ``ros`` holds
+One module per measurement (updates, ros_loop, latency, propagation, threshold,
+learning_curve); ``ros`` holds
 the ROS plumbing and the helper nodes, ``run`` the driver, ``table`` the README table.
 """
 from .common import BenchError

@@ -5,6 +5,8 @@ TASK = 'reacher'
 """Task of the speed measurements: 10-d observation, 2 joints, 256-256 networks."""
 NAMESPACE = 'robot_0'
 THRESHOLD_TASK = 'pendulum'
+CURVE_TASK = 'half_cheetah'
+"""Task of the learning curve next to SB3: locomotion, far from solved in a short budget."""
 STARTUP_TIMEOUT = 180.0
 """Seconds for node processes to come up (they import torch and PyBullet, on busy CPUs)."""
 ANSWER_TIMEOUT = 2.0

@@ -19,6 +19,7 @@ from t3d_ros.supervisor import sigterm_as_interrupt
 
 from .common import BenchError
 from .latency import bench_latency
+from .learning_curve import bench_learning_curve
 from .propagation import bench_policy_propagation
 from .robots import bench_robots_per_process
 from .ros_loop import bench_ros_loop
@@ -30,7 +31,7 @@ from .updates import bench_updates
 def run_benchmarks(out_path: str | os.PathLike, quick: bool = False,
                    only: list[str] | None = None) -> dict:
     """
-    Run the benchmarks (``only`` these, by name) and return the results.
+    Run the benchmarks (``only`` these, by name; by default all but ON_REQUEST) and return them.
 
     The results JSON is written after each one and a markdown table printed at the end. A
     measurement that fails is recorded with its error; the others still run.
@@ -39,7 +40,7 @@ def run_benchmarks(out_path: str | os.PathLike, quick: bool = False,
     results: dict = {'machine': _machine(quick)}
     with private_domain() as domain, sigterm_as_interrupt():
         results['machine']['ros_domain_id'] = domain
-        for name in only or BENCHES:
+        for name in only or [name for name in BENCHES if name not in ON_REQUEST]:
             bench, quick_settings, full_settings = BENCHES[name]
             settings = quick_settings if quick else full_settings
             if settings is None:
@@ -87,4 +88,7 @@ BENCHES = {
     'latency': (bench_latency, dict(samples=200), dict(samples=1000)),
     'policy_propagation': (bench_policy_propagation, dict(count=10), dict(count=50)),
     'time_to_threshold': (bench_time_to_threshold, None, dict(max_steps=30_000)),
+    'learning_curve': (bench_learning_curve, None, dict(max_steps=80_000)),
 }
+ON_REQUEST = ('learning_curve',)
+"""Measurements run only when named (``only``): they train for tens of minutes."""

@@ -10,6 +10,8 @@ pinned CPU torch). Without it the SB3 rows of the table say how to get them.
   actor's settings (learning rate, batch, tau, gamma, policy delay, target noise, exploration
   noise as a fraction of each joint's half range, start steps, updates per step), judged as
   the direct trainer is: the mean return of the last 10 training episodes.
+- Learning curve: ``train`` runs SB3's TD3 with those settings for a step budget, logging its
+  episodes and its evaluations (the direct trainer's ``evaluate``) into a run directory.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from t3d_ros.td3.config import TD3Config
+from t3d_ros.training.run_dir import RunDirectory
 
 MISSING = 'stable-baselines3 not installed: pip install -r requirements-bench.txt'
 """What the SB3 rows say where stable-baselines3 is not installed."""
@@ -80,21 +83,18 @@ def update_step(obs_dim: int, act_dim: int, config: TD3Config,
     return lambda: model.train(gradient_steps=UPDATES_PER_CALL, batch_size=config.batch_size)
 
 
-def time_to_threshold(task_name: str, config: TD3Config, start_steps: int,
-                      exploration_noise: float, max_steps: int, threshold: float) -> dict:
+def _training_model(task_name: str, config: TD3Config, start_steps: int,
+                    exploration_noise: float):
     """
-    Train SB3's TD3 until the mean return of the last 10 training episodes reaches ``threshold``.
+    Return SB3's TD3 on the task's gymnasium env (in a ``Monitor``), and the env.
 
-    Returns the seconds (from creating the env) and env steps it took; None for both if
-    ``max_steps`` pass first.
+    The settings are the learner's and the actor's; the env is reset with the config's seed.
     """
-    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.noise import NormalActionNoise
 
     from t3d_ros.envs.task_env import TaskEnv
 
-    start = time.monotonic()
     env = Monitor(TaskEnv(task_name))
     env.reset(seed=config.seed)
     act_dim = env.action_space.shape[0]
@@ -104,6 +104,21 @@ def time_to_threshold(task_name: str, config: TD3Config, start_steps: int,
     model = _model(env, config, learning_starts=start_steps,
                    gradient_steps=max(1, round(config.updates_per_step)), action_noise=noise,
                    buffer_size=config.replay_capacity)
+    return model, env
+
+
+def time_to_threshold(task_name: str, config: TD3Config, start_steps: int,
+                      exploration_noise: float, max_steps: int, threshold: float) -> dict:
+    """
+    Train SB3's TD3 until the mean return of the last 10 training episodes reaches ``threshold``.
+
+    Returns the seconds (from creating the env) and env steps it took; None for both if
+    ``max_steps`` pass first.
+    """
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    start = time.monotonic()
+    model, env = _training_model(task_name, config, start_steps, exploration_noise)
     returns: list[float] = []
     reached: dict = {}
 
@@ -122,3 +137,46 @@ def time_to_threshold(task_name: str, config: TD3Config, start_steps: int,
     env.close()
     return {'sb3_s': reached.get('sb3_s'), 'sb3_env_steps': reached.get('sb3_env_steps'),
             'sb3_episodes': len(returns), 'sb3_total_s': time.monotonic() - start}
+
+
+def train(task_name: str, config: TD3Config, start_steps: int, exploration_noise: float,
+          total_steps: int, run: RunDirectory, eval_every: int, eval_episodes: int,
+          on_evaluation: Callable[[int, int, list[float]], None] | None = None) -> dict:
+    """
+    Train SB3's TD3 for ``total_steps`` env steps, logged as the direct trainer logs its runs.
+
+    Each training episode goes to ``run``'s metrics, and every ``eval_every`` env steps (and at
+    the end) ``t3d_ros.training.evaluate`` runs SB3's deterministic policy for
+    ``eval_episodes`` episodes, as the direct trainer evaluates, into its evaluations;
+    ``on_evaluation(env_steps, updates, returns)`` hears of each. Returns the env steps,
+    updates and seconds (from creating the env).
+    """
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    from t3d_ros.training.evaluate import evaluate
+
+    start = time.monotonic()
+    model, env = _training_model(task_name, config, start_steps, exploration_noise)
+    task = env.unwrapped.task
+
+    def policy(obs: np.ndarray) -> np.ndarray:
+        return model.predict(obs, deterministic=True)[0]
+
+    class Log(BaseCallback):
+        def _on_step(self) -> bool:
+            steps, updates = self.num_timesteps, model._n_updates
+            for info in self.locals['infos']:
+                if 'episode' in info:
+                    run.log_episode(steps, updates, 0, 'sb3', float(info['episode']['r']),
+                                    int(info['episode']['l']))
+            if steps % eval_every == 0 or steps == total_steps:
+                returns = evaluate(policy, task, eval_episodes, config.seed)
+                run.log_evaluation(steps, updates, returns)
+                if on_evaluation is not None:
+                    on_evaluation(steps, updates, returns)
+            return True
+
+    model.learn(total_timesteps=total_steps, callback=Log())
+    env.close()
+    return {'env_steps': model.num_timesteps, 'updates': model._n_updates,
+            'wall_s': time.monotonic() - start}

@@ -117,36 +117,56 @@ def read_csv(path: str | Path) -> dict[str, np.ndarray]:
 
 def plot_learning_curve(run: RunDirectory, title: str, threshold: float | None = None,
                         window: int = 10) -> Path:
-    """Episode returns (and evaluations, if any) against env steps, saved as a PNG."""
+    """Episode returns (and evaluations, if any) against env steps, saved as the run's PNG."""
+    return plot_runs({None: run.path}, title, run.curve_file, threshold, window)
+
+
+def plot_runs(runs: dict[str | None, str | Path], title: str, path: str | Path,
+              threshold: float | None = None, window: int = 10) -> Path:
+    """
+    Several runs' curves in one PNG at ``path``: {label (None: a lone run): run directory}.
+
+    Each run's episode returns, their mean over ``window`` episodes and its evaluations
+    (deterministic policy, mean and std) against env steps. A lone run draws its episodes in
+    blue and its evaluations in orange; several runs get a colour each.
+    """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(7, 4), dpi=110)
-    if run.metrics_file.exists():
-        metrics = read_csv(run.metrics_file)
-        if 'env_steps' in metrics:
-            order = np.argsort(metrics['env_steps'], kind='stable')
-            steps, returns = metrics['env_steps'][order], metrics['episode_return'][order]
-            axes.plot(steps, returns, '.', alpha=0.25, color='tab:blue', label='episode return')
-            if len(returns) >= window:
-                smooth = np.convolve(returns, np.ones(window) / window, mode='valid')
-                axes.plot(steps[window - 1:], smooth, color='tab:blue',
-                          label=f'mean of {window} episodes')
-    if run.evaluations_file.exists():
-        evaluations = read_csv(run.evaluations_file)
-        if 'env_steps' in evaluations:
-            axes.errorbar(evaluations['env_steps'], evaluations['mean_return'],
-                          yerr=evaluations['std_return'], fmt='o-', color='tab:orange',
-                          label='evaluation (deterministic policy)')
+    for index, (label, run_path) in enumerate(runs.items()):
+        colours = (('tab:blue', 'tab:orange') if len(runs) == 1
+                   else (f'C{index}',) * 2)
+        prefix = '' if label is None else f'{label}: '
+        metrics_file, evaluations_file = (Path(run_path) / name
+                                          for name in ('metrics.csv', 'evaluations.csv'))
+        if metrics_file.exists():
+            metrics = read_csv(metrics_file)
+            if 'env_steps' in metrics:
+                order = np.argsort(metrics['env_steps'], kind='stable')
+                steps, returns = metrics['env_steps'][order], metrics['episode_return'][order]
+                axes.plot(steps, returns, '.', alpha=0.25, color=colours[0],
+                          label=f'{prefix}episode return')
+                if len(returns) >= window:
+                    smooth = np.convolve(returns, np.ones(window) / window, mode='valid')
+                    axes.plot(steps[window - 1:], smooth, color=colours[0],
+                              alpha=1.0 if len(runs) == 1 else 0.5,
+                              label=f'{prefix}mean of {window} episodes')
+        if evaluations_file.exists():
+            evaluations = read_csv(evaluations_file)
+            if 'env_steps' in evaluations:
+                axes.errorbar(evaluations['env_steps'], evaluations['mean_return'],
+                              yerr=evaluations['std_return'], fmt='o-', color=colours[1],
+                              capsize=3, label=f'{prefix}evaluation (deterministic policy)')
     if threshold is not None:
         axes.axhline(threshold, color='gray', linestyle='--', label=f'threshold {threshold:g}')
     axes.set_xlabel('env steps')
     axes.set_ylabel('return')
     axes.set_title(title)
     axes.grid(alpha=0.3)
-    axes.legend(loc='lower right', fontsize=8)
+    axes.legend(loc='lower right' if len(runs) == 1 else 'best', fontsize=8)
     figure.tight_layout()
-    figure.savefig(run.curve_file)
+    figure.savefig(path)
     plt.close(figure)
-    return run.curve_file
+    return Path(path)

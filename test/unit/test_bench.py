@@ -195,3 +195,41 @@ def test_direct_and_sb3_are_timed_as_whole_processes(one_thread):
         assert result[f'{contender}_env_steps'] == 200
         # The process's start and imports come before the trainer's own clock starts.
         assert result[f'{contender}_s'] > result[f'{contender}_training_s'] + 0.5, result
+
+
+def test_learning_curve_trains_both_sides_in_a_quick_mode(tmp_path):
+    pytest.importorskip('stable_baselines3')
+    from t3d_ros.bench import learning_curve
+
+    # Pendulum, 1,100 steps: 1,000 random start steps, then about 100 updates on each side.
+    result = learning_curve.bench_learning_curve(
+        max_steps=1100, task_name='pendulum', eval_every=550, eval_episodes=1,
+        hidden_sizes=(16, 16), run_dir=str(tmp_path))
+    assert result['env_id'] == 't3d/Pendulum-v0' and result['hidden_sizes'] == [16, 16]
+    for side in ('direct', 'sb3'):
+        runs = result[side]
+        assert runs['env_steps'] == 1100 and 95 <= runs['updates'] <= 101
+        assert [row['env_steps'] for row in runs['evaluations']] == [550, 1100]
+        assert runs['evaluations'][0]['updates'] == 0 and runs['evaluations'][1]['updates'] > 0
+        assert all(row['std_return'] == 0.0 for row in runs['evaluations'])  # one episode
+        assert len(runs['load_1min']) == 2 and runs['wall_s'] > 0
+        assert (tmp_path / side / 'metrics.csv').read_text().count('\n') == 1 + 5
+        assert (tmp_path / side / 'learning_curve.png').stat().st_size > 0
+    assert result['figure'] == str(tmp_path / 'learning_curve.png')
+    assert (tmp_path / 'learning_curve.png').stat().st_size > 0
+
+
+def test_the_learning_curve_runs_only_when_named(tmp_path, monkeypatch):
+    ran = []
+    for name in bench.BENCHES:
+        monkeypatch.setitem(bench.BENCHES, name, (lambda name=name: ran.append(name) or {},
+                                                  {}, {}))
+    threads = torch.get_num_threads()
+    try:
+        bench.run_benchmarks(tmp_path / 'all.json')
+        assert 'learning_curve' not in ran and len(ran) == len(bench.BENCHES) - 1
+        ran.clear()
+        bench.run_benchmarks(tmp_path / 'one.json', only=['learning_curve'])
+    finally:
+        torch.set_num_threads(threads)
+    assert ran == ['learning_curve']
