@@ -51,10 +51,12 @@ RESET_RETRY_PERIOD = 0.5
 RESET_TIMEOUT = 5.0
 """Seconds without an answer after which a reset call is abandoned and made again (a sim that
 died in the middle of the call never answers it)."""
-FLOW_WINDOW = 32
+FLOW_WINDOW = ros_io.TRANSITIONS_DEPTH // 4
 """Train mode, follow_throttle: transition messages that may await the learner's (DDS)
-acknowledgement before the actor waits; well under the transitions depth, so a stalled
-learner loses none of them (``_learner_behind``)."""
+acknowledgement before the actor waits (``_learner_behind``). Well under the transitions depth,
+so a stalled learner loses none of them; and more than an actor sends between two of its
+writer's heartbeats (every 3 s by Fast DDS's default: a reader acknowledges when one comes),
+else the actor would stall until every heartbeat with the learner keeping up (32 did)."""
 FLOW_POLL_PERIOD = 0.05
 DIAGNOSTICS_PERIOD = 1.0
 RESTART_JUMP_NS = 1_000_000_000
@@ -103,6 +105,9 @@ class ActorNode(LifecycleNode):
                             if p['signing_key_file'] else None)
         self.transitions_seq = 0  # numbers this process's transition messages (seq)
         self.unacked = 0  # transition messages sent since all were last acknowledged
+        self.held_messages: list[Float32MultiArray] | None = [] if self.training else None
+        """Train mode: transition messages made before a learner first listened, sent in order
+        when one does (None from then on)."""
         self.latency = LatencyWindow()
         self.policy = None
         self.policy_version = -1
@@ -595,26 +600,56 @@ class ActorNode(LifecycleNode):
 
     def _learner_behind(self) -> bool:
         """
-        Flow control (train mode, follow_throttle).
+        Train mode: whether to wait for the learner now.
 
-        Wait while FLOW_WINDOW transition messages are not acknowledged by every reliable reader (a
-        learner that is stalled, e.g. stopped or swapped out, and cannot even tell us to wait on
-        /t3d/throttle). Without it the publisher's history would overwrite messages nobody
-        received.
+        Before a learner first listens, the actor acts for its ``start_steps`` (random actions:
+        no policy needed) and holds their messages (at most FLOW_WINDOW), so a learner that
+        starts slower than the robot loses neither its data nor the time; then it waits.
+
+        After that, flow control (follow_throttle): wait while FLOW_WINDOW transition messages
+        are not acknowledged by every reliable reader (a learner that is stalled, e.g. stopped
+        or swapped out, and cannot even tell us to wait on /t3d/throttle). Without it the
+        publisher's history would overwrite messages nobody received.
         """
+        waiting = self._no_learner_yet() or self._unacknowledged()
+        if self.flow_blocked and not waiting:
+            self.get_logger().info('the learner caught up: acting again')
+        self.flow_blocked = waiting
+        return waiting
+
+    def _no_learner_yet(self) -> bool:
+        if self.held_messages is None or self._hand_over_held_messages():
+            return False
+        if (self.core.env_steps < self.settings.start_steps
+                and len(self.held_messages) < FLOW_WINDOW):
+            return False
+        if not self.flow_blocked:
+            self.get_logger().info(f'waiting for a learner on /t3d/transitions (holding '
+                                   f'{len(self.held_messages)} transition messages for it)')
+        return True
+
+    def _unacknowledged(self) -> bool:
         if not (self.training and self.p['follow_throttle']) or self.unacked < FLOW_WINDOW:
             return False
         if self.transitions_pub.wait_for_all_acked(Duration(seconds=0)):
             self.unacked = 0
-            if self.flow_blocked:
-                self.flow_blocked = False
-                self.get_logger().info('the learner caught up: acting again')
             return False
         if not self.flow_blocked:
-            self.flow_blocked = True
             self.counters['flow_waits'] += 1
             self.get_logger().warning(f'{self.unacked} transition messages not acknowledged '
                                       'by the learner: waiting', throttle_duration_sec=5.0)
+        return True
+
+    def _hand_over_held_messages(self) -> bool:
+        """Send the held messages if a learner listens now; True if one does."""
+        if self.transitions_pub.get_subscription_count() == 0:
+            return False
+        held, self.held_messages = self.held_messages, None
+        for msg in held:
+            self._send(msg)
+        if held:
+            self.get_logger().info(f'a learner listens: sent it the {len(held)} transition '
+                                   'messages made before')
         return True
 
     def _on_flow_poll(self) -> None:
@@ -661,8 +696,19 @@ class ActorNode(LifecycleNode):
         self.outbox = []
         batch = ros_io.TransitionBatch(self.actor_id, self.policy_version, *columns,
                                        seq=self.transitions_seq)
-        self.transitions_pub.publish(self.codec.encode(batch))
         self.transitions_seq += 1
+        msg = self.codec.encode(batch)
+        if self.held_messages is not None and not self._hand_over_held_messages():
+            self.held_messages.append(msg)
+        else:
+            self._send(msg)
+
+    def _send(self, msg: Float32MultiArray) -> None:
+        if self.unacked and self.transitions_pub.wait_for_all_acked(Duration(seconds=0)):
+            # Acknowledged at the writer's last heartbeat: count afresh. Checked before the next
+            # message only, as none can be acknowledged before the heartbeat after it.
+            self.unacked = 0
+        self.transitions_pub.publish(msg)
         self.unacked += 1
 
     # --- episodes -------------------------------------------------------------------------
@@ -686,13 +732,6 @@ class ActorNode(LifecycleNode):
             return
         if not self.reset_client.service_is_ready():
             self.get_logger().info('waiting for the reset service', throttle_duration_sec=5.0)
-            return
-        if self.core.episodes == 0 and self.transitions_pub.get_subscription_count() == 0:
-            # First episode: wait for a learner, so no start-up transition is sent to nobody.
-            # (Later the actor goes on without one: a learner that died is restarted and
-            # resumes, and the robot keeps acting meanwhile.)
-            self.get_logger().info('waiting for a learner on /t3d/transitions',
-                                   throttle_duration_sec=5.0)
             return
         self.reset_called_at = time.monotonic()
         self.reset_future = self.reset_client.call_async(Trigger.Request())

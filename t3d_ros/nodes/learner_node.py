@@ -82,18 +82,18 @@ class LearnerNode(Node):
         self.throttle_pub = self.create_publisher(Bool, '/t3d/throttle', ros_io.LATCHED_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         run = RunDirectory(run_dir) if run_dir else None
-        self.learner = Learner(self.task, config, options, run, on_policy=self._publish_policy)
+        self.learner = Learner(self.task, config, options, run, on_policy=self._publish_policy,
+                               on_throttle=self._publish_throttle)
         if resume and self.learner.resume():
             stats = self.learner.stats()
             self.get_logger().info(
                 f'resumed from {run_dir}: {stats["updates"]} updates, {stats["env_steps"]} env '
                 f'steps, policy version {stats["policy_version"]}')
             self.learner.publish_policy()
-        self.throttled = None
-        self._set_throttle(False)
+        self.learner.update_throttle()  # latched: a starting actor knows it may act
         self.create_subscription(Float32MultiArray, '/t3d/transitions', self._on_transitions,
                                  ros_io.TRANSITIONS_QOS)
-        # Steady: it also updates the throttle, which must not stop without a /clock.
+        # Steady: the diagnostics must not stop without a /clock.
         steady_timer(self, DIAGNOSTICS_PERIOD, self._publish_diagnostics)
         self._rate_mark = (time.monotonic(), self.learner.updates)
         self.learner.start()
@@ -128,12 +128,9 @@ class LearnerNode(Node):
                 throttle_duration_sec=5.0)
         if inserted.restarted:
             self.get_logger().info(f'{batch.actor_id} restarted: a new episode begins')
-        self._set_throttle(self.learner.should_throttle())
 
-    def _set_throttle(self, throttled: bool) -> None:
-        if throttled != self.throttled:
-            self.throttled = throttled
-            self.throttle_pub.publish(Bool(data=throttled))
+    def _publish_throttle(self, throttled: bool) -> None:
+        self.throttle_pub.publish(Bool(data=throttled))
 
     def _publish_policy(self, bundle: PolicyBundle) -> None:
         self.policy_pub.publish(ros_io.policy_msg(bundle, self.signing_key))
@@ -142,8 +139,7 @@ class LearnerNode(Node):
         now, updates = time.monotonic(), self.learner.updates
         rate = (updates - self._rate_mark[1]) / max(now - self._rate_mark[0], 1e-9)
         self._rate_mark = (now, updates)
-        throttled = self.learner.should_throttle()
-        self._set_throttle(throttled)
+        throttled = self.learner.update_throttle()
         values = dict(self.learner.stats(), updates_per_s=rate)
         values.update(self.drops.counts())
         failure = self.learner.failure

@@ -81,14 +81,18 @@ class Learner:
     """
     Thread-safe: ``insert`` from ingestion, updates in ``run_updates`` (own thread or not).
 
-    ``on_policy`` is called with each new PolicyBundle (from the updating thread).
+    ``on_policy`` is called with each new PolicyBundle (from the updating thread);
+    ``on_throttle`` with each change of whether actors should wait, as it happens: from
+    ``insert`` when they run ahead, from the updating thread as soon as the updates catch up
+    (an actor told a tick later leaves the learner without data meanwhile).
     """
 
     def __init__(self, task: Task, config: TD3Config, options: LearnerOptions,
                  run: RunDirectory | None = None,
-                 on_policy: Callable[[PolicyBundle], None] | None = None):
+                 on_policy: Callable[[PolicyBundle], None] | None = None,
+                 on_throttle: Callable[[bool], None] | None = None):
         self.task, self.config, self.options, self.run = task, config, options, run
-        self.on_policy = on_policy
+        self.on_policy, self.on_throttle = on_policy, on_throttle
         device = resolve_device(options.device)
         self.agent = TD3(task.obs_dim, task.action_low, task.action_high, config, device=device,
                          cuda_graph=options.cuda_graph and device.startswith('cuda'))
@@ -107,6 +111,8 @@ class Learner:
         self.last_publish = time.monotonic()
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
+        self._throttle_lock = threading.Lock()  # taken before _lock, never after it
+        self._throttle_told: bool | None = None
         self._stopping = False
         self._thread: threading.Thread | None = None
         self.failure: BaseException | None = None
@@ -147,6 +153,7 @@ class Learner:
             self._wake.notify()
         for episode in finished:
             self._log_episode(episode)
+        self.update_throttle()
         return Inserted(dropped, arrival.lost, arrival.restarted)
 
     def _log_episode(self, episode: Episode) -> None:
@@ -165,6 +172,16 @@ class Learner:
                 self.limiter.throttled = False
                 return False
             return self.limiter.should_throttle(self.counters['env_steps'], self.updates)
+
+    def update_throttle(self) -> bool:
+        """Evaluate the throttle; tell ``on_throttle`` if it changed (or was never told)."""
+        with self._throttle_lock:  # evaluated and told in one step: no older value told last
+            throttled = self.should_throttle()
+            if throttled != self._throttle_told:
+                self._throttle_told = throttled
+                if self.on_throttle is not None:
+                    self.on_throttle(throttled)
+        return throttled
 
     # --- updates --------------------------------------------------------------------------
 
@@ -195,6 +212,8 @@ class Learner:
         return self.limiter.updates_allowed(self.counters['env_steps'], self.updates)
 
     def _after_update(self) -> None:
+        if self.limiter.throttled:
+            self.update_throttle()  # caught up: the actors go on now
         if self.updates % self.options.publish_every == 0:
             self.publish_policy()
         if self.options.checkpoint_every and self.updates % self.options.checkpoint_every == 0:

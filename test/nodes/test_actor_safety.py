@@ -55,14 +55,17 @@ class FakeRobot(FakeRobotBase):
         self.e_stop_pub = self.node.create_publisher(Bool, 'e_stop', ros_io.LATCHED_QOS)
         self.policy_pub = self.node.create_publisher(UInt8MultiArray, '/t3d/policy',
                                                      ros_io.LATCHED_QOS)
+        self.resets = 0
         if reset_service:  # a sim for a training actor
-            self.resets = 0
-            self.node.create_service(Trigger, 'reset', self._on_reset)
+            self.serve_reset()
         if reset_service and learner:  # a learner stand-in listening
             self.node.create_subscription(Float32MultiArray, '/t3d/transitions',
                                           lambda msg: None, ros_io.TRANSITIONS_QOS)
         self.last_publish = None
         self.episode_stamp_ns = None  # what the reset reply names, if anything (as our sim)
+
+    def serve_reset(self):
+        self.node.create_service(Trigger, 'reset', self._on_reset)
 
     def _on_reset(self, request, response):
         self.resets += 1
@@ -317,17 +320,35 @@ def test_state_to_command_latency_percentiles_are_in_diagnostics(ros, tmp_path):
 
 # --- training flow ----------------------------------------------------------------------
 
-def test_training_actor_starts_its_first_episode_only_once_a_learner_listens(ros):
+def test_a_training_actor_takes_its_start_steps_before_a_learner_listens_losing_none(ros):
+    """
+    Take the random start steps before a learner listens, and hand all their messages over.
+
+    They need no policy: the actor takes them while the learner still starts, holds their
+    messages, sends every one in order once a learner listens, and past ``start_steps`` waits
+    for one (a learner that starts slower costs neither data nor time).
+    """
     robot = FakeRobot(ros, reset_service=True, learner=False)
-    start_train_actor(ros)
+    actor = start_train_actor(ros, start_steps=40, transitions_per_message=8)
     robot.stream()
-    ros.spin_for(2.0)
-    assert robot.resets == 0 and robot.commands == []  # nothing sent to nobody
+    assert ros.spin_until(lambda: robot.resets >= 1 and len(robot.commands) >= 40, timeout=20)
+    ros.spin_for(1.0)
+    waited = len(robot.commands)
+    assert waited <= 41 and actor.flow_blocked  # no more than start_steps without a learner
+    ros.spin_for(0.5)
+    assert len(robot.commands) == waited
+    codec = ros_io.TransitionCodec(TASK.obs_dim, TASK.num_joints)
+    received = []
     learner = ros.plain_node('learner_stand_in')
-    learner.create_subscription(Float32MultiArray, '/t3d/transitions', lambda msg: None,
+    learner.create_subscription(Float32MultiArray, '/t3d/transitions',
+                                lambda msg: received.append(codec.decode(msg)[0]),
                                 ros_io.TRANSITIONS_QOS)
-    assert ros.spin_until(lambda: robot.resets >= 1 and len(robot.commands) >= 5, timeout=10)
+    assert ros.spin_until(lambda: len(robot.commands) >= waited + 20 and len(received) >= 6,
+                          timeout=10)
     robot.stop()
+    assert [batch.seq for batch in received] == list(range(len(received)))
+    assert sum(len(batch.reward) for batch in received[:5]) == 40  # the held steps, all of them
+    assert not actor.flow_blocked and actor.counters['flow_waits'] == 0
 
 
 def test_after_a_reset_the_actor_acts_only_on_a_state_received_after_its_request(ros):
@@ -338,13 +359,11 @@ def test_after_a_reset_the_actor_acts_only_on_a_state_received_after_its_request
     reset that keeps it: acting on it would send a command the sim applies before the
     episode's own first one, and a transition from that state to itself.
     """
-    robot = FakeRobot(ros, reset_service=True, learner=False)  # answers before any new state
-    actor = start_train_actor(ros)
+    robot = FakeRobot(ros)  # its reset answers before any new state
+    actor = start_train_actor(ros, start_steps=10)  # steps it may take with no learner
     robot.publish_state()
     assert ros.spin_until(lambda: actor.latest is not None, timeout=10)
-    learner = ros.plain_node('learner_stand_in')  # now the actor asks for its first episode
-    learner.create_subscription(Float32MultiArray, '/t3d/transitions', lambda msg: None,
-                                ros_io.TRANSITIONS_QOS)
+    robot.serve_reset()  # now the actor asks for its first episode
     assert ros.spin_until(lambda: robot.resets == 1 and not actor.awaiting_reset, timeout=10)
     ros.spin_for(0.5)
     assert robot.commands == []
@@ -361,14 +380,12 @@ def test_the_episode_begins_on_the_state_the_reset_reply_names_not_an_older_copy
     sent a command the sim applied before the episode's own first one, and a transition from
     the state to itself (seen once in test_ros_path_equals_env under load).
     """
-    robot = FakeRobot(ros, reset_service=True, learner=False)
-    actor = start_train_actor(ros)
+    robot = FakeRobot(ros)
+    actor = start_train_actor(ros, start_steps=10)  # steps it may take with no learner
     robot.publish_state()
     assert ros.spin_until(lambda: actor.latest is not None, timeout=10)
     robot.episode_stamp_ns = robot.stamp_ns + 20_000_000  # two states from now
-    learner = ros.plain_node('learner_stand_in')  # now the actor asks for its first episode
-    learner.create_subscription(Float32MultiArray, '/t3d/transitions', lambda msg: None,
-                                ros_io.TRANSITIONS_QOS)
+    robot.serve_reset()  # now the actor asks for its first episode
     assert ros.spin_until(lambda: robot.resets == 1 and not actor.awaiting_reset, timeout=10)
     robot.publish_state()  # a copy of the kept state, still on its way when the reply came
     ros.spin_for(0.5)

@@ -27,3 +27,42 @@ def test_episode_tracker_sums_per_actor_across_messages():
     done = tracker.add('a', np.array([3.0, 4.0]), np.array([True, False]))
     assert [(e.actor_id, e.episode_return, e.length) for e in done] == [('a', 6.0, 3)]
     assert tracker.add('a', np.array([1.0]), np.array([True]))[0].episode_return == 5.0
+
+
+def test_the_learner_tells_the_throttle_as_it_changes_not_at_the_next_tick():
+    """
+    Tell actors to wait from the insert that runs ahead, to go on from the update that catches up.
+
+    A release told only by the node's 1 Hz tick left the learner without data (and lockstep
+    training stop-and-go) until it came.
+    """
+    from t3d_ros.tasks import make_task
+    from t3d_ros.td3.config import TD3Config
+    from t3d_ros.training.learner import Learner, LearnerOptions
+
+    task = make_task('pendulum')
+    told = []
+    learner = Learner(task, TD3Config(hidden_sizes=(8, 8), batch_size=4, learning_starts=4,
+                                      replay_capacity=100),
+                      LearnerOptions(max_ahead=6, publish_every=10**6), on_throttle=told.append)
+    rng = np.random.default_rng(0)
+
+    def insert(rows):
+        learner.insert('a', rng.uniform(-1, 1, (rows, task.obs_dim)),
+                       rng.uniform(task.action_low, task.action_high, (rows, task.num_joints)),
+                       rng.uniform(-1, 0, rows), rng.uniform(-1, 1, (rows, task.obs_dim)),
+                       np.zeros(rows, bool), np.zeros(rows, bool))
+
+    assert learner.update_throttle() is False and told == [False]
+    insert(4 + 6)  # 6 ahead of 0 updates: not more than max_ahead
+    assert told == [False]
+    insert(1)  # 7 ahead
+    assert told == [False, True]
+    updates = []
+    learner.agent.update = lambda batch, update=learner.agent.update: (
+        updates.append(list(told)), update(batch))[1]
+    assert learner.run_updates() == 7
+    # Told at the update that brought it to max_ahead / 2 (3 ahead after the 4th), from the
+    # updating thread, before the updates ran out.
+    assert told == [False, True, False]
+    assert updates[3] == [False, True] and updates[4] == [False, True, False], updates
