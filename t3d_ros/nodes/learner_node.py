@@ -94,8 +94,10 @@ class LearnerNode(Node):
         self.create_subscription(Float32MultiArray, '/t3d/transitions', self._on_transitions,
                                  ros_io.TRANSITIONS_QOS)
         # Steady: the diagnostics must not stop without a /clock.
-        steady_timer(self, DIAGNOSTICS_PERIOD, self._publish_diagnostics)
+        steady_timer(self, DIAGNOSTICS_PERIOD, self._on_diagnostics_tick)
         self._rate_mark = (time.monotonic(), self.learner.updates)
+        self._updates_per_s = 0.0
+        """Updates/s over the last diagnostics period."""
         self.learner.start()
         # One readable line; every value: `ros2 param dump` (or the run's config.yaml).
         self.get_logger().info(
@@ -128,6 +130,8 @@ class LearnerNode(Node):
                 throttle_duration_sec=5.0)
         if inserted.restarted:
             self.get_logger().info(f'{batch.actor_id} restarted: a new episode begins')
+        if inserted.episodes:  # a new return: say it now, not at the next tick
+            self._publish_diagnostics()
 
     def _publish_throttle(self, throttled: bool) -> None:
         self.throttle_pub.publish(Bool(data=throttled))
@@ -135,12 +139,17 @@ class LearnerNode(Node):
     def _publish_policy(self, bundle: PolicyBundle) -> None:
         self.policy_pub.publish(ros_io.policy_msg(bundle, self.signing_key))
 
-    def _publish_diagnostics(self) -> None:
+    def _on_diagnostics_tick(self) -> None:
         now, updates = time.monotonic(), self.learner.updates
-        rate = (updates - self._rate_mark[1]) / max(now - self._rate_mark[0], 1e-9)
+        self._updates_per_s = ((updates - self._rate_mark[1])
+                               / max(now - self._rate_mark[0], 1e-9))
         self._rate_mark = (now, updates)
+        self._publish_diagnostics()
+        self.learner.check_healthy()  # the update thread died: fail, so the process exits 1
+
+    def _publish_diagnostics(self) -> None:
         throttled = self.learner.update_throttle()
-        values = dict(self.learner.stats(), updates_per_s=rate)
+        values = dict(self.learner.stats(), updates_per_s=self._updates_per_s)
         values.update(self.drops.counts())
         failure = self.learner.failure
         level, message = ros_io.diagnostic_level(
@@ -149,7 +158,6 @@ class LearnerNode(Node):
         self.diagnostics_pub.publish(ros_io.diagnostics_msg(
             self.get_clock().now().nanoseconds, 't3d/learner', 'learner', values, level,
             message))
-        self.learner.check_healthy()  # the update thread died: fail, so the process exits 1
 
     def close(self) -> None:
         """Stop updating, save the final checkpoint and policy bundle."""

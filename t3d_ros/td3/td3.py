@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from . import mlp_gradients as mlp
 from .config import TD3Config
 from .cuda_graph import CapturedUpdate, CudaGraphs
 from .networks import ActionScaler, Actor, Critic
@@ -52,7 +52,7 @@ def adam_step(optimizer: torch.optim.Adam, grads: Sequence[torch.Tensor]) -> Non
 
     Same arithmetic and same state (``step``, ``exp_avg``, ``exp_avg_sq`` per parameter) as
     ``optimizer.step()``, without its per-parameter Python bookkeeping, which costs more than
-    the kernel itself at 64-64. The gradients come from ``torch.autograd.grad``, so no
+    the kernel itself at 64-64. The gradients are the update's own (``mlp_gradients``), so no
     ``.grad`` is ever stored or zeroed.
     """
     (group,) = optimizer.param_groups
@@ -130,12 +130,13 @@ class TD3:
         self.actor_target = frozen_copy(self.actor)
         self.critic_1_target = frozen_copy(self.critic_1)
         self.critic_2_target = frozen_copy(self.critic_2)
-        self._actor_params = list(self.actor.parameters())
-        self._critic_params = [*self.critic_1.parameters(), *self.critic_2.parameters()]
-        self.actor_optimizer = torch.optim.Adam(self._actor_params, lr=config.actor_lr,
+        self._layers = {name: mlp.linear_layers(getattr(self, name)) for name in NETWORKS}
+        """Each network's live (weight, bias) pairs, for the update's written-out gradients."""
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr,
                                                 **FUSED_ADAM)
-        self.critic_optimizer = torch.optim.Adam(self._critic_params, lr=config.critic_lr,
-                                                 **FUSED_ADAM)
+        self.critic_optimizer = torch.optim.Adam(
+            [*self.critic_1.parameters(), *self.critic_2.parameters()], lr=config.critic_lr,
+            **FUSED_ADAM)
         self.noise_generator = torch.Generator(self.device).manual_seed(config.seed)
         """Source of the target-policy smoothing noise."""
         self.total_updates = 0
@@ -167,35 +168,54 @@ class TD3:
             values = self._update(batch, noise, delayed)
         return UpdateMetrics(METRICS[:len(values)], values)
 
+    @torch.no_grad()
     def _update(self, batch: Batch, noise: torch.Tensor, delayed: bool) -> torch.Tensor:
-        """Step 6-15 given the standard normal noise of step 6; the metrics as one tensor."""
-        cfg = self.config
-        with torch.no_grad():
-            # 6. Target policy smoothing: clipped noise on the target action, clamped to [-1, 1].
-            noise = (noise * cfg.policy_noise).clamp(-cfg.noise_clip, cfg.noise_clip)
-            next_action = (self.actor_target(batch.next_obs) + noise).clamp(-1.0, 1.0)
-            # 7-8. Clipped double Q: the smaller of the two target critics.
-            target_q_min = torch.min(self.critic_1_target(batch.next_obs, next_action),
-                                     self.critic_2_target(batch.next_obs, next_action))
-            # 9. Bellman target; only termination stops bootstrapping (truncation does not).
-            target_q = batch.reward + cfg.gamma * (1.0 - batch.terminated) * target_q_min
-        # 10-11. Both critics regress onto the same target.
-        q1 = self.critic_1(batch.obs, batch.action)
-        q2 = self.critic_2(batch.obs, batch.action)
-        critic_loss = F.mse_loss(q1, target_q) + F.mse_loss(q2, target_q)
+        """
+        Step 6-15 given the standard normal noise of step 6; the metrics as one tensor.
+
+        The gradients are written out (``mlp_gradients``): the same numbers as autograd's.
+        """
+        cfg, layers = self.config, self._layers
+        # 6. Target policy smoothing: clipped noise on the target action, clamped to [-1, 1].
+        noise = (noise * cfg.policy_noise).clamp_(-cfg.noise_clip, cfg.noise_clip)
+        target_action = torch.tanh(mlp.forward(layers['actor_target'], batch.next_obs)[0])
+        next_sa = torch.cat([batch.next_obs, (target_action + noise).clamp_(-1.0, 1.0)], 1)
+        # 7-8. Clipped double Q: the smaller of the two target critics.
+        target_q_min = torch.min(mlp.forward(layers['critic_1_target'], next_sa)[0],
+                                 mlp.forward(layers['critic_2_target'], next_sa)[0])
+        # 9. Bellman target; only termination stops bootstrapping (truncation does not).
+        not_terminated = 1.0 - batch.terminated[:, None]
+        target_q = batch.reward[:, None] + cfg.gamma * not_terminated * target_q_min
+        # 10-11. Both critics regress onto the same target: loss = MSE_1 + MSE_2, so
+        # d loss / d q_i = 2 (q_i - target) / B.
+        sa = torch.cat([batch.obs, batch.action], 1)
+        critic_grads, qs, losses = [], [], []
+        for name in ('critic_1', 'critic_2'):
+            q, inputs = mlp.forward(layers[name], sa)
+            error = q - target_q
+            critic_grads += mlp.parameter_gradients(layers[name], inputs,
+                                                    error * (2.0 / len(error)))
+            qs.append(q)
+            losses.append(error.square().mean())
         # 12. Step the critics.
-        adam_step(self.critic_optimizer, torch.autograd.grad(critic_loss, self._critic_params))
-        values = [critic_loss, q1.mean(), q2.mean(), target_q.mean()]
+        adam_step(self.critic_optimizer, critic_grads)
+        values = [losses[0] + losses[1], qs[0].mean(), qs[1].mean(), target_q.mean()]
         if delayed:
-            # 13. Delayed policy update: maximise Q1(s, actor(s)). Only the actor's gradients
-            # are computed (none for critic_1's weights, which would be thrown away).
-            actor_loss = -self.critic_1(batch.obs, self.actor(batch.obs)).mean()
-            adam_step(self.actor_optimizer, torch.autograd.grad(actor_loss, self._actor_params))
+            # 13. Delayed policy update: maximise Q1(s, actor(s)), so d loss / d Q1 = -1 / B.
+            # It flows back through critic_1 (its weights get no gradient) and the tanh.
+            pre_tanh, actor_inputs = mlp.forward(layers['actor'], batch.obs)
+            action = torch.tanh(pre_tanh)
+            q, critic_inputs = mlp.forward(layers['critic_1'], torch.cat([batch.obs, action], 1))
+            grad_sa = mlp.input_gradient(layers['critic_1'], critic_inputs,
+                                         torch.full_like(q, -1.0 / len(q)))
+            grad_pre_tanh = grad_sa[:, batch.obs.shape[1]:] * (1.0 - action.square())
+            adam_step(self.actor_optimizer,
+                      mlp.parameter_gradients(layers['actor'], actor_inputs, grad_pre_tanh))
             # 14-15. Polyak averaging of the actor target and both critic targets.
             polyak_update((self.actor, self.critic_1, self.critic_2),
                           (self.actor_target, self.critic_1_target, self.critic_2_target),
                           cfg.tau)
-            values.append(actor_loss)
+            values.append(-q.mean())
         return torch.stack(values)
 
     def act(self, obs: np.ndarray) -> np.ndarray:

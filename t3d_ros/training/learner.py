@@ -75,6 +75,8 @@ class Inserted(NamedTuple):
     """The actor restarted (its sequence went back): a new episode begins."""
     refused: bool = False
     """Nothing stored: the table of actors is full (``max_actors``)."""
+    episodes: int = 0
+    """Episodes this batch finished (each now in ``recent_returns``)."""
 
 
 class Learner:
@@ -154,7 +156,7 @@ class Learner:
         for episode in finished:
             self._log_episode(episode)
         self.update_throttle()
-        return Inserted(dropped, arrival.lost, arrival.restarted)
+        return Inserted(dropped, arrival.lost, arrival.restarted, episodes=len(finished))
 
     def _log_episode(self, episode: Episode) -> None:
         self.counters['episodes'] += 1

@@ -17,6 +17,7 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from std_msgs.msg import Bool, Float32MultiArray, MultiArrayDimension, UInt8MultiArray
 
 from t3d_ros import ros_io
+from t3d_ros.nodes import learner_node
 from t3d_ros.nodes.learner_node import LearnerNode
 from t3d_ros.nodes.monitor import DiagnosticsMonitor
 from t3d_ros.tasks import make_task
@@ -247,6 +248,21 @@ def test_bad_transitions_are_dropped_and_counted_never_a_crash(ros):
     assert np.all(np.abs(h.learner.memory.action[:stored]) <= 1.0), values  # unit actions
     for field in ('obs', 'reward', 'next_obs'):
         assert np.all(np.abs(getattr(h.learner.memory, field)[:stored]) <= 5.0), field
+
+
+def test_an_episode_end_is_on_diagnostics_at_once_not_at_the_next_tick(ros, monkeypatch):
+    # A stop rule that watches the recent return (t3d-ros train --target-return, the bench)
+    # must not wait for the periodic tick: with none due for an hour, the return still shows.
+    monkeypatch.setattr(learner_node, 'DIAGNOSTICS_PERIOD', 3600.0)
+    h = LearnerHarness(ros)
+    statuses = learner_statuses(h)
+    h.send(transitions(4, seed=1, reward=[-1.0] * 4))
+    h.wait_env_steps(4)
+    ros.spin_for(0.5)
+    assert statuses == []  # no episode ended: nothing to say before the tick
+    h.send(transitions(3, seed=2, reward=[-2.0] * 3, done_at=[2]))
+    values = h.wait_diagnostics(episodes=1, env_steps=7, recent_return=-10.0)
+    assert float(values['updates_per_s']) == 0.0  # no period measured yet
 
 
 def test_episode_returns_go_to_metrics_and_close_saves_checkpoint_and_policy(ros, tmp_path):

@@ -1,7 +1,8 @@
 """
 TD3.update against the plain fifteen-step reference update: same numbers on the same batches.
 
-TD3.update has fused Adam, gradients only where used, foreach Polyak and lazy metrics.
+TD3.update has written-out gradients (only those used), fused Adam, foreach Polyak and lazy
+metrics.
 """
 import numpy as np
 import pytest
@@ -33,7 +34,7 @@ def pairs(agent: TD3, reference: ReferenceTD3):
             ('critic_2_target', agent.critic_2_target.net, reference.q2_target))
 
 
-@pytest.mark.parametrize('hidden_sizes, policy_delay', [((32, 32), 2), ((16,), 3)])
+@pytest.mark.parametrize('hidden_sizes, policy_delay', [((32, 32), 2), ((16,), 3), ((8, 6, 8), 2)])
 def test_update_equals_the_plain_reference_for_100_iterations(hidden_sizes, policy_delay):
     config = TD3Config(hidden_sizes=hidden_sizes, batch_size=64, policy_delay=policy_delay,
                        tau=0.05, seed=3)
