@@ -4,7 +4,8 @@
 - learner updates/s: our TD3 update vs a plain sfujim-style update (same sizes, same batches),
   run in alternating rounds so that a change in machine load hits both alike;
 - env steps/s of the lockstep loop over ROS (sim + actor processes, as `t3d-ros train` starts
-  them) vs the same env and policy stepped in one process;
+  them) vs the same env and policy stepped in one process, and vs the round trips/s of this
+  process and a bare echo node (state, command, next state: the loop's ceiling over rclpy);
 - state-to-command latency of a deployed actor (this process plays the robot: it publishes a
   joint state and times the command that answers it) vs a bare echo node timed the same way;
 - policy propagation: a 256-256 bundle published -> decoded into a ready policy in another

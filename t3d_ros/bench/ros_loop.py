@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -10,7 +11,7 @@ from t3d_ros.bringup import train_graph
 from t3d_ros.tasks import make_task
 
 from .common import NAMESPACE, STARTUP_TIMEOUT, TASK, random_bundle
-from .ros import ros_session
+from .ros import HelperSpec, ros_session
 
 
 def bench_ros_loop(seconds: float = 20.0, task_name: str = TASK) -> dict:
@@ -20,7 +21,8 @@ def bench_ros_loop(seconds: float = 20.0, task_name: str = TASK) -> dict:
     The sim and a training actor as `t3d-ros train` starts them (its params files; no learner: the
     policy comes from here and the transitions come here, received but not learnt from), acting
     with a 256-256 policy plus exploration noise from the first step; vs the gymnasium env and the
-    same policy and noise in one process. ``task_name``: any task or task file.
+    same policy and noise in one process; and the bare round trips/s of two rclpy processes
+    (``_echo_round_trips``), the loop's ceiling over ROS. ``task_name``: any task or task file.
     """
     from diagnostic_msgs.msg import DiagnosticArray
 
@@ -37,18 +39,20 @@ def bench_ros_loop(seconds: float = 20.0, task_name: str = TASK) -> dict:
         if values and float(values['policy_version']) >= bundle.policy_version:
             marks.append((time.monotonic(), float(values['env_steps'])))
 
-    with tempfile.TemporaryDirectory() as tmp, ros_session(graph, tmp) as session:
-        session.serve_actors(bundle, on_diagnostics)
-        session.wait_for(lambda: marks and marks[-1][1] > 0, STARTUP_TIMEOUT,
-                         'the actor stepping with the policy')
-        first = marks[-1]
-        session.wait_for(lambda: marks[-1][0] - first[0] >= seconds, seconds + 30,
-                         'actor diagnostics')
-        last = marks[-1]
+    with tempfile.TemporaryDirectory() as tmp:
+        with ros_session(graph, Path(tmp) / 'loop') as session:
+            session.serve_actors(bundle, on_diagnostics)
+            session.wait_for(lambda: marks and marks[-1][1] > 0, STARTUP_TIMEOUT,
+                             'the actor stepping with the policy')
+            first = marks[-1]
+            session.wait_for(lambda: marks[-1][0] - first[0] >= seconds, seconds + 30,
+                             'actor diagnostics')
+            last = marks[-1]
+        echo_rate = _echo_round_trips(Path(tmp) / 'echo', task, seconds / 2)
     ros_rate = (last[1] - first[1]) / (last[0] - first[0])
     return {'ros_steps_per_s': ros_rate, 'direct_steps_per_s': _direct_steps(task, bundle,
                                                                              seconds),
-            'window_s': seconds}
+            'echo_round_trips_per_s': echo_rate, 'window_s': seconds}
 
 
 def _direct_steps(task, bundle, seconds: float) -> float:
@@ -70,3 +74,39 @@ def _direct_steps(task, bundle, seconds: float) -> float:
         return count / (time.perf_counter() - start)
     finally:
         env.close()
+
+
+def _echo_round_trips(log_dir: Path, task, seconds: float) -> float:
+    """
+    Round trips/s of this process and a bare echo node: a state, its command, the next state.
+
+    The same messages and QoS as the loop's, no env and no policy: what two rclpy processes
+    can do in lockstep, the ceiling of the loop over ROS.
+    """
+    from sensor_msgs.msg import JointState
+    from std_msgs.msg import Float64MultiArray
+
+    from t3d_ros import ros_io
+
+    echo = HelperSpec('echo', 'echo', NAMESPACE, (), {'command_topic': task.command_topic})
+    with ros_session([echo], log_dir) as session:
+        node, answers = session.node, []
+        state_pub = node.create_publisher(JointState, f'/{NAMESPACE}/joint_states',
+                                          ros_io.ROBOT_QOS)
+        zeros = np.zeros(task.num_joints)
+
+        def send() -> None:
+            state_pub.publish(ros_io.joint_state_msg(task.joint_names, zeros, zeros, zeros,
+                                                     len(answers) * 10_000_000))
+
+        def on_command(_msg: Float64MultiArray) -> None:
+            answers.append(time.monotonic())
+            send()
+        node.create_subscription(Float64MultiArray, f'/{NAMESPACE}/{task.command_topic}',
+                                 on_command, ros_io.ROBOT_QOS)
+        session.wait_for(lambda: answers, STARTUP_TIMEOUT, 'the echo node', action=send,
+                         period=0.2)
+        first = len(answers)
+        session.wait_for(lambda: answers[-1] - answers[first - 1] >= seconds, seconds + 30,
+                         'echo answers')  # reliable: a chain of answers never breaks
+        return (len(answers) - first) / (answers[-1] - answers[first - 1])

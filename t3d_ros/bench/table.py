@@ -9,6 +9,8 @@ TABLE_ROWS = (
      'learner_updates', 'updates_per_s', 'reference_updates_per_s'),
     ('env steps/s: lockstep sim + actor over ROS vs env + policy in one process',
      'ros_loop', 'ros_steps_per_s', 'direct_steps_per_s'),
+    ('env steps/s: lockstep sim + actor over ROS vs round trips/s of two bare rclpy nodes',
+     'ros_loop', 'ros_steps_per_s', 'echo_round_trips_per_s'),
     ('state -> command latency p50 (ms): actor vs echo node',
      'latency', 'actor_p50_ms', 'echo_p50_ms'),
     ('state -> command latency p99 (ms): actor vs echo node',

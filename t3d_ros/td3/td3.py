@@ -65,13 +65,31 @@ def adam_step(optimizer: torch.optim.Adam, grads: Sequence[torch.Tensor]) -> Non
             state['step'] = torch.zeros((), dtype=torch.float32, device=param.device)
             state['exp_avg'] = torch.zeros_like(param, memory_format=torch.preserve_format)
             state['exp_avg_sq'] = torch.zeros_like(param, memory_format=torch.preserve_format)
-    steps = [state['step'] for state in states]
-    torch._foreach_add_(steps, 1)
+    _shared_steps(states).add_(1)
     beta1, beta2 = group['betas']
     torch._fused_adam_(params, list(grads), [state['exp_avg'] for state in states],
-                       [state['exp_avg_sq'] for state in states], [], steps, amsgrad=False,
+                       [state['exp_avg_sq'] for state in states], [],
+                       [state['step'] for state in states], amsgrad=False,
                        lr=group['lr'], beta1=beta1, beta2=beta2, weight_decay=0.0,
                        eps=group['eps'], maximize=False)
+
+
+def _shared_steps(states: Sequence[dict]) -> torch.Tensor:
+    """
+    Return one tensor whose elements are the ``step`` counts of the parameters' Adam ``states``.
+
+    Each state's ``step`` is made a view of it, once (and again after a state dict is loaded),
+    so that counting a step is one call, not one per parameter. Values and dtype are kept.
+    """
+    base = states[0]['step']._base
+    if (base is None or base.shape != (len(states),)
+            or any(state['step']._base is not base
+                   or state['step'].storage_offset() != base.storage_offset() + index
+                   for index, state in enumerate(states))):
+        base = torch.stack([state['step'] for state in states])
+        for index, state in enumerate(states):
+            state['step'] = base[index]
+    return base
 
 
 class UpdateMetrics(Mapping):
@@ -130,6 +148,10 @@ class TD3:
         self.actor_target = frozen_copy(self.actor)
         self.critic_1_target = frozen_copy(self.critic_1)
         self.critic_2_target = frozen_copy(self.critic_2)
+        self._twin_critics = mlp.stacked_layers((self.critic_1, self.critic_2))
+        self._twin_critic_targets = mlp.stacked_layers((self.critic_1_target,
+                                                        self.critic_2_target))
+        """Both critics (both critic targets) as one stacked MLP, which theirs are views of."""
         self._layers = {name: mlp.linear_layers(getattr(self, name)) for name in NETWORKS}
         """Each network's live (weight, bias) pairs, for the update's written-out gradients."""
         self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr,
@@ -180,26 +202,22 @@ class TD3:
         noise = (noise * cfg.policy_noise).clamp_(-cfg.noise_clip, cfg.noise_clip)
         target_action = torch.tanh(mlp.forward(layers['actor_target'], batch.next_obs)[0])
         next_sa = torch.cat([batch.next_obs, (target_action + noise).clamp_(-1.0, 1.0)], 1)
-        # 7-8. Clipped double Q: the smaller of the two target critics.
-        target_q_min = torch.min(mlp.forward(layers['critic_1_target'], next_sa)[0],
-                                 mlp.forward(layers['critic_2_target'], next_sa)[0])
+        # 7-8. Clipped double Q: the smaller of the two target critics (evaluated as one).
+        target_q_min = mlp.forward(self._twin_critic_targets, next_sa)[0].amin(0)
         # 9. Bellman target; only termination stops bootstrapping (truncation does not).
         not_terminated = 1.0 - batch.terminated[:, None]
         target_q = batch.reward[:, None] + cfg.gamma * not_terminated * target_q_min
         # 10-11. Both critics regress onto the same target: loss = MSE_1 + MSE_2, so
         # d loss / d q_i = 2 (q_i - target) / B.
-        sa = torch.cat([batch.obs, batch.action], 1)
-        critic_grads, qs, losses = [], [], []
-        for name in ('critic_1', 'critic_2'):
-            q, inputs = mlp.forward(layers[name], sa)
-            error = q - target_q
-            critic_grads += mlp.parameter_gradients(layers[name], inputs,
-                                                    error * (2.0 / len(error)))
-            qs.append(q)
-            losses.append(error.square().mean())
-        # 12. Step the critics.
-        adam_step(self.critic_optimizer, critic_grads)
-        values = [losses[0] + losses[1], qs[0].mean(), qs[1].mean(), target_q.mean()]
+        q, inputs = mlp.forward(self._twin_critics, torch.cat([batch.obs, batch.action], 1))
+        error = q - target_q
+        grads = mlp.parameter_gradients(self._twin_critics, inputs,
+                                        error * (2.0 / len(target_q)))
+        # 12. Step the critics (the optimiser holds critic_1's parameters, then critic_2's).
+        adam_step(self.critic_optimizer, [grad[i] for i in range(2) for grad in grads])
+        # MSE_1, MSE_2, mean Q1, mean Q2, mean target in one reduction.
+        means = torch.cat([error.square(), q, target_q[None]]).mean(1).flatten()
+        values = [means[:2].sum(0, keepdim=True), means[2:]]
         if delayed:
             # 13. Delayed policy update: maximise Q1(s, actor(s)), so d loss / d Q1 = -1 / B.
             # It flows back through critic_1 (its weights get no gradient) and the tanh.
@@ -215,8 +233,8 @@ class TD3:
             polyak_update((self.actor, self.critic_1, self.critic_2),
                           (self.actor_target, self.critic_1_target, self.critic_2_target),
                           cfg.tau)
-            values.append(-q.mean())
-        return torch.stack(values)
+            values.append(-q.mean(0))
+        return torch.cat(values)
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Deterministic physical action(s) of the current actor, float64."""

@@ -35,10 +35,11 @@ def test_markdown_table_shows_values_ratios_and_n_a():
     cells = list(rows.values())
     assert cells[0] == ['250', '200', '1.25 |']
     assert cells[1] == ['1,234', '0.00', 'n/a |']  # a zero reference has no ratio
-    assert cells[2] == ['1.23', '0.50', '2.47 |']
-    assert cells[3] == ['n/a', '1.00', 'n/a |']
-    assert cells[4] == ['n/a', 'n/a', 'n/a |']  # failed measurement
-    assert cells[5] == ['n/a', '80.0', 'n/a |']  # threshold not reached over ROS
+    assert cells[2] == ['1,234', 'n/a', 'n/a |']  # a reference not measured
+    assert cells[3] == ['1.23', '0.50', '2.47 |']
+    assert cells[4] == ['n/a', '1.00', 'n/a |']
+    assert cells[5] == ['n/a', 'n/a', 'n/a |']  # failed measurement
+    assert cells[6] == ['n/a', '80.0', 'n/a |']  # threshold not reached over ROS
 
 
 def test_failures_lists_the_measurements_with_errors():

@@ -39,3 +39,36 @@ def test_layers_are_the_live_parameters():
                             for name, value in critic.state_dict().items()})
     assert all(not weight.any() and not bias.any() for weight, bias in layers)
     assert [t for pair in layers for t in pair] == list(critic.parameters())
+
+
+def test_stacked_twins_run_as_each_network_alone_and_stay_their_parameters():
+    torch.manual_seed(0)
+    critics = [Critic(3, 2, (6, 5)) for _ in range(2)]
+    critics[1].requires_grad_(False)  # like a target network: kept as it was
+    alone = [mlp_gradients.linear_layers(critic) for critic in critics]
+    alone = [[(w.detach().clone(), b.detach().clone()) for w, b in layers] for layers in alone]
+    stacked = mlp_gradients.stacked_layers(critics)
+    x = torch.randn(32, 5)
+    grad_output = torch.randn(2, 32, 1)
+    with torch.no_grad():
+        output, inputs = mlp_gradients.forward(stacked, x)
+        grads = mlp_gradients.parameter_gradients(stacked, inputs, grad_output)
+        grad_x = mlp_gradients.input_gradient(stacked, inputs, grad_output)
+        for index, layers in enumerate(alone):
+            own_output, own_inputs = mlp_gradients.forward(layers, x)
+            torch.testing.assert_close(output[index], own_output)
+            own_grads = mlp_gradients.parameter_gradients(layers, own_inputs,
+                                                          grad_output[index])
+            for ours, theirs in zip(grads, own_grads):
+                torch.testing.assert_close(ours[index], theirs)
+            torch.testing.assert_close(
+                grad_x[index], mlp_gradients.input_gradient(layers, own_inputs,
+                                                            grad_output[index]))
+    for critic, layers, requires_grad in zip(critics, alone, (True, False)):
+        assert all(p.requires_grad == requires_grad for p in critic.parameters())
+        for (weight, bias), (stacked_weight, stacked_bias) in zip(
+                mlp_gradients.linear_layers(critic), layers):
+            assert torch.equal(weight, stacked_weight) and torch.equal(bias, stacked_bias)
+    critics[1].load_state_dict({name: torch.zeros_like(value)  # in place, into the stack
+                                for name, value in critics[1].state_dict().items()})
+    assert all(not weight[1].any() and weight[0].any() for weight, _ in stacked)

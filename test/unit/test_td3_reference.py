@@ -1,9 +1,11 @@
 """
 TD3.update against the plain fifteen-step reference update: same numbers on the same batches.
 
-TD3.update has written-out gradients (only those used), fused Adam, foreach Polyak and lazy
-metrics.
+TD3.update has written-out gradients (only those used), the twin critics as one stacked MLP,
+fused Adam with one step counter tensor, foreach Polyak and lazy metrics.
 """
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -86,7 +88,9 @@ def test_adam_step_is_optimizer_step():
     twins = [torch.nn.Parameter(p.detach().clone()) for p in params]
     direct = torch.optim.Adam(params, lr=1e-2, fused=True)
     stepped = torch.optim.Adam(twins, lr=1e-2, fused=True)
-    for _ in range(5):
+    for index in range(8):
+        if index == 5:  # state tensors of another optimiser's (as a resume loads them)
+            direct.load_state_dict(copy.deepcopy(stepped.state_dict()))
         grads = [torch.randn_like(p) for p in params]
         adam_step(direct, grads)
         for twin, grad in zip(twins, grads):
