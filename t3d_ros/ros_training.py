@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 import yaml
 
 from t3d_ros.bringup import train_graph
-from t3d_ros.supervisor import ProcessGroup
+from t3d_ros.supervisor import ProcessGroup, signals_as_stop_flag
 
 
 @dataclass
@@ -46,6 +46,7 @@ def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed
     """
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
+    from rclpy.signals import SignalHandlerOptions
 
     from t3d_ros.nodes.monitor import DiagnosticsMonitor
 
@@ -63,7 +64,9 @@ def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed
     }, sort_keys=False))
 
     context = rclpy.Context()
-    rclpy.init(context=context)
+    # Ctrl-C and SIGTERM are ours (signals_as_stop_flag): rclpy's handlers would shut the
+    # context down under the loop.
+    rclpy.init(context=context, signal_handler_options=SignalHandlerOptions.NO)
     monitor = DiagnosticsMonitor(context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(monitor)
@@ -71,35 +74,37 @@ def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed
     start = time.monotonic()
     stats: dict = {}
     outcome = TrainingOutcome(0, 0, 0, math.nan, 0.0, None)
-    try:
-        group.start()  # inside the try: a Ctrl-C while starting still stops those started
-        while True:
-            executor.spin_once(timeout_sec=0.2)
-            stats = monitor.learner()
-            if progress is not None and stats:
-                progress(stats, steps)
-            recent = float(stats.get('recent_return', 'nan'))
-            if (target_return is not None and outcome.time_to_target_s is None
-                    and recent >= target_return):
-                outcome.time_to_target_s = time.monotonic() - start
-                break
-            if int(stats.get('env_steps', 0)) >= steps:
-                break
-            if max_minutes is not None and time.monotonic() - start > 60 * max_minutes:
-                break
-            exited = group.first_exited()
-            if exited is not None:
-                outcome.failure = (f'{exited.label} exited with status '
-                                   f'{exited.process.returncode}; its last output:\n'
-                                   f'{exited.tail()}')
-                break
-    except KeyboardInterrupt:
-        outcome.interrupted = True
-    finally:
-        statuses = group.stop()
-        executor.shutdown()
-        monitor.destroy_node()
-        rclpy.shutdown(context=context)
+    # A stop signal sets a flag that the loop reads between rclpy calls, until the nodes are
+    # stopped: raised inside rclpy it could escape as another error, past the stop.
+    with signals_as_stop_flag() as stop_signals:
+        try:
+            group.start()  # inside the try: a Ctrl-C while starting still stops those started
+            while not stop_signals:
+                executor.spin_once(timeout_sec=0.2)
+                stats = monitor.learner()
+                if progress is not None and stats:
+                    progress(stats, steps)
+                recent = float(stats.get('recent_return', 'nan'))
+                if (target_return is not None and outcome.time_to_target_s is None
+                        and recent >= target_return):
+                    outcome.time_to_target_s = time.monotonic() - start
+                    break
+                if int(stats.get('env_steps', 0)) >= steps:
+                    break
+                if max_minutes is not None and time.monotonic() - start > 60 * max_minutes:
+                    break
+                exited = group.first_exited()
+                if exited is not None:
+                    outcome.failure = (f'{exited.label} exited with status '
+                                       f'{exited.process.returncode}; its last output:\n'
+                                       f'{exited.tail()}')
+                    break
+        finally:
+            statuses = group.stop()
+            executor.shutdown()
+            monitor.destroy_node()
+            rclpy.shutdown(context=context)
+        outcome.interrupted = bool(stop_signals)
     outcome.wall_time_s = time.monotonic() - start
     outcome.env_steps = int(stats.get('env_steps', 0))
     outcome.updates = int(stats.get('updates', 0))

@@ -119,6 +119,31 @@ def _sigint_ignored():
 
 
 @contextlib.contextmanager
+def signals_as_stop_flag() -> Iterator[list[int]]:
+    """
+    Make SIGINT and SIGTERM append their number to the yielded list instead of raising.
+
+    For a loop around rclpy calls, which reads the list between them: a KeyboardInterrupt
+    raised while rclpy's C++ converts a message comes out as a RuntimeError ("Unable to convert
+    call argument"), which no ``except KeyboardInterrupt`` catches. A signal that is ignored
+    (SIGINT in a background job) stays ignored. Main thread only: elsewhere Python delivers no
+    signals and the list stays empty.
+    """
+    stop: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {signum: signal.signal(signum, lambda signum, frame: stop.append(signum))
+                for signum in (signal.SIGINT, signal.SIGTERM)
+                if signal.getsignal(signum) is not signal.SIG_IGN}
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """
     Make SIGTERM stop the command as Ctrl-C does.

@@ -1,0 +1,94 @@
+"""
+Ctrl-C and SIGTERM stop `t3d-ros train`'s loop between rclpy calls, however they land.
+
+A signal whose handler raises while rclpy's C++ converts a message comes out of ``spin_once``
+as a RuntimeError ("Unable to convert call argument '0' to Python object", seen in CI on a
+SIGTERM), not as KeyboardInterrupt. Here ``spin_once`` models that; the node processes are a
+stand-in that records being stopped.
+"""
+import os
+import signal
+import time
+
+import pytest
+from rclpy.executors import SingleThreadedExecutor
+
+from t3d_ros import ros_training
+from t3d_ros.supervisor import sigterm_as_interrupt, signals_as_stop_flag
+
+
+class StandInGroup:
+    stopped = 0
+
+    def __init__(self, *args):
+        pass
+
+    def start(self):
+        return self
+
+    def first_exited(self):
+        return None
+
+    def stop(self):
+        StandInGroup.stopped += 1
+        return {'/learner': 0}
+
+
+@pytest.fixture
+def signal_inside_rclpy(monkeypatch):
+    """``spin_once`` gets the signal ``raised[0]`` in its first call, as rclpy's C++ would."""
+    monkeypatch.setattr(ros_training, 'ProcessGroup', StandInGroup)
+    StandInGroup.stopped = 0
+    raised, calls = [], []
+
+    def spin_once(executor, timeout_sec=None):
+        calls.append(timeout_sec)
+        if len(calls) == 1:
+            try:
+                os.kill(os.getpid(), raised[0])
+                time.sleep(0.05)  # the handler runs here, inside the call
+            except KeyboardInterrupt as error:  # what pybind11 makes of an exception there
+                raise RuntimeError("Unable to convert call argument '0' to Python object") \
+                    from error
+    monkeypatch.setattr(SingleThreadedExecutor, 'spin_once', spin_once)
+    return raised, calls
+
+
+def train(tmp_path, max_minutes=None):
+    return ros_training.train_over_ros('pendulum', 1, [], 0, tmp_path, {}, steps=1000,
+                                       max_minutes=max_minutes)
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM], ids=['ctrl_c', 'sigterm'])
+def test_a_signal_inside_an_rclpy_call_stops_the_loop_and_the_nodes(
+        tmp_path, signal_inside_rclpy, signum):
+    raised, calls = signal_inside_rclpy
+    raised.append(signum)
+    with sigterm_as_interrupt():  # as the `t3d-ros` command runs it
+        outcome = train(tmp_path)
+    assert outcome.interrupted and outcome.failure is None
+    assert len(calls) == 1, 'the loop went on after the signal'
+    assert StandInGroup.stopped == 1
+
+
+def test_an_ignored_ctrl_c_stays_ignored(tmp_path, signal_inside_rclpy):
+    raised, calls = signal_inside_rclpy
+    raised.append(signal.SIGINT)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job
+    try:
+        outcome = train(tmp_path, max_minutes=0.3 / 60)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert not outcome.interrupted and len(calls) > 1
+    assert StandInGroup.stopped == 1
+
+
+def test_the_flag_handlers_are_put_back():
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    with signals_as_stop_flag() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+    assert stop == [signal.SIGTERM, signal.SIGINT]
+    assert {signum: signal.getsignal(signum) for signum in before} == before
