@@ -29,19 +29,23 @@ def bench_latency(samples: int = 1000, rate_hz: float = 100.0) -> dict:
         actor = NodeSpec('actor_node', 'actor', NAMESPACE, (), {
             'task': TASK, 'mode': 'deploy', 'policy_file': str(policy_file),
             'trigger': 'state', 'state_timeout': 0.0, 'autostart': True})
-        echo = HelperSpec('echo', 'echo', NAMESPACE, (), {'command_topic': task.command_topic})
         results = {}
-        for name, spec in (('actor', actor), ('echo', echo)):
+        for name, spec in (('actor', actor), ('echo', echo_spec(task))):
             with ros_session([spec], Path(tmp) / name) as session:
-                latencies, lost = _round_trips(session, task, samples, rate_hz)
+                latencies, lost = round_trips(session, task, samples, rate_hz)
             p50, p99 = np.percentile(latencies, [50, 99]) * 1e3
             results.update({f'{name}_p50_ms': float(p50), f'{name}_p99_ms': float(p99),
                             f'{name}_lost': lost})
     return dict(results, samples=samples, rate_hz=rate_hz)
 
 
-def _round_trips(session: 'Session', task, samples: int, rate_hz: float,
-                 warmup: int = 50) -> tuple[list[float], int]:
+def echo_spec(task) -> HelperSpec:
+    """Return the bench's echo node for ``task``: it answers each joint state with a command."""
+    return HelperSpec('echo', 'echo', NAMESPACE, (), {'command_topic': task.command_topic})
+
+
+def round_trips(session: 'Session', task, samples: int, rate_hz: float,
+                warmup: int = 50) -> tuple[list[float], int]:
     """
     Seconds from publishing each joint state to the command answering it, one state at a time.
 

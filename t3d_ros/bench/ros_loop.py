@@ -1,6 +1,7 @@
 """Env steps/s of the lockstep loop over ROS against the same env and policy in one process."""
 from __future__ import annotations
 
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -11,7 +12,8 @@ from t3d_ros.bringup import train_graph
 from t3d_ros.tasks import make_task
 
 from .common import NAMESPACE, STARTUP_TIMEOUT, TASK, random_bundle
-from .ros import HelperSpec, ros_session
+from .latency import echo_spec, round_trips
+from .ros import ros_session
 
 
 def bench_ros_loop(seconds: float = 20.0, task_name: str = TASK) -> dict:
@@ -48,7 +50,7 @@ def bench_ros_loop(seconds: float = 20.0, task_name: str = TASK) -> dict:
             session.wait_for(lambda: marks[-1][0] - first[0] >= seconds, seconds + 30,
                              'actor diagnostics')
             last = marks[-1]
-        echo_rate = _echo_round_trips(Path(tmp) / 'echo', task, seconds / 2)
+        echo_rate = _echo_round_trips(Path(tmp) / 'echo', task, samples=int(100 * seconds))
     ros_rate = (last[1] - first[1]) / (last[0] - first[0])
     return {'ros_steps_per_s': ros_rate, 'direct_steps_per_s': _direct_steps(task, bundle,
                                                                              seconds),
@@ -76,37 +78,14 @@ def _direct_steps(task, bundle, seconds: float) -> float:
         env.close()
 
 
-def _echo_round_trips(log_dir: Path, task, seconds: float) -> float:
+def _echo_round_trips(log_dir: Path, task, samples: int) -> float:
     """
-    Round trips/s of this process and a bare echo node: a state, its command, the next state.
+    Round trips/s of this process and the bare echo node, each state sent when the last is back.
 
-    The same messages and QoS as the loop's, no env and no policy: what two rclpy processes
-    can do in lockstep, the ceiling of the loop over ROS.
+    The latency measurement's round trips (same messages and QoS as the loop's, no env and no
+    policy) with no pause between them: what two rclpy processes can do in lockstep, the
+    ceiling of the loop over ROS.
     """
-    from sensor_msgs.msg import JointState
-    from std_msgs.msg import Float64MultiArray
-
-    from t3d_ros import ros_io
-
-    echo = HelperSpec('echo', 'echo', NAMESPACE, (), {'command_topic': task.command_topic})
-    with ros_session([echo], log_dir) as session:
-        node, answers = session.node, []
-        state_pub = node.create_publisher(JointState, f'/{NAMESPACE}/joint_states',
-                                          ros_io.ROBOT_QOS)
-        zeros = np.zeros(task.num_joints)
-
-        def send() -> None:
-            state_pub.publish(ros_io.joint_state_msg(task.joint_names, zeros, zeros, zeros,
-                                                     len(answers) * 10_000_000))
-
-        def on_command(_msg: Float64MultiArray) -> None:
-            answers.append(time.monotonic())
-            send()
-        node.create_subscription(Float64MultiArray, f'/{NAMESPACE}/{task.command_topic}',
-                                 on_command, ros_io.ROBOT_QOS)
-        session.wait_for(lambda: answers, STARTUP_TIMEOUT, 'the echo node', action=send,
-                         period=0.2)
-        first = len(answers)
-        session.wait_for(lambda: answers[-1] - answers[first - 1] >= seconds, seconds + 30,
-                         'echo answers')  # reliable: a chain of answers never breaks
-        return (len(answers) - first) / (answers[-1] - answers[first - 1])
+    with ros_session([echo_spec(task)], log_dir) as session:
+        latencies, _ = round_trips(session, task, samples, rate_hz=math.inf)
+    return len(latencies) / sum(latencies)

@@ -152,8 +152,9 @@ class TD3:
         self._twin_critic_targets = mlp.stacked_layers((self.critic_1_target,
                                                         self.critic_2_target))
         """Both critics (both critic targets) as one stacked MLP, which theirs are views of."""
-        self._layers = {name: mlp.linear_layers(getattr(self, name)) for name in NETWORKS}
-        """Each network's live (weight, bias) pairs, for the update's written-out gradients."""
+        self._layers = {name: mlp.linear_layers(getattr(self, name))
+                        for name in ('actor', 'actor_target', 'critic_1')}
+        """The live (weight, bias) pairs of the networks the update runs alone."""
         self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr,
                                                 **FUSED_ADAM)
         self.critic_optimizer = torch.optim.Adam(
