@@ -43,15 +43,16 @@ class Session:
 
     def __init__(self):
         import rclpy
-        from rclpy.executors import SingleThreadedExecutor
         from rclpy.signals import SignalHandlerOptions
+
+        from t3d_ros.nodes.spin import new_executor
 
         self.context = rclpy.Context()
         # Python's own handling of Ctrl-C (KeyboardInterrupt) and ours of SIGTERM stay in
         # charge, so that every way out stops the node processes.
         rclpy.init(context=self.context, signal_handler_options=SignalHandlerOptions.NO)
         self.node = rclpy.create_node('t3d_bench', context=self.context)
-        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor = new_executor(self.context)  # the node processes' kind
         self.executor.add_node(self.node)
         self.group: ProcessGroup | None = None
 

@@ -7,16 +7,16 @@ with its own topics, services, seeds and episodes. What they share:
 - **the policy**: the first member (the leader) alone subscribes to ``/t3d/policy`` and runs
   the loader thread; each policy it loads is handed to every member, so the process holds one
   copy of the weights and decodes each bundle once;
-- **inference**: a member's control step is submitted here instead of run at once, and
-  submitting triggers a guard condition of the last member. The executor handles every
-  callback of one wait before it waits again, node by node in the order they were added, so
-  the guard's callback (:meth:`ActorBatch.run_steps`) comes after the callbacks that were ready
-  with it: the states that arrived together. It runs the submitted steps: each robot observes
-  (closes its transition, checks its e_stop and episode), one forward pass evaluates the
-  observations that need the policy, and each robot sends its command. No step waits for a
-  state that has not arrived (the guard is ready at once), so in lockstep nothing is lost or
-  reordered, and each robot's numbers are those it would have alone (its exploration noise
-  comes from its own generator).
+- **inference**: a member's control step is submitted here instead of run at once, and the
+  first submission of a round hands the executor a task, :meth:`ActorBatch.run_steps`. Either
+  executor runs a new task after the callbacks that were already due (the events executor
+  queues it behind the events that came before it, the wait-set executor runs it after the
+  callbacks of the current wait), so it comes after the states that arrived together. It runs
+  the submitted steps: each robot observes (closes its transition, checks its e_stop and
+  episode), one forward pass evaluates the observations that need the policy, and each robot
+  sends its command. No step waits for a state that has not arrived (the task is due at once),
+  so in lockstep nothing is lost or reordered, and each robot's numbers are those it would have
+  alone (its exploration noise comes from its own generator).
 """
 from __future__ import annotations
 
@@ -40,7 +40,6 @@ class ActorBatch:
 
     def __init__(self):
         self.members = []
-        self.guards = []  # one per member; submit triggers the last member's
         self.pending = {}  # member -> (joint state reading, time received): the latest only
         self.forward_passes = 0
         self.batched_observations = 0
@@ -56,7 +55,6 @@ class ActorBatch:
                              f'{node.task.name!r}, {self.leader.get_namespace()} '
                              f'{self.leader.task.name!r}')
         self.members.append(node)
-        self.guards.append(node.create_guard_condition(self.run_steps))
 
     def counters(self) -> dict:
         """Return the group's robots, forward passes and observations evaluated (diagnostics)."""
@@ -69,8 +67,9 @@ class ActorBatch:
 
         A newer reading of the same robot replaces an older one, as a lone actor would act on it.
         """
+        if not self.pending:  # the first of this round
+            node.executor.create_task(self.run_steps)
         self.pending[node] = (reading, received)
-        self.guards[-1].trigger()
 
     def run_steps(self) -> None:
         """

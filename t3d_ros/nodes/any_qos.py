@@ -31,6 +31,8 @@ from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
+from t3d_ros.nodes.message_info import with_message_info
+
 ANY_PUBLISHER_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT,
                                durability=DurabilityPolicy.VOLATILE,
                                history=HistoryPolicy.KEEP_LAST)
@@ -49,11 +51,11 @@ class AnyQosListener:
         self._callback = callback
         self._last_sequence: OrderedDict[bytes, int] = OrderedDict()
         self.any_publisher = node.create_subscription(
-            msg_type, topic, self._on_message, ANY_PUBLISHER_QOS)
+            msg_type, topic, with_message_info(self._on_message), ANY_PUBLISHER_QOS)
         # Every volatile or best-effort publisher is incompatible with this one by design:
         # take the event, so rclpy does not warn about each of them.
         self.latched_value = node.create_subscription(
-            msg_type, topic, self._on_message, LATCHED_VALUE_QOS,
+            msg_type, topic, with_message_info(self._on_message), LATCHED_VALUE_QOS,
             event_callbacks=SubscriptionEventCallbacks(incompatible_qos=lambda event: None))
 
     @property

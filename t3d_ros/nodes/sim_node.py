@@ -40,6 +40,7 @@ from t3d_ros.envs.robot import BulletRobot
 from t3d_ros.nodes.any_qos import AnyQosListener
 from t3d_ros.nodes.clocks import steady_timer
 from t3d_ros.nodes.drops import DropCounter
+from t3d_ros.nodes.message_info import with_message_info
 from t3d_ros.nodes.params import declare
 from t3d_ros.nodes.spin import run_node
 from t3d_ros.tasks import TASK_DESCRIPTION, make_task
@@ -111,7 +112,8 @@ class SimNode(Node):
                           else None)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.command_sub = self.create_subscription(
-            Float64MultiArray, command_topic, self._on_command, ros_io.ROBOT_QOS)
+            Float64MultiArray, command_topic, with_message_info(self._on_command),
+            ros_io.ROBOT_QOS)
         if self.task.has_goal:  # no goal topic for a task without goals
             self.goal_listener = AnyQosListener(self, PointStamped, 'goal', self._on_goal)
         self.create_service(Trigger, 'reset', self._on_reset)

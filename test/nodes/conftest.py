@@ -8,14 +8,24 @@ rclpy = pytest.importorskip(
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 
+from t3d_ros.nodes.spin import new_executor  # noqa: E402
+
+
+EXECUTORS = {'production': new_executor, 'wait_set': lambda context: SingleThreadedExecutor(
+    context=context)}
+"""What a test can run its nodes in: the node processes' executor (rclpy's events executor,
+where rclpy has it) and the ``SingleThreadedExecutor`` they fall back to on older rclpy."""
+IN_EVERY_EXECUTOR = pytest.mark.parametrize('ros', list(EXECUTORS), indirect=True)
+"""Mark a test to run once in each of ``EXECUTORS``."""
+
 
 class RosHarness:
-    """Nodes of one test on one executor; ``spin_until`` drives them."""
+    """Nodes of one test on one executor (``EXECUTORS``); ``spin_until`` drives them."""
 
-    def __init__(self):
+    def __init__(self, executor: str = 'production'):
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
-        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor = EXECUTORS[executor](self.context)
         self.nodes = []
 
     def start(self, node_class, namespace: str = '', **parameters):
@@ -54,7 +64,8 @@ class RosHarness:
 
 
 @pytest.fixture
-def ros():
-    harness = RosHarness()
+def ros(request):
+    """The harness, in the production executor unless ``IN_EVERY_EXECUTOR`` marks the test."""
+    harness = RosHarness(getattr(request, 'param', 'production'))
     yield harness
     harness.close()

@@ -21,6 +21,7 @@ from geometry_msgs.msg import PointStamped
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, String
 
+from conftest import IN_EVERY_EXECUTOR
 from fake_robot import FakeRobotBase
 from t3d_ros import ros_io
 from t3d_ros.acting.numpy_policy import NumpyPolicy
@@ -92,6 +93,7 @@ def wait_for(ros, robot, predicate, since):
     return first_index(robot, predicate, since)
 
 
+@IN_EVERY_EXECUTOR
 @pytest.mark.parametrize('when', ['before', 'after'])
 @pytest.mark.parametrize('combination', QOS, ids=qos_id)
 def test_e_stop_from_any_publisher_qos_engages_and_releases(ros, tmp_path, combination, when):

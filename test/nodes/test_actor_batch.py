@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from std_msgs.msg import Float32MultiArray, UInt8MultiArray
 
+from conftest import IN_EVERY_EXECUTOR
 from t3d_ros import ros_io
 from t3d_ros.acting.exploration import explore
 from t3d_ros.acting.scaling import ActionScaler
@@ -29,6 +30,7 @@ STEPS = 60
 NOISE = 0.1
 
 
+@IN_EVERY_EXECUTOR
 def test_actors_of_a_batch_share_one_policy_and_act_in_batched_forward_passes(ros):
     agent = TD3(TASK.obs_dim, TASK.action_low, TASK.action_high,
                 TD3Config(hidden_sizes=(32, 32), seed=4))

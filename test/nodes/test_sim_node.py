@@ -16,8 +16,10 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import Trigger
 
+from conftest import IN_EVERY_EXECUTOR
 from t3d_ros import ros_io
 from t3d_ros.nodes.monitor import DiagnosticsMonitor
+from t3d_ros.nodes.message_info import with_message_info
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import episode_rngs
@@ -148,6 +150,7 @@ def test_lockstep_republishes_the_last_state_when_no_command_comes(ros):
     assert probe.sim.counters['steps'] == 1
 
 
+@IN_EVERY_EXECUTOR
 def test_lockstep_steps_only_on_its_own_actors_commands_and_counts_the_others(ros):
     """A peer's in-range commands on the robot's command topic step nothing (issue 8.4)."""
     mon = monitor(ros)
@@ -363,7 +366,7 @@ def test_actuation_latency_delays_the_effect_by_that_much_sim_time(ros, latency)
     def recording(msg, info):
         received_at.append(probe.sim.time_ns)
         callback(msg, info)
-    subscription.callback = recording
+    subscription.callback = with_message_info(recording)
     assert ros.spin_until(lambda: len(probe.states) >= 2, TIMEOUT)
     probe.command(1.75)
     assert ros.spin_until(lambda: received_at, TIMEOUT)
