@@ -191,10 +191,10 @@ class TD3:
     @torch.no_grad()
     def _update(self, batch: Batch, noise: torch.Tensor, delayed: bool) -> torch.Tensor:
         """
-        Step 6-15 given the Gaussian noise of step 6 (not yet clipped); the means of
-        ``UpdateMetrics`` as one tensor.
+        Step 6-15 given step 6's Gaussian noise, not yet clipped; ``UpdateMetrics``' means.
 
-        The gradients are written out (``mlp_gradients``): the same numbers as autograd's.
+        The means come as one tensor. The gradients are written out (``mlp_gradients``): the
+        same numbers as autograd's.
         """
         cfg, layers = self.config, self._layers
         # 6. Target policy smoothing: clipped noise on the target action, clamped to [-1, 1].
