@@ -1,8 +1,9 @@
 """
 Replay memory.
 
-A preallocated float32 ring buffer with its own sampling generator, in host memory
-(``ReplayMemory``) or in one tensor on the learner's device (``DeviceReplayMemory``).
+A preallocated float32 ring buffer with its own sampling generator, one row per transition, in
+one array in host memory (``ReplayMemory``) or in one tensor on the learner's device
+(``DeviceReplayMemory``).
 """
 from __future__ import annotations
 
@@ -38,18 +39,16 @@ class ReplayMemory:
     """
     Fixed-capacity FIFO memory of transitions; the newest overwrite the oldest.
 
-    Memory use is fixed at construction: ``capacity * (2 * obs_dim + act_dim + 2) * 4`` bytes.
+    Memory use is fixed at construction: ``capacity * (2 * obs_dim + act_dim + 2) * 4`` bytes,
+    one ``storage`` array whose rows are transitions. The field attributes (``obs``, ``reward``,
+    ...) are column views of it, and so are the fields of a sampled batch: one gather of whole
+    rows draws it, not one per field.
     """
 
     def __init__(self, obs_dim: int, act_dim: int, capacity: int, seed: int = 0):
-        if min(obs_dim, act_dim, capacity) < 1:
-            raise ValueError('obs_dim, act_dim and capacity must be >= 1')
-        self.obs_dim, self.act_dim = obs_dim, act_dim
-        self.obs = np.zeros((capacity, obs_dim), np.float32)
-        self.action = np.zeros((capacity, act_dim), np.float32)
-        self.reward = np.zeros(capacity, np.float32)
-        self.next_obs = np.zeros((capacity, obs_dim), np.float32)
-        self.terminated = np.zeros(capacity, np.float32)
+        self._layout(obs_dim, act_dim, capacity)
+        self.storage = np.zeros((capacity, self._width), np.float32)
+        """Each transition is a row, all fields side by side: one gather draws a batch."""
         self.rng = np.random.default_rng(seed)
         self.cursor = 0
         """Row the next transition goes to."""
@@ -57,9 +56,31 @@ class ReplayMemory:
         self.total_added = 0
         """Transitions ever added, including those since overwritten."""
 
+    def _layout(self, obs_dim: int, act_dim: int, capacity: int) -> None:
+        """Set the dimensions and each field's columns in a row of ``storage``."""
+        if min(obs_dim, act_dim, capacity) < 1:
+            raise ValueError('obs_dim, act_dim and capacity must be >= 1')
+        self.obs_dim, self.act_dim = obs_dim, act_dim
+        widths = dict(zip(_FIELDS, (obs_dim, act_dim, 1, obs_dim, 1)))
+        starts = np.cumsum([0, *widths.values()])
+        self._width = int(starts[-1])
+        self._columns = {name: slice(start, start + width)
+                         for (name, width), start in zip(widths.items(), starts)}
+
+    def _field(self, rows, name: str):
+        """Return field ``name`` of ``rows`` (of ``storage``, or of a batch drawn from it)."""
+        column = rows[:, self._columns[name]]
+        return column if name in ('obs', 'action', 'next_obs') else column[:, 0]
+
+    obs = property(lambda self: self._field(self.storage, 'obs'))
+    action = property(lambda self: self._field(self.storage, 'action'))
+    reward = property(lambda self: self._field(self.storage, 'reward'))
+    next_obs = property(lambda self: self._field(self.storage, 'next_obs'))
+    terminated = property(lambda self: self._field(self.storage, 'terminated'))
+
     @property
     def capacity(self) -> int:
-        return len(self.reward)
+        return len(self.storage)
 
     def __len__(self) -> int:
         return self.size
@@ -95,7 +116,8 @@ class ReplayMemory:
         if self.size == 0:
             raise ValueError('cannot sample from an empty replay memory')
         rows = self.rng.integers(0, self.size, size=batch_size)
-        return Batch(*(torch.from_numpy(getattr(self, name)[rows]).to(device) for name in _FIELDS))
+        picked = torch.from_numpy(self.storage.take(rows, axis=0)).to(device)
+        return Batch(*(self._field(picked, name) for name in _FIELDS))
 
     def state_dict(self) -> dict:
         """Return the sampling generator and counters, JSON-able (not the transitions)."""
@@ -203,41 +225,24 @@ class DeviceReplayMemory(ReplayMemory):
     """
     The replay memory as one tensor on the learner's device (a GPU), sampled there.
 
-    Each transition is a row of one ``(capacity, 2 * obs_dim + act_dim + 2)`` float32 tensor.
-    ``add_batch`` copies a message batch in (one host-to-device copy of the batch); ``sample``
-    draws the row indices with a torch generator on the device and gathers the rows with one
-    ``index_select``, so no batch ever crosses from host memory. The field attributes
-    (``obs``, ``reward``, ...) are column views of that tensor. Files and state dicts are
+    ``storage`` is a ``(capacity, 2 * obs_dim + act_dim + 2)`` float32 tensor. ``add_batch``
+    copies a message batch in (one host-to-device copy of the batch); ``sample`` draws the row
+    indices with a torch generator on the device and gathers the rows with one
+    ``index_select``, so no batch ever crosses from host memory. Files and state dicts are
     those of ``ReplayMemory``, except that the sampling generator's state is torch's (a
     memory given the other kind of generator state reseeds from it).
     """
 
     def __init__(self, obs_dim: int, act_dim: int, capacity: int, seed: int = 0,
                  device: str | torch.device = 'cpu'):
-        if min(obs_dim, act_dim, capacity) < 1:
-            raise ValueError('obs_dim, act_dim and capacity must be >= 1')
-        self.obs_dim, self.act_dim = obs_dim, act_dim
+        self._layout(obs_dim, act_dim, capacity)
         self.device = torch.device(device)
-        self.storage = torch.zeros((capacity, 2 * obs_dim + act_dim + 2), dtype=torch.float32,
+        self.storage = torch.zeros((capacity, self._width), dtype=torch.float32,
                                    device=self.device)
-        widths = dict(zip(_FIELDS, (obs_dim, act_dim, 1, obs_dim, 1)))
-        starts = np.cumsum([0, *widths.values()])
-        self._columns = {name: slice(start, start + width)
-                         for (name, width), start in zip(widths.items(), starts)}
         self.generator = torch.Generator(self.device).manual_seed(seed)
         self.cursor = 0
         self.size = 0
         self.total_added = 0
-
-    def _field(self, rows: torch.Tensor, name: str) -> torch.Tensor:
-        column = rows[:, self._columns[name]]
-        return column if name in ('obs', 'action', 'next_obs') else column[:, 0]
-
-    obs = property(lambda self: self._field(self.storage, 'obs'))
-    action = property(lambda self: self._field(self.storage, 'action'))
-    reward = property(lambda self: self._field(self.storage, 'reward'))
-    next_obs = property(lambda self: self._field(self.storage, 'next_obs'))
-    terminated = property(lambda self: self._field(self.storage, 'terminated'))
 
     def _write(self, rows: np.ndarray, columns: list[np.ndarray]) -> None:
         packed = np.concatenate([column.reshape(len(rows), -1) for column in columns], axis=1)
@@ -271,9 +276,6 @@ class DeviceReplayMemory(ReplayMemory):
 
     def _empty_like(self) -> 'DeviceReplayMemory':
         return DeviceReplayMemory(self.obs_dim, self.act_dim, self.capacity, device=self.device)
-
-    def _stored(self) -> dict[str, torch.Tensor]:
-        return {name: self._field(self.storage[:self.size], name) for name in _FIELDS}
 
     def _host_arrays(self) -> dict[str, np.ndarray]:
         return {name: tensor.cpu().numpy() for name, tensor in self._stored().items()}

@@ -26,19 +26,6 @@ def frozen_copy(module: nn.Module) -> nn.Module:
     return copy.deepcopy(module).requires_grad_(False)
 
 
-@torch.no_grad()
-def polyak_update(online: Sequence[nn.Module], target: Sequence[nn.Module], tau: float) -> None:
-    """
-    Target <- tau * online + (1 - tau) * target, in place, for each pair of networks.
-
-    All parameters of all pairs go through one foreach kernel, ``target + tau * (online -
-    target)``, instead of a call per parameter.
-    """
-    online_params = [p for module in online for p in module.parameters()]
-    target_params = [p for module in target for p in module.parameters()]
-    torch._foreach_lerp_(target_params, online_params, tau)
-
-
 FUSED_ADAM = {'fused': True, 'foreach': None}
 """Adam's kernel choice for :func:`adam_step`: the fused one (CPU and CUDA). A state dict
 holds the same tensors whatever the kernel, so checkpoints of either load into either."""
@@ -96,16 +83,21 @@ class UpdateMetrics(Mapping):
     """
     The losses and Q means of one update, as floats, read from the device when first looked at.
 
-    Updates that nobody reads cost no device-to-host copy (no sync on a GPU).
+    The update leaves its means in one tensor: MSE_1, MSE_2, mean Q1, mean Q2, mean target,
+    and on delayed steps mean Q1(s, actor(s)). The losses are made of them here, on the host,
+    when read: updates that nobody reads cost no device-to-host copy (no sync on a GPU).
     """
 
-    def __init__(self, names: Sequence[str], values: torch.Tensor):
-        self._names, self._tensor = tuple(names), values.detach()
+    def __init__(self, means: torch.Tensor):
+        self._means = means.detach()
+        self._names = METRICS[:len(means) - 1]
         self._floats: dict[str, float] | None = None
 
     def _read(self) -> dict[str, float]:
         if self._floats is None:
-            self._floats = dict(zip(self._names, self._tensor.tolist()))
+            mse_1, mse_2, *means = self._means.tolist()
+            values = [mse_1 + mse_2, *means[:3], *(-q for q in means[3:])]
+            self._floats = dict(zip(self._names, values))
         return self._floats
 
     def __getitem__(self, name: str) -> float:
@@ -155,6 +147,11 @@ class TD3:
         self._layers = {name: mlp.linear_layers(getattr(self, name))
                         for name in ('actor', 'actor_target', 'critic_1')}
         """The live (weight, bias) pairs of the networks the update runs alone."""
+        self._averaged = [[tensor for layer in layers for tensor in layer]
+                          for layers in ((*self._layers['actor'], *self._twin_critics),
+                                         (*self._layers['actor_target'],
+                                          *self._twin_critic_targets))]
+        """The tensors of the actor and both critics (stacked), then those of their targets."""
         self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=config.actor_lr,
                                                 **FUSED_ADAM)
         self.critic_optimizer = torch.optim.Adam(
@@ -183,31 +180,33 @@ class TD3:
         delayed = self.total_updates % self.config.policy_delay == 0
         # The random part of step 6, drawn outside any CUDA graph (a graph replays fixed
         # kernels; the generator stays this agent's, whether graphs run or not).
-        noise = torch.randn(batch.action.shape, generator=self.noise_generator,
-                            device=self.device)
+        noise = torch.normal(0.0, self.config.policy_noise, batch.action.shape,
+                             generator=self.noise_generator, device=self.device)
         if self.graphs is not None:
-            values = self.graphs.run(batch, noise, delayed)
+            means = self.graphs.run(batch, noise, delayed)
         else:
-            values = self._update(batch, noise, delayed)
-        return UpdateMetrics(METRICS[:len(values)], values)
+            means = self._update(batch, noise, delayed)
+        return UpdateMetrics(means)
 
     @torch.no_grad()
     def _update(self, batch: Batch, noise: torch.Tensor, delayed: bool) -> torch.Tensor:
         """
-        Step 6-15 given the standard normal noise of step 6; the metrics as one tensor.
+        Step 6-15 given step 6's Gaussian noise, not yet clipped; ``UpdateMetrics``' means.
 
-        The gradients are written out (``mlp_gradients``): the same numbers as autograd's.
+        The means come as one tensor. The gradients are written out (``mlp_gradients``): the
+        same numbers as autograd's.
         """
         cfg, layers = self.config, self._layers
         # 6. Target policy smoothing: clipped noise on the target action, clamped to [-1, 1].
-        noise = (noise * cfg.policy_noise).clamp_(-cfg.noise_clip, cfg.noise_clip)
+        noise = noise.clamp(-cfg.noise_clip, cfg.noise_clip)
         target_action = torch.tanh(mlp.forward(layers['actor_target'], batch.next_obs)[0])
         next_sa = torch.cat([batch.next_obs, (target_action + noise).clamp_(-1.0, 1.0)], 1)
         # 7-8. Clipped double Q: the smaller of the two target critics (evaluated as one).
         target_q_min = mlp.forward(self._twin_critic_targets, next_sa)[0].amin(0)
         # 9. Bellman target; only termination stops bootstrapping (truncation does not).
         not_terminated = 1.0 - batch.terminated[:, None]
-        target_q = batch.reward[:, None] + cfg.gamma * not_terminated * target_q_min
+        target_q = torch.addcmul(batch.reward[:, None], not_terminated, target_q_min,
+                                 value=cfg.gamma)
         # 10-11. Both critics regress onto the same target: loss = MSE_1 + MSE_2, so
         # d loss / d q_i = 2 (q_i - target) / B.
         q, inputs = mlp.forward(self._twin_critics, torch.cat([batch.obs, batch.action], 1))
@@ -217,25 +216,24 @@ class TD3:
         # 12. Step the critics (the optimiser holds critic_1's parameters, then critic_2's).
         adam_step(self.critic_optimizer, [grad[i] for i in range(2) for grad in grads])
         # MSE_1, MSE_2, mean Q1, mean Q2, mean target in one reduction.
-        means = torch.cat([error.square(), q, target_q[None]]).mean(1).flatten()
-        values = [means[:2].sum(0, keepdim=True), means[2:]]
-        if delayed:
-            # 13. Delayed policy update: maximise Q1(s, actor(s)), so d loss / d Q1 = -1 / B.
-            # It flows back through critic_1 (its weights get no gradient) and the tanh.
-            pre_tanh, actor_inputs = mlp.forward(layers['actor'], batch.obs)
-            action = torch.tanh(pre_tanh)
-            q, critic_inputs = mlp.forward(layers['critic_1'], torch.cat([batch.obs, action], 1))
-            grad_sa = mlp.input_gradient(layers['critic_1'], critic_inputs,
-                                         torch.full_like(q, -1.0 / len(q)))
-            grad_pre_tanh = grad_sa[:, batch.obs.shape[1]:] * (1.0 - action.square())
-            adam_step(self.actor_optimizer,
-                      mlp.parameter_gradients(layers['actor'], actor_inputs, grad_pre_tanh))
-            # 14-15. Polyak averaging of the actor target and both critic targets.
-            polyak_update((self.actor, self.critic_1, self.critic_2),
-                          (self.actor_target, self.critic_1_target, self.critic_2_target),
-                          cfg.tau)
-            values.append(-q.mean(0))
-        return torch.cat(values)
+        means = torch.cat([error.square(), q, target_q[None]]).mean((1, 2))
+        if not delayed:
+            return means
+        # 13. Delayed policy update: maximise Q1(s, actor(s)), so d loss / d Q1 = -1 / B, the
+        # same in every row: one row, which the ReLU masks broadcast. It flows back through
+        # critic_1 (its weights get no gradient) and the tanh.
+        pre_tanh, actor_inputs = mlp.forward(layers['actor'], batch.obs)
+        action = torch.tanh(pre_tanh)
+        q, critic_inputs = mlp.forward(layers['critic_1'], torch.cat([batch.obs, action], 1))
+        grad_sa = mlp.input_gradient(layers['critic_1'], critic_inputs,
+                                     q.new_full((1, 1), -1.0 / len(q)))
+        grad_pre_tanh = torch.ops.aten.tanh_backward(grad_sa[:, batch.obs.shape[1]:], action)
+        adam_step(self.actor_optimizer,
+                  mlp.parameter_gradients(layers['actor'], actor_inputs, grad_pre_tanh))
+        # 14-15. Polyak averaging of the actor target and both critic targets, in place:
+        # target <- target + tau * (online - target), all tensors in one foreach call.
+        torch._foreach_lerp_(self._averaged[1], self._averaged[0], cfg.tau)
+        return torch.cat([means, q.mean(0)])
 
     def act(self, obs: np.ndarray) -> np.ndarray:
         """Deterministic physical action(s) of the current actor, float64."""
