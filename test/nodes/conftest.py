@@ -65,7 +65,7 @@ class RosHarness:
 
 @pytest.fixture
 def ros(request):
-    """The harness, in the production executor unless ``IN_EVERY_EXECUTOR`` marks the test."""
+    """Yield the harness: the production executor unless ``IN_EVERY_EXECUTOR`` marks the test."""
     harness = RosHarness(getattr(request, 'param', 'production'))
     yield harness
     harness.close()
