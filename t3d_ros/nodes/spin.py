@@ -12,7 +12,7 @@ from rclpy.signals import SignalHandlerOptions
 
 try:
     from rclpy.experimental import EventsExecutor
-except ImportError:  # rclpy before Kilted
+except ImportError:  # an rclpy without it (Humble)
     EventsExecutor = None
 
 SPIN_PERIOD = 0.2
@@ -25,7 +25,7 @@ def new_executor(context=None) -> Executor:
 
     It runs each callback as its event comes, where the ``SingleThreadedExecutor`` rebuilds and
     walks a wait set of every entity before each: two bare rclpy processes answering each other
-    make about 3x the round trips per second with it. Older rclpy (Humble, Jazzy) gets the
+    make about 3x the round trips per second with it. An rclpy without it (Humble) gets the
     ``SingleThreadedExecutor``; the nodes work in either (no guard conditions, which the events
     executor refuses; callbacks that take the message info through
     :func:`~t3d_ros.nodes.message_info.with_message_info`).
