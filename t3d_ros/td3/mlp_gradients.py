@@ -8,9 +8,10 @@ per-node bookkeeping, which at 64-64 cost more than the arithmetic, are gone. Th
 autograd's own (``threshold_backward`` on the ReLU's output), so the numbers are those of
 ``loss.backward()`` to float rounding.
 
-Networks of the same shape, TD3's twin critics, can run as one: ``stacked_layers`` puts their
-weights in stacked tensors, (networks, out, in), that the networks' own parameters are views
-of, and every function here takes such layers as well, one batched product per layer.
+Networks of the same shape, TD3's critics and their targets, can run as one:
+``MLPLayers.stacked`` puts their weights in stacked tensors, (networks, out, in), that the
+networks' own parameters are views of, and every pass takes such layers as well, one batched
+product per layer.
 """
 from __future__ import annotations
 
@@ -19,94 +20,129 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-Layers = list[tuple[torch.Tensor, torch.Tensor]]
-"""(weight, bias) of each Linear layer, input to output: (out, in) and (out,), or stacked
-(networks, out, in) and (networks, out)."""
-
-
-def linear_layers(network: nn.Module) -> Layers:
-    """Return the live weights and biases of ``network.net``'s Linear layers, in order."""
-    return [(layer.weight, layer.bias) for layer in network.net if isinstance(layer, nn.Linear)]
-
-
-def stacked_layers(networks: Sequence[nn.Module]) -> Layers:
-    """
-    Return the layers of same-shaped ``networks`` stacked, and make theirs views of them.
-
-    Each Linear layer's weight and bias become Parameters on slices of new stacked tensors,
-    values and ``requires_grad`` kept, so state dicts, optimisers and in-place loads work
-    through them as before. Call before handing the parameters to an optimiser.
-    """
-    per_network = [[layer for layer in network.net if isinstance(layer, nn.Linear)]
-                   for network in networks]
-    stacked = []
-    for layers in zip(*per_network):
-        pair = []
-        for name in ('weight', 'bias'):
-            tensor = torch.stack([getattr(layer, name).detach() for layer in layers])
-            for index, layer in enumerate(layers):
-                requires_grad = getattr(layer, name).requires_grad
-                setattr(layer, name, nn.Parameter(tensor[index], requires_grad=requires_grad))
-            pair.append(tensor)
-        stacked.append(tuple(pair))
-    return stacked
+_threshold_backward = torch.ops.aten.threshold_backward
 
 
 def _matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.bmm(a, b) if a.dim() == 3 else a.mm(b)
 
 
-def forward(layers: Layers, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+class MLPLayers:
     """
-    Return the MLP's output for ``x`` (no activation after the last layer) and each layer's input.
+    The live weights and biases of an MLP's Linear layers, or of same-shaped MLPs stacked.
 
-    Stacked layers take one input for all networks, (B, in), or one each, (networks, B, in),
-    and return (networks, B, out). Call under ``torch.no_grad()``: the inputs are what the
-    backward passes need.
+    Weights are (out, in) and biases (out,), or stacked (networks, out, in) and (networks,
+    out). The views the products take (weights transposed, stacked biases as rows) are made
+    once: parameters change in place, so the views stay live.
     """
-    stacked = layers[0][0].dim() == 3
-    if stacked and x.dim() == 2:
-        x = x.expand(len(layers[0][0]), *x.shape)
-    inputs = []
-    for index, (weight, bias) in enumerate(layers):
-        inputs.append(x)
-        if stacked:
-            x = torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
+
+    def __init__(self, weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor]):
+        self.weights, self.biases = list(weights), list(biases)
+        self.stacked = self.weights[0].dim() == 3
+        self._transposed = [weight.transpose(-1, -2) for weight in self.weights]
+        self._bias_rows = [bias.unsqueeze(-2) if self.stacked else bias for bias in self.biases]
+
+    @classmethod
+    def of(cls, network: nn.Module) -> 'MLPLayers':
+        """Return the layers of ``network.net`` (its own parameters)."""
+        linear = [layer for layer in network.net if isinstance(layer, nn.Linear)]
+        return cls([layer.weight for layer in linear], [layer.bias for layer in linear])
+
+    @classmethod
+    def stacked_from(cls, networks: Sequence[nn.Module]) -> 'MLPLayers':
+        """
+        Return the layers of same-shaped ``networks`` stacked, and make theirs views of them.
+
+        Each Linear layer's weight and bias become Parameters on slices of new stacked tensors,
+        values and ``requires_grad`` kept, so state dicts, optimisers and in-place loads work
+        through them as before. Call before handing the parameters to an optimiser.
+        """
+        per_network = [[layer for layer in network.net if isinstance(layer, nn.Linear)]
+                       for network in networks]
+        stacked: dict[str, list[torch.Tensor]] = {'weight': [], 'bias': []}
+        for layers in zip(*per_network):
+            for name, tensors in stacked.items():
+                tensor = torch.stack([getattr(layer, name).detach() for layer in layers])
+                for index, layer in enumerate(layers):
+                    requires_grad = getattr(layer, name).requires_grad
+                    setattr(layer, name, nn.Parameter(tensor[index], requires_grad=requires_grad))
+                tensors.append(tensor)
+        return cls(stacked['weight'], stacked['bias'])
+
+    def __getitem__(self, networks: int | slice) -> 'MLPLayers':
+        """Return the layers of one network of a stack, or of a slice of its networks (views)."""
+        if not self.stacked:
+            raise TypeError('only stacked layers have networks to pick')
+        return MLPLayers([weight[networks] for weight in self.weights],
+                         [bias[networks] for bias in self.biases])
+
+    def tensors(self) -> list[torch.Tensor]:
+        """Weights and biases in ``parameters()`` order: weight, bias of each layer in turn."""
+        return [tensor for pair in zip(self.weights, self.biases) for tensor in pair]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """
+        Return the MLP's output for ``x`` (no activation after the last) and each layer's input.
+
+        Stacked layers take one input for all networks, (B, in), or one each, (networks, B, in),
+        and return (networks, B, out). Call under ``torch.no_grad()``: the inputs are what the
+        backward passes need.
+        """
+        if self.stacked and x.dim() == 2:
+            x = x.expand(len(self.weights[0]), *x.shape)
+        product = torch.baddbmm if self.stacked else torch.addmm
+        inputs = []
+        last = len(self.weights) - 1
+        for index, (weight_t, bias) in enumerate(zip(self._transposed, self._bias_rows)):
+            inputs.append(x)
+            x = product(bias, x, weight_t)
+            if index < last:
+                x = x.relu_()
+        return x, inputs
+
+    def parameter_gradients(self, inputs: list[torch.Tensor],
+                            grad_output: torch.Tensor) -> list[torch.Tensor]:
+        """
+        Return the gradients of weights and biases (``tensors()`` order) given d loss / d output.
+
+        ``inputs`` are ``forward``'s, for the same pass; stacked layers get stacked gradients.
+        """
+        per_layer, grad = [], grad_output
+        for index in reversed(range(len(self.weights))):
+            per_layer.append((_weight_gradient(grad, inputs[index]), grad.sum(-2)))
+            if index > 0:
+                grad = self._to_layer_input(inputs, grad, index)
+        return [tensor for pair in reversed(per_layer) for tensor in pair]
+
+    def input_gradient(self, inputs: list[torch.Tensor],
+                       grad_output: torch.Tensor) -> torch.Tensor:
+        """Return d loss / d input given d loss / d output; no weight gradient is computed."""
+        grad = grad_output
+        for index in reversed(range(len(self.weights))):
+            grad = self._to_layer_input(inputs, grad, index)
+        return grad
+
+    def _to_layer_input(self, inputs: list[torch.Tensor], grad: torch.Tensor,
+                        index: int) -> torch.Tensor:
+        """Carry the gradient at layer ``index``'s output to its input (and the ReLU before)."""
+        weight = self.weights[index]
+        if weight.shape[-2] == 1:  # one output (a critic's Q): an outer product, which a
+            grad = grad * weight   # broadcast multiply does in a third of a batched product's time
         else:
-            x = torch.addmm(bias, x, weight.t())
-        if index < len(layers) - 1:
-            x = x.relu_()
-    return x, inputs
+            grad = _matmul(grad, weight)
+        if index > 0:  # the input is a ReLU's output: no gradient where it is zero
+            grad = _threshold_backward(grad, inputs[index], 0)
+        return grad
 
 
-def _to_layer_input(layers: Layers, inputs: list[torch.Tensor], grad: torch.Tensor,
-                    index: int) -> torch.Tensor:
-    """Carry the gradient at layer ``index``'s output to its input (through the ReLU before it)."""
-    grad = _matmul(grad, layers[index][0])
-    if index > 0:  # the input is a ReLU's output: no gradient where it is zero
-        grad = torch.ops.aten.threshold_backward(grad, inputs[index], 0)
-    return grad
-
-
-def parameter_gradients(layers: Layers, inputs: list[torch.Tensor],
-                        grad_output: torch.Tensor) -> list[torch.Tensor]:
+def _weight_gradient(grad: torch.Tensor, layer_input: torch.Tensor) -> torch.Tensor:
     """
-    Return the gradients of weights and biases (``parameters()`` order) given d loss / d output.
+    Return grad^T @ input, the weight gradient (…, out, in), contiguous as its weight.
 
-    ``inputs`` are ``forward``'s, for the same pass; stacked layers get stacked gradients.
+    For a layer whose input is narrower than its output (a first layer, the observation in),
+    BLAS computes input^T @ grad 1.3-2.5x faster than grad^T @ input on this kind of CPU
+    (64 x 256 x 10: 9 against 21 us), even with the transposed copy.
     """
-    per_layer, grad = [], grad_output
-    for index in reversed(range(len(layers))):
-        per_layer.append((_matmul(grad.transpose(-1, -2), inputs[index]), grad.sum(-2)))
-        if index > 0:
-            grad = _to_layer_input(layers, inputs, grad, index)
-    return [tensor for pair in reversed(per_layer) for tensor in pair]
-
-
-def input_gradient(layers: Layers, inputs: list[torch.Tensor],
-                   grad_output: torch.Tensor) -> torch.Tensor:
-    """Return d loss / d input given d loss / d output; no weight gradient is computed."""
-    grad = grad_output
-    for index in reversed(range(len(layers))):
-        grad = _to_layer_input(layers, inputs, grad, index)
-    return grad
+    if layer_input.shape[-1] < grad.shape[-1]:
+        return _matmul(layer_input.transpose(-1, -2), grad).transpose(-1, -2).contiguous()
+    return _matmul(grad.transpose(-1, -2), layer_input)

@@ -61,8 +61,10 @@ class ReferenceTD3:
                  (reference.q2_target, agent.critic_2_target))
         for plain, network in pairs:
             plain.load_state_dict(network.net.state_dict())  # same layer indices
-        reference.actor_optimizer.load_state_dict(agent.actor_optimizer.state_dict())
-        reference.critic_optimizer.load_state_dict(agent.critic_optimizer.state_dict())
+        # Copies: an optimiser keeps the state tensors it is given, and the two step apart.
+        for name in ('actor_optimizer', 'critic_optimizer'):
+            getattr(reference, name).load_state_dict(
+                copy.deepcopy(getattr(agent, name).state_dict()))
         for optimizer in (reference.actor_optimizer, reference.critic_optimizer):
             for group in optimizer.param_groups:
                 group.update(fused=None, foreach=False)  # the per-parameter loop

@@ -64,6 +64,7 @@ class ReplayMemory:
         widths = dict(zip(_FIELDS, (obs_dim, act_dim, 1, obs_dim, 1)))
         starts = np.cumsum([0, *widths.values()])
         self._width = int(starts[-1])
+        self._widths = list(widths.values())
         self._columns = {name: slice(start, start + width)
                          for (name, width), start in zip(widths.items(), starts)}
 
@@ -71,6 +72,11 @@ class ReplayMemory:
         """Return field ``name`` of ``rows`` (of ``storage``, or of a batch drawn from it)."""
         column = rows[:, self._columns[name]]
         return column if name in ('obs', 'action', 'next_obs') else column[:, 0]
+
+    def _batch(self, picked: torch.Tensor) -> Batch:
+        """Return the batch whose transitions are the rows ``picked`` (views, one split)."""
+        obs, action, reward, next_obs, terminated = picked.split(self._widths, 1)
+        return Batch(obs, action, reward[:, 0], next_obs, terminated[:, 0])
 
     obs = property(lambda self: self._field(self.storage, 'obs'))
     action = property(lambda self: self._field(self.storage, 'action'))
@@ -117,7 +123,7 @@ class ReplayMemory:
             raise ValueError('cannot sample from an empty replay memory')
         rows = self.rng.integers(0, self.size, size=batch_size)
         picked = torch.from_numpy(self.storage.take(rows, axis=0)).to(device)
-        return Batch(*(self._field(picked, name) for name in _FIELDS))
+        return self._batch(picked)
 
     def state_dict(self) -> dict:
         """Return the sampling generator and counters, JSON-able (not the transitions)."""
@@ -262,7 +268,7 @@ class DeviceReplayMemory(ReplayMemory):
         rows = torch.randint(0, self.size, (batch_size,), generator=self.generator,
                              device=self.device)
         picked = self.storage.index_select(0, rows)
-        return Batch(*(self._field(picked, name) for name in _FIELDS))
+        return self._batch(picked)
 
     def _rng_state(self) -> str:
         return self.generator.get_state().numpy().tobytes().hex()

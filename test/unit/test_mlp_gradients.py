@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from t3d_ros.td3 import mlp_gradients
+from t3d_ros.td3.mlp_gradients import MLPLayers
 from t3d_ros.td3.networks import Critic
 
 
@@ -10,15 +10,15 @@ from t3d_ros.td3.networks import Critic
 def test_gradients_equal_autograd(hidden_sizes):
     torch.manual_seed(0)
     critic = Critic(3, 2, hidden_sizes)
-    layers = mlp_gradients.linear_layers(critic)
-    assert len(layers) == len(hidden_sizes) + 1
+    layers = MLPLayers.of(critic)
+    assert len(layers.weights) == len(hidden_sizes) + 1
     x = torch.randn(32, 5)
     x[:4] = 0.0  # rows whose first hidden layer is just its bias
     grad_output = torch.randn(32, 1)
     with torch.no_grad():
-        output, inputs = mlp_gradients.forward(layers, x)
-        grads = mlp_gradients.parameter_gradients(layers, inputs, grad_output)
-        grad_x = mlp_gradients.input_gradient(layers, inputs, grad_output)
+        output, inputs = layers.forward(x)
+        grads = layers.parameter_gradients(inputs, grad_output)
+        grad_x = layers.input_gradient(inputs, grad_output)
     x_leaf = x.clone().requires_grad_(True)
     expected_output = critic.net(x_leaf)
     *expected_grads, expected_grad_x = torch.autograd.grad(
@@ -26,7 +26,7 @@ def test_gradients_equal_autograd(hidden_sizes):
     torch.testing.assert_close(output, expected_output.detach())
     assert len(grads) == len(expected_grads)
     for ours, theirs, param in zip(grads, expected_grads, critic.parameters()):
-        assert ours.shape == param.shape
+        assert ours.shape == param.shape and ours.is_contiguous()
         torch.testing.assert_close(ours, theirs)
     torch.testing.assert_close(grad_x, expected_grad_x)
     assert (inputs[1] == 0).any(), "no ReLU was cut off"
@@ -34,41 +34,45 @@ def test_gradients_equal_autograd(hidden_sizes):
 
 def test_layers_are_the_live_parameters():
     critic = Critic(3, 2, (4, 4))
-    layers = mlp_gradients.linear_layers(critic)
+    layers = MLPLayers.of(critic)
     critic.load_state_dict({name: torch.zeros_like(value)
                             for name, value in critic.state_dict().items()})
-    assert all(not weight.any() and not bias.any() for weight, bias in layers)
-    assert [t for pair in layers for t in pair] == list(critic.parameters())
+    assert not any(tensor.any() for tensor in layers.tensors())
+    assert layers.tensors() == list(critic.parameters())
+    with torch.no_grad():  # the forward pass reads the live values too
+        assert not layers.forward(torch.randn(3, 5))[0].any()
 
 
 def test_stacked_twins_run_as_each_network_alone_and_stay_their_parameters():
     torch.manual_seed(0)
     critics = [Critic(3, 2, (6, 5)) for _ in range(2)]
     critics[1].requires_grad_(False)  # like a target network: kept as it was
-    alone = [mlp_gradients.linear_layers(critic) for critic in critics]
-    alone = [[(w.detach().clone(), b.detach().clone()) for w, b in layers] for layers in alone]
-    stacked = mlp_gradients.stacked_layers(critics)
+    alone = [MLPLayers([w.detach().clone() for w in layers.weights],
+                       [b.detach().clone() for b in layers.biases])
+             for layers in map(MLPLayers.of, critics)]
+    stacked = MLPLayers.stacked_from(critics)
     x = torch.randn(32, 5)
     grad_output = torch.randn(2, 32, 1)
     with torch.no_grad():
-        output, inputs = mlp_gradients.forward(stacked, x)
-        grads = mlp_gradients.parameter_gradients(stacked, inputs, grad_output)
-        grad_x = mlp_gradients.input_gradient(stacked, inputs, grad_output)
+        output, inputs = stacked.forward(x)
+        grads = stacked.parameter_gradients(inputs, grad_output)
+        grad_x = stacked.input_gradient(inputs, grad_output)
         for index, layers in enumerate(alone):
-            own_output, own_inputs = mlp_gradients.forward(layers, x)
+            own_output, own_inputs = layers.forward(x)
             torch.testing.assert_close(output[index], own_output)
-            own_grads = mlp_gradients.parameter_gradients(layers, own_inputs,
-                                                          grad_output[index])
+            own_grads = layers.parameter_gradients(own_inputs, grad_output[index])
             for ours, theirs in zip(grads, own_grads):
                 torch.testing.assert_close(ours[index], theirs)
             torch.testing.assert_close(
-                grad_x[index], mlp_gradients.input_gradient(layers, own_inputs,
-                                                            grad_output[index]))
+                grad_x[index], layers.input_gradient(own_inputs, grad_output[index]))
+            picked = stacked[index]  # one network of the stack: its parameters' storage
+            assert all(a.data_ptr() == b.data_ptr()
+                       for a, b in zip(picked.tensors(), critics[index].parameters()))
+            torch.testing.assert_close(picked.forward(x)[0], own_output)
     for critic, layers, requires_grad in zip(critics, alone, (True, False)):
         assert all(p.requires_grad == requires_grad for p in critic.parameters())
-        for (weight, bias), (stacked_weight, stacked_bias) in zip(
-                mlp_gradients.linear_layers(critic), layers):
-            assert torch.equal(weight, stacked_weight) and torch.equal(bias, stacked_bias)
+        for ours, kept in zip(MLPLayers.of(critic).tensors(), layers.tensors()):
+            assert torch.equal(ours, kept)
     critics[1].load_state_dict({name: torch.zeros_like(value)  # in place, into the stack
                                 for name, value in critics[1].state_dict().items()})
-    assert all(not weight[1].any() and weight[0].any() for weight, _ in stacked)
+    assert all(not weight[1].any() and weight[0].any() for weight in stacked.weights)

@@ -5,6 +5,7 @@ TD3.update has written-out gradients (only those used), the twin critics as one 
 fused Adam with one step counter tensor, foreach Polyak and lazy metrics.
 """
 import copy
+import functools
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ import torch
 from t3d_ros.td3 import TD3, TD3Config
 from t3d_ros.td3.reference import ReferenceTD3
 from t3d_ros.td3.replay import ReplayMemory
-from t3d_ros.td3.td3 import adam_step
+from t3d_ros.td3.fused_adam import FusedAdamStep
 
 OBS_DIM, ACT_DIM = 5, 2
 
@@ -61,6 +62,24 @@ def test_update_equals_the_plain_reference_for_100_iterations(hidden_sizes, poli
     assert agent.total_updates == reference.total_it == 100
 
 
+def test_the_plain_update_continues_from_an_updated_agent():
+    """Networks and Adam state stay ordinary tensors (the update runs in inference mode)."""
+    config = TD3Config(hidden_sizes=(16, 16), batch_size=32, seed=3)
+    agent, memory = TD3(OBS_DIM, -np.ones(ACT_DIM), np.ones(ACT_DIM), config), filled_memory()
+    for _ in range(5):
+        agent.update(memory.sample(config.batch_size))
+    reference = ReferenceTD3.copy_of(agent)  # takes over the agent's Adam state tensors
+    state = agent.critic_optimizer.state[agent.critic_1.net[0].weight]
+    assert not any(tensor.is_inference() for tensor in state.values())
+    for _ in range(10):
+        batch = memory.sample(config.batch_size)
+        agent.update(batch)
+        reference.train(batch)
+    for name, ours, plain in pairs(agent, reference):
+        for a, b in zip(ours.parameters(), plain.parameters(), strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
+
+
 def test_metrics_are_those_of_the_plain_losses():
     config = TD3Config(hidden_sizes=(16, 16), batch_size=32, policy_delay=1)
     agent = TD3(OBS_DIM, -np.ones(ACT_DIM), np.ones(ACT_DIM), config)
@@ -82,24 +101,40 @@ def test_metrics_are_those_of_the_plain_losses():
     assert dict(metrics) == {name: metrics[name] for name in metrics}
 
 
-def test_adam_step_is_optimizer_step():
+def test_fused_adam_step_is_optimizer_step_on_single_and_stacked_parameters():
     torch.manual_seed(0)
-    params = [torch.nn.Parameter(torch.randn(4, 3)), torch.nn.Parameter(torch.randn(3))]
+    stack = torch.randn(2, 4, 3)  # two networks' weights, the parameters slices of it
+    single = torch.nn.Parameter(torch.randn(3))
+    params = [torch.nn.Parameter(stack[1]), single, torch.nn.Parameter(stack[0])]
     twins = [torch.nn.Parameter(p.detach().clone()) for p in params]
-    direct = torch.optim.Adam(params, lr=1e-2, fused=True)
+    fused = torch.optim.Adam(params, lr=1e-2, fused=True)
     stepped = torch.optim.Adam(twins, lr=1e-2, fused=True)
+    step = FusedAdamStep(fused, [single, stack])
     for index in range(8):
         if index == 5:  # state tensors of another optimiser's (as a resume loads them)
-            direct.load_state_dict(copy.deepcopy(stepped.state_dict()))
-        grads = [torch.randn_like(p) for p in params]
-        adam_step(direct, grads)
-        for twin, grad in zip(twins, grads):
+            fused.load_state_dict(copy.deepcopy(stepped.state_dict()))
+            step.state_loaded()
+        grads = [torch.randn(3), torch.randn(2, 4, 3)]
+        step(grads)
+        for twin, grad in zip(twins, (grads[1][1], grads[0], grads[1][0])):
             twin.grad = grad.clone()
         stepped.step()
+    # The same arithmetic; a stacked tensor puts elements in other vector lanes of the kernel,
+    # so the last bit may differ.
+    same = functools.partial(torch.testing.assert_close, rtol=1e-6, atol=1e-12)
     for a, b in zip(params, twins):
-        assert torch.equal(a, b)
+        same(a, b)
     for key in ('step', 'exp_avg', 'exp_avg_sq'):
         for a, b in zip(params, twins):
-            assert torch.equal(direct.state[a][key], stepped.state[b][key])
+            same(fused.state[a][key], stepped.state[b][key])
+    # The stacked parameters' moments are slices of one stacked tensor.
+    assert [fused.state[p]['exp_avg'].data_ptr() for p in (params[2], params[0])] == [
+        fused.state[params[2]]['exp_avg'].data_ptr() + 4 * 12 * i for i in range(2)]
+    stepped.state[twins[1]]['step'] += 1  # a state whose parameters took different steps
+    with pytest.raises(ValueError, match='one step count'):
+        fused.load_state_dict(copy.deepcopy(stepped.state_dict()))
+        step.state_loaded()
     with pytest.raises(ValueError, match='plain Adam'):
-        adam_step(torch.optim.Adam(params, weight_decay=0.1), grads)
+        FusedAdamStep(torch.optim.Adam(params, weight_decay=0.1), [single, stack])
+    with pytest.raises(ValueError, match='exactly'):
+        FusedAdamStep(torch.optim.Adam(params, fused=True), [stack])

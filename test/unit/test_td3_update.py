@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from t3d_ros.td3 import TD3, Batch, TD3Config, mlp_gradients
+from t3d_ros.td3 import TD3, Batch, TD3Config
+from t3d_ros.td3.mlp_gradients import MLPLayers
 
 OBS_DIM = 2
 LOW = np.array([-1.0, 0.0])  # asymmetric, and different per joint
@@ -85,15 +86,17 @@ def transitions(next_obs_0, reward, terminated) -> Batch:
 
 def test_target_action_has_clipped_noise_and_is_clamped_per_joint(known_agent, monkeypatch):
     seen = []
-    forward = mlp_gradients.forward
+    forward = MLPLayers.forward
 
     def recording_forward(layers, x):  # the (s', a') that the first target critic scores
-        # the first target critic's weights, alone or at the start of a stack
-        if layers[0][0].data_ptr() == known_agent.critic_1_target.net[0].weight.data_ptr():
-            seen.append(x[:, OBS_DIM:].clone())
+        # the first target critic's weights, alone or in a stack
+        weight = layers.weights[0]
+        for index, network in enumerate(weight if layers.stacked else [weight]):
+            if network.data_ptr() == known_agent.critic_1_target.net[0].weight.data_ptr():
+                seen.append((x[index] if x.dim() == 3 else x)[:, OBS_DIM:].clone())
         return forward(layers, x)
 
-    monkeypatch.setattr(mlp_gradients, 'forward', recording_forward)
+    monkeypatch.setattr(MLPLayers, 'forward', recording_forward)
     replay_noise = torch.Generator().set_state(known_agent.noise_generator.get_state())
     raw_noise = torch.randn(8, 2, generator=replay_noise) * 0.5  # policy_noise
     known_agent.update(transitions([0.0] * 8, [0.0] * 8, [0.0] * 8))
