@@ -44,6 +44,8 @@ CUT_SECONDS = 6.0
 """How long the test takes the link down."""
 CUTS = 3
 """Cuts at most, until one finds the actor free to step (see the test)."""
+LINK_UP_TIMEOUT = 10.0
+"""Seconds for the veth pair to come up (it takes up to about one)."""
 STOP_GRACE = 10.0
 """Seconds a node gets after SIGINT before it is killed (the test does not judge exit codes)."""
 
@@ -158,6 +160,29 @@ class Hosts:
             number = LEARNER_HOST if host == 'learner' else ROBOT_HOST
             ip('-n', name, 'addr', 'add', SUBNET.format(number), 'dev', LINK)
             ip('-n', name, 'link', 'set', LINK, 'up')
+        self.wait_until_running()
+
+    def wait_until_running(self, timeout: float = LINK_UP_TIMEOUT) -> None:
+        """
+        Wait until both ends of the link are running (operstate UP, the flag IFF_RUNNING).
+
+        A DDS participant made before its host's link runs never uses the link: Fast DDS takes
+        the addresses of running interfaces as its locators when it starts, so such a node
+        announced 127.0.0.1 alone and nothing across the link could reach it. The kernel
+        reports a new veth pair running up to about a second after ``link set up`` (seen with
+        getifaddrs: 0.45-1.05 s), and until this wait every run here failed, both discovery
+        settings: no endpoint of the other host was ever matched (on a loaded machine before,
+        only some were, whichever nodes started in time).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            states = {host: json.loads(ip('-n', name, '-j', 'link', 'show', LINK).stdout)[0]
+                      ['operstate'] for host, name in self.names.items()}
+            if all(state == 'UP' for state in states.values()):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f'the link is not up after {timeout} s: {states}')
+            time.sleep(0.05)
 
     def remove(self) -> None:
         for name in self.names.values():
@@ -176,16 +201,6 @@ class Hosts:
 
 @pytest.fixture
 def hosts():
-    if os.environ.get('T3D_ROS_TWO_HOST_TEST') != '1':
-        # It passed here (2 of 2, 03:37 and 03:45 UTC on 2026-12-02), then failed on the same
-        # machine at the same commit from 04:00 on, at load 15-25: the actor never matched the
-        # learner's /t3d/transitions and /t3d/policy endpoints across the veth while
-        # /diagnostics crossed it. On a fresh machine at 06:47 it failed once more (multicast,
-        # the first run after boot, load ~1), then passed 21 runs in a row (both discovery
-        # settings, load 1-10). Until a failure's logs (now all printed) explain it, it is
-        # opt-in (issue 9.5 stays open).
-        pytest.skip('opt-in while its failure on one machine is unexplained: set '
-                    'T3D_ROS_TWO_HOST_TEST=1 to run it')
     if not sys.platform.startswith('linux'):
         pytest.skip('network namespaces are a Linux feature')
     if os.geteuid() != 0:
