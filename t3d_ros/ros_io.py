@@ -123,6 +123,12 @@ class JointStateParser:
         self._indices: np.ndarray | None = None
 
     def _index(self, names: Sequence[str]) -> np.ndarray:
+        """
+        Return the configured joints' indices in a message with ``names``: positions, velocities.
+
+        They index the message's positions followed by its velocities, so one selection picks
+        both and one check covers both.
+        """
         names = tuple(names)
         if names != self._cached_names:
             if len(set(names)) != len(names):
@@ -131,7 +137,8 @@ class JointStateParser:
             missing = [name for name in self.joint_names if name not in lookup]
             if missing:
                 raise InvalidMessage('missing_joints', f'{missing} not in {list(names)}')
-            self._indices = np.array([lookup[name] for name in self.joint_names])
+            indices = np.array([lookup[name] for name in self.joint_names])
+            self._indices = np.concatenate([indices, indices + len(names)])
             self._cached_names = names
         return self._indices
 
@@ -141,18 +148,27 @@ class JointStateParser:
             raise InvalidMessage('bad_length', f'{count} names, {len(msg.position)} positions, '
                                  f'{len(msg.velocity)} velocities')
         index = self._index(msg.name)
-        position = np.frombuffer(msg.position, dtype=np.float64)[index]
-        velocity = np.frombuffer(msg.velocity, dtype=np.float64)[index]
-        _check_finite(position, 'position')
-        _check_finite(velocity, 'velocity')
+        # array.array + array.array: the two fields' doubles in one buffer.
+        values = np.frombuffer(msg.position + msg.velocity, dtype=np.float64)[index]
+        joints = len(self.joint_names)
+        position, velocity = values[:joints], values[joints:]
+        if not _all_sane(values):
+            _check_finite(position, 'position')
+            _check_finite(velocity, 'velocity')
         return JointStateReading(stamp_to_ns(msg.header.stamp), position, velocity)
 
 
+def _all_sane(values: np.ndarray) -> bool:
+    """Whether every value is finite and within ABSURD: one pass (NaN fails the comparison)."""
+    return bool(np.abs(values).max(initial=0.0) <= ABSURD)
+
+
 def _check_finite(values: np.ndarray, what: str) -> None:
+    if _all_sane(values):
+        return
     if not np.all(np.isfinite(values)):
         raise InvalidMessage('not_finite', what)
-    if np.any(np.abs(values) > ABSURD):
-        raise InvalidMessage('absurd_value', f'{what} beyond {ABSURD:g}')
+    raise InvalidMessage('absurd_value', f'{what} beyond {ABSURD:g}')
 
 
 # --- odom -------------------------------------------------------------------------------

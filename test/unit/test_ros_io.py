@@ -44,11 +44,33 @@ def test_bad_joint_states_are_refused_with_a_reason(names, position, velocity, r
     assert error.value.reason == reason
 
 
+def test_joint_state_values_are_checked_per_configured_joint_and_field():
+    """Positions and velocities are checked in one pass: the reason and field still show."""
+    parser = ros_io.JointStateParser(JOINTS)
+    names = ['gripper', 'elbow_joint', 'shoulder_joint']
+    # An extra joint's bad values are not the policy's concern.
+    reading = parser.parse(joint_state(names, [np.nan, 2.0, 1.0], [1e9, 0.2, 0.1]))
+    np.testing.assert_array_equal(reading.position, [1.0, 2.0])
+    np.testing.assert_array_equal(reading.velocity, [0.1, 0.2])
+    for position, velocity, reason, field in (
+            ([0.0, -np.inf, 1.0], [0.0] * 3, 'not_finite', 'position'),
+            ([0.0] * 3, [0.0, 0.0, np.nan], 'not_finite', 'velocity'),
+            ([0.0] * 3, [0.0, -2e6, 0.0], 'absurd_value', 'velocity'),
+            ([0.0, 0.0, 1e6], [0.0] * 3, None, None)):  # ABSURD itself is accepted
+        if reason is None:
+            parser.parse(joint_state(names, position, velocity))
+            continue
+        with pytest.raises(ros_io.InvalidMessage, match=field) as error:
+            parser.parse(joint_state(names, position, velocity))
+        assert error.value.reason == reason
+
+
 def test_commands_round_trip_and_bad_ones_are_refused():
     np.testing.assert_array_equal(ros_io.parse_command(ros_io.command_msg([0.5, -1.0]), 2),
                                   [0.5, -1.0])
     for data, reason in (([1.0], 'bad_length'), ([], 'bad_length'),
-                         ([np.nan, 0.0], 'not_finite')):
+                         ([np.nan, 0.0], 'not_finite'), ([0.0, np.inf], 'not_finite'),
+                         ([-1e7, 0.0], 'absurd_value')):
         with pytest.raises(ros_io.InvalidMessage) as error:
             ros_io.parse_command(Float64MultiArray(data=data), 2)
         assert error.value.reason == reason
