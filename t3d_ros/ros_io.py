@@ -101,6 +101,38 @@ def joint_state_msg(names: Sequence[str], position, velocity, effort, stamp_ns: 
     return msg
 
 
+def _values_view(field: array.array) -> np.ndarray:
+    """Return a writable float64 view of a message's array.array field (writes go into it)."""
+    return np.frombuffer(field, dtype=np.float64)
+
+
+class JointStateWriter:
+    """
+    What :func:`joint_state_msg` returns, for fixed joints, written into one message per writer.
+
+    Every call returns the same message, its values and stamp overwritten in place: no new
+    message, header, name list and arrays per state. For a node that publishes each state as
+    it is made (``publish`` converts the message at once): keep no returned message past the
+    next call.
+    """
+
+    def __init__(self, names: Sequence[str]):
+        zeros = [0.0] * len(names)
+        self._msg = JointState(name=list(names), position=zeros, velocity=zeros, effort=zeros)
+        self._position, self._velocity, self._effort = (
+            _values_view(field) for field in (self._msg.position, self._msg.velocity,
+                                              self._msg.effort))
+
+    def message(self, position, velocity, effort, stamp_ns: int) -> JointState:
+        """Return the message of this state (one value per joint in each array)."""
+        self._position[:] = position
+        self._velocity[:] = velocity
+        self._effort[:] = effort
+        stamp = self._msg.header.stamp
+        stamp.sec, stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+        return self._msg
+
+
 class JointStateReading(NamedTuple):
     stamp_ns: int
     position: np.ndarray
@@ -230,6 +262,25 @@ def command_msg(values: np.ndarray) -> Float64MultiArray:
     msg = Float64MultiArray()
     msg.data = _array('d', values, np.float64)
     return msg
+
+
+class CommandWriter:
+    """
+    What :func:`command_msg` returns, for ``num_joints`` values, written into one message.
+
+    As :class:`JointStateWriter`: every call returns the same message, overwritten in place.
+    """
+
+    def __init__(self, num_joints: int):
+        self._msg = Float64MultiArray(data=[0.0] * num_joints)
+        self._data = _values_view(self._msg.data)
+
+    def message(self, values: np.ndarray) -> Float64MultiArray:
+        """Return the message of the command ``values``: one per joint, else ValueError."""
+        if np.shape(values) != self._data.shape:  # never one value broadcast to every joint
+            raise ValueError(f'{np.shape(values)} command values for {self._data.size} joints')
+        self._data[:] = values
+        return self._msg
 
 
 def parse_command(msg: Float64MultiArray, num_joints: int) -> np.ndarray:

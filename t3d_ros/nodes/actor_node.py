@@ -100,6 +100,7 @@ class ActorNode(LifecycleNode):
         self.codec = ros_io.TransitionCodec(self.task.obs_dim, self.task.num_joints)
         self.parser = ros_io.JointStateParser(self.task.joint_names)
         self.command_order = self._command_order(p['joint_order'])
+        self.command_writer = ros_io.CommandWriter(self.task.num_joints)
         self.drops = DropCounter(self.get_logger(), 'input')
         self.signing_key = (signing.load_key(p['signing_key_file'])
                             if p['signing_key_file'] else None)
@@ -772,7 +773,7 @@ class ActorNode(LifecycleNode):
     def _publish(self, command: np.ndarray, measured_position: np.ndarray) -> np.ndarray:
         """Clamp, rate-limit and publish; returns the command actually sent (task order)."""
         command = self.safety.limit(command, measured_position)
-        self.command_pub.publish(ros_io.command_msg(command[self.command_order]))
+        self.command_pub.publish(self.command_writer.message(command[self.command_order]))
         self.counters['commands'] += 1
         return command
 
@@ -782,7 +783,7 @@ class ActorNode(LifecycleNode):
         command = self.safety.safe_command(measured_position)
         self.core.held()
         if command is not None:
-            self.command_pub.publish(ros_io.command_msg(command[self.command_order]))
+            self.command_pub.publish(self.command_writer.message(command[self.command_order]))
             self.counters['safe_commands'] += 1
 
     def _publish_diagnostics(self) -> None:

@@ -207,3 +207,20 @@ def test_odometry_accepts_a_nearly_unit_quaternion():
     norm = 1 + 0.5 * ros_io.QUATERNION_TOLERANCE
     reading = ros_io.parse_odometry(ros_io.odometry_msg(base_state((0, 0, 0, norm)), 1))
     assert reading.base.orientation[3] == norm
+
+
+def test_writers_return_what_the_message_builders_build_in_one_reused_message():
+    writer = ros_io.JointStateWriter(JOINTS)
+    first = writer.message(np.array([0.1, 0.2]), [0.3, 0.4], (0.5, 0.6), 5_000_000_123)
+    assert first == ros_io.joint_state_msg(JOINTS, [0.1, 0.2], [0.3, 0.4], [0.5, 0.6],
+                                           5_000_000_123)
+    second = writer.message(np.array([-1.0, 2.0]), [3.0, -4.0], [0.0, 0.0], 7)
+    assert second is first  # overwritten in place: a caller keeps no message past the next call
+    assert second == ros_io.joint_state_msg(JOINTS, [-1.0, 2.0], [3.0, -4.0], [0.0, 0.0], 7)
+    commands = ros_io.CommandWriter(2)
+    assert commands.message(np.array([0.5, -1.0])) == ros_io.command_msg([0.5, -1.0])
+    assert commands.message([np.float32(0.25), 1]) == ros_io.command_msg([0.25, 1.0])
+    with pytest.raises(ValueError):
+        commands.message(np.zeros(3))  # one value per joint, or none goes out
+    with pytest.raises(ValueError):
+        commands.message(np.ones(1))
