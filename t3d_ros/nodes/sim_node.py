@@ -213,9 +213,9 @@ class SimNode(Node):
         self.time_ns += self.step_ns
         self.counters['steps'] += 1
         self.stepped_since_reset = True
-        if self.republish_timer is not None:
-            self.republish_timer.reset()
         self._publish_state()
+        if self.republish_timer is not None:  # after the publish: in lockstep the actor waits
+            self.republish_timer.reset()
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         if self.stepped_since_reset:
