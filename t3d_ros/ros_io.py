@@ -101,6 +101,38 @@ def joint_state_msg(names: Sequence[str], position, velocity, effort, stamp_ns: 
     return msg
 
 
+def _values_view(field: array.array) -> np.ndarray:
+    """Return a writable float64 view of a message's array.array field (writes go into it)."""
+    return np.frombuffer(field, dtype=np.float64)
+
+
+class JointStateWriter:
+    """
+    What :func:`joint_state_msg` returns, for fixed joints, written into one message per writer.
+
+    Every call returns the same message, its values and stamp overwritten in place: no new
+    message, header, name list and arrays per state. For a node that publishes each state as
+    it is made (``publish`` converts the message at once): keep no returned message past the
+    next call.
+    """
+
+    def __init__(self, names: Sequence[str]):
+        zeros = [0.0] * len(names)
+        self._msg = JointState(name=list(names), position=zeros, velocity=zeros, effort=zeros)
+        self._position, self._velocity, self._effort = (
+            _values_view(field) for field in (self._msg.position, self._msg.velocity,
+                                              self._msg.effort))
+
+    def message(self, position, velocity, effort, stamp_ns: int) -> JointState:
+        """Return the message of this state (one value per joint in each array)."""
+        self._position[:] = position
+        self._velocity[:] = velocity
+        self._effort[:] = effort
+        stamp = self._msg.header.stamp
+        stamp.sec, stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+        return self._msg
+
+
 class JointStateReading(NamedTuple):
     stamp_ns: int
     position: np.ndarray
@@ -123,6 +155,12 @@ class JointStateParser:
         self._indices: np.ndarray | None = None
 
     def _index(self, names: Sequence[str]) -> np.ndarray:
+        """
+        Return the configured joints' indices in a message with ``names``: positions, velocities.
+
+        They index the message's positions followed by its velocities, so one selection picks
+        both and one check covers both.
+        """
         names = tuple(names)
         if names != self._cached_names:
             if len(set(names)) != len(names):
@@ -131,7 +169,8 @@ class JointStateParser:
             missing = [name for name in self.joint_names if name not in lookup]
             if missing:
                 raise InvalidMessage('missing_joints', f'{missing} not in {list(names)}')
-            self._indices = np.array([lookup[name] for name in self.joint_names])
+            indices = np.array([lookup[name] for name in self.joint_names])
+            self._indices = np.concatenate([indices, indices + len(names)])
             self._cached_names = names
         return self._indices
 
@@ -141,18 +180,27 @@ class JointStateParser:
             raise InvalidMessage('bad_length', f'{count} names, {len(msg.position)} positions, '
                                  f'{len(msg.velocity)} velocities')
         index = self._index(msg.name)
-        position = np.frombuffer(msg.position, dtype=np.float64)[index]
-        velocity = np.frombuffer(msg.velocity, dtype=np.float64)[index]
-        _check_finite(position, 'position')
-        _check_finite(velocity, 'velocity')
+        # array.array + array.array: the two fields' doubles in one buffer.
+        values = np.frombuffer(msg.position + msg.velocity, dtype=np.float64)[index]
+        joints = len(self.joint_names)
+        position, velocity = values[:joints], values[joints:]
+        if not _all_sane(values):
+            _check_finite(position, 'position')
+            _check_finite(velocity, 'velocity')
         return JointStateReading(stamp_to_ns(msg.header.stamp), position, velocity)
 
 
+def _all_sane(values: np.ndarray) -> bool:
+    """Whether every value is finite and within ABSURD: one pass (NaN fails the comparison)."""
+    return bool(np.abs(values).max(initial=0.0) <= ABSURD)
+
+
 def _check_finite(values: np.ndarray, what: str) -> None:
+    if _all_sane(values):
+        return
     if not np.all(np.isfinite(values)):
         raise InvalidMessage('not_finite', what)
-    if np.any(np.abs(values) > ABSURD):
-        raise InvalidMessage('absurd_value', f'{what} beyond {ABSURD:g}')
+    raise InvalidMessage('absurd_value', f'{what} beyond {ABSURD:g}')
 
 
 # --- odom -------------------------------------------------------------------------------
@@ -214,6 +262,25 @@ def command_msg(values: np.ndarray) -> Float64MultiArray:
     msg = Float64MultiArray()
     msg.data = _array('d', values, np.float64)
     return msg
+
+
+class CommandWriter:
+    """
+    What :func:`command_msg` returns, for ``num_joints`` values, written into one message.
+
+    As :class:`JointStateWriter`: every call returns the same message, overwritten in place.
+    """
+
+    def __init__(self, num_joints: int):
+        self._msg = Float64MultiArray(data=[0.0] * num_joints)
+        self._data = _values_view(self._msg.data)
+
+    def message(self, values: np.ndarray) -> Float64MultiArray:
+        """Return the message of the command ``values``: one per joint, else ValueError."""
+        if np.shape(values) != self._data.shape:  # never one value broadcast to every joint
+            raise ValueError(f'{np.shape(values)} command values for {self._data.size} joints')
+        self._data[:] = values
+        return self._msg
 
 
 def parse_command(msg: Float64MultiArray, num_joints: int) -> np.ndarray:

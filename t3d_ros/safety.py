@@ -40,6 +40,7 @@ class CommandSafety:
                              f'command) for every joint: {self.low} .. {self.high}')
         if np.any(np.isnan(self.max_delta)) or np.any(self.max_delta <= 0):
             raise ValueError(f'max_delta must be > 0 (inf for no limit): {self.max_delta}')
+        self._rate_limited = bool(np.any(np.isfinite(self.max_delta)))
         self._previous: np.ndarray | None = None
 
     @classmethod
@@ -69,8 +70,10 @@ class CommandSafety:
         """
         command = np.asarray(command, dtype=np.float64).reshape(self.low.shape)
         reference = self._reference(measured_position)
-        command = np.where(np.isfinite(command), command, self._rest_value(reference))
-        if reference is not None:
+        finite = np.isfinite(command)
+        if not finite.all():
+            command = np.where(finite, command, self._rest_value(reference))
+        if reference is not None and self._rate_limited:  # (an infinite max_delta clips nothing)
             command = np.clip(command, reference - self.max_delta, reference + self.max_delta)
         return self._remember(command)
 
@@ -112,6 +115,7 @@ class CommandSafety:
         return np.zeros_like(self.low)
 
     def _remember(self, command: np.ndarray) -> np.ndarray:
-        command = np.clip(command, self.low, self.high)
+        # np.clip's value for finite input, without its Python-level argument handling.
+        command = np.minimum(np.maximum(command, self.low), self.high)
         self._previous = command
         return command.copy()

@@ -85,7 +85,7 @@ class NumpyPolicy:
         if x.shape[-1:] != (self.obs_dim,) or x.ndim > 2:
             raise ValueError(f'observation has shape {x.shape}, expected ({self.obs_dim},) '
                              f'or (B, {self.obs_dim})')
-        if not np.all(np.isfinite(x)):
+        if not np.isfinite(x).all():
             raise ValueError('observation is not finite')
         if self.obs_mean is not None:
             x = (x - self.obs_mean) / self.obs_std

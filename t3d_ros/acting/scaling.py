@@ -34,6 +34,8 @@ class ActionScaler:
 
     def from_unit(self, unit_action: np.ndarray) -> np.ndarray:
         """Map a unit action (clipped to [-1, 1] first) to a physical one in [low, high]."""
-        unit_action = np.clip(np.asarray(unit_action, dtype=np.float64), -1.0, 1.0)
+        # np.minimum(np.maximum()): np.clip's value without its Python-level argument handling.
+        unit_action = np.minimum(np.maximum(np.asarray(unit_action, dtype=np.float64), -1.0), 1.0)
         # The final clip only removes rounding error, so a command never leaves its limits.
-        return np.clip(self.center + self.half_range * unit_action, self.low, self.high)
+        return np.minimum(np.maximum(self.center + self.half_range * unit_action, self.low),
+                          self.high)

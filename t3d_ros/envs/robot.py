@@ -69,6 +69,10 @@ class BulletRobot:
         self._goal_marker: int | None = None
         self._client = connect_direct()
         self._connected = True
+        # The client's calls of every step, looked up once (a lookup makes a new partial).
+        self._set_torques = self._client.setJointMotorControlArray
+        self._step_simulation = self._client.stepSimulation
+        self._joint_states = self._client.getJointStates
         try:
             self._load(effort_limits, gravity)
             self._set_gains(gains)
@@ -251,17 +255,18 @@ class BulletRobot:
     def step(self, command: Sequence[float]) -> None:
         """Hold ``command`` for ``decimation`` physics steps (one control step)."""
         command = self._joint_vector(command, 'command')
+        tracking = self.interface is not ControlInterface.EFFORT
+        forces = None
         for _ in range(self.decimation):
-            # PyBullet clears joint torques after every physics step, so re-apply each substep.
-            if self.interface is ControlInterface.EFFORT:
-                torque = command
-            else:
-                torque = self._tracking_torque(command)
-            self._effort = np.clip(torque, -self.effort_limits, self.effort_limits)
-            self._client.setJointMotorControlArray(
-                self._body, self._joint_indices, pybullet.TORQUE_CONTROL,
-                forces=self._effort + self._damping_torque)
-            self._client.stepSimulation()
+            # PyBullet clears joint torques after every physics step, so re-apply each substep:
+            # a tracking controller's new torques, or an effort command's same ones.
+            if tracking or forces is None:
+                torque = self._tracking_torque(command) if tracking else command
+                self._effort = np.clip(torque, -self.effort_limits, self.effort_limits)
+                forces = (self._effort + self._damping_torque).tolist()
+            self._set_torques(self._body, self._joint_indices, pybullet.TORQUE_CONTROL,
+                              forces=forces)
+            self._step_simulation()
         self._steps += 1
 
     def _tracking_torque(self, target: np.ndarray) -> np.ndarray:
@@ -292,7 +297,7 @@ class BulletRobot:
         The effort is the torque applied in the last physics step (saturated at the effort
         limits); PyBullet reports none for torque control.
         """
-        states = self._client.getJointStates(self._body, self._joint_indices)
+        states = self._joint_states(self._body, self._joint_indices)
         position = np.array([state[0] for state in states])
         velocity = np.array([state[1] for state in states])
         return position, velocity, self._effort.copy()

@@ -77,6 +77,8 @@ class ControlStep(NamedTuple):
     reading: ros_io.JointStateReading
     state: RobotState
     obs: np.ndarray
+    transition: Transition | None
+    """The transition the observation closed, recorded once the command is out."""
 
 
 class ActorNode(LifecycleNode):
@@ -100,6 +102,7 @@ class ActorNode(LifecycleNode):
         self.codec = ros_io.TransitionCodec(self.task.obs_dim, self.task.num_joints)
         self.parser = ros_io.JointStateParser(self.task.joint_names)
         self.command_order = self._command_order(p['joint_order'])
+        self.command_writer = ros_io.CommandWriter(self.task.num_joints)
         self.drops = DropCounter(self.get_logger(), 'input')
         self.signing_key = (signing.load_key(p['signing_key_file'])
                             if p['signing_key_file'] else None)
@@ -583,20 +586,27 @@ class ActorNode(LifecycleNode):
             return None
         state, obs, transition = self.core.observe(reading.position, reading.velocity,
                                                    reading.base)
-        if transition is not None and self._record(transition):
+        if transition is not None and transition.done:
+            self._end_episode(transition)
             return None
         if (self.e_stop or self.e_stop_unheard or not self._e_stop_known()
                 or (self.policy is None and not self.training)):
             self._publish_safe(reading.position)
+            self._record(transition)
             return None
-        return ControlStep(reading, state, obs)
+        return ControlStep(reading, state, obs, transition)
 
     def command_step(self, step: ControlStep, received: float, policy: UnitPolicy | None
                      ) -> None:
-        """Do the second half: choose (``policy`` answers for ``step.obs``), publish, note it."""
+        """
+        Do the second half: choose (``policy`` answers for ``step.obs``), publish, note it.
+
+        Then record the closed transition: in lockstep the sim steps meanwhile.
+        """
         command = self._publish(self.core.choose(step.obs, policy), step.reading.position)
         self.latency.add(time.perf_counter() - received)
         self.core.sent(step.state, step.obs, command)
+        self._record(step.transition)
 
     def _learner_behind(self) -> bool:
         """
@@ -677,17 +687,20 @@ class ActorNode(LifecycleNode):
             self.e_stop_settled = True
         return self.e_stop_settled
 
-    def _record(self, transition: Transition) -> bool:
-        """Queue a closed transition for the learner; True when it ended the episode."""
+    def _record(self, transition: Transition | None) -> None:
+        """Queue a closed transition (if any) for the learner; send a full message."""
+        if transition is None:
+            return
         self.outbox.append(transition)
-        if transition.done:
-            self._flush_transitions()
-            self._publish_diagnostics()
-            self._begin_reset()
-            return True
         if len(self.outbox) >= self.p['transitions_per_message']:
             self._flush_transitions()
-        return False
+
+    def _end_episode(self, transition: Transition) -> None:
+        """Send the episode's last transitions, ask for the reset, then report the episode."""
+        self.outbox.append(transition)
+        self._flush_transitions()
+        self._begin_reset()
+        self._publish_diagnostics()  # while the sim resets
 
     def _flush_transitions(self) -> None:
         if not self.outbox:
@@ -772,7 +785,7 @@ class ActorNode(LifecycleNode):
     def _publish(self, command: np.ndarray, measured_position: np.ndarray) -> np.ndarray:
         """Clamp, rate-limit and publish; returns the command actually sent (task order)."""
         command = self.safety.limit(command, measured_position)
-        self.command_pub.publish(ros_io.command_msg(command[self.command_order]))
+        self.command_pub.publish(self.command_writer.message(command[self.command_order]))
         self.counters['commands'] += 1
         return command
 
@@ -782,7 +795,7 @@ class ActorNode(LifecycleNode):
         command = self.safety.safe_command(measured_position)
         self.core.held()
         if command is not None:
-            self.command_pub.publish(ros_io.command_msg(command[self.command_order]))
+            self.command_pub.publish(self.command_writer.message(command[self.command_order]))
             self.counters['safe_commands'] += 1
 
     def _publish_diagnostics(self) -> None:

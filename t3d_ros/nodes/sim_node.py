@@ -106,6 +106,7 @@ class SimNode(Node):
         self._reported = (0, 0)  # drops and foreign commands at the last diagnostics
 
         self.state_pub = self.create_publisher(JointState, 'joint_states', ros_io.ROBOT_QOS)
+        self.state_writer = ros_io.JointStateWriter(self.task.joint_names)
         self.odom_pub = (self.create_publisher(Odometry, 'odom', ros_io.ROBOT_QOS)
                          if self.task.floating_base else None)
         self.clock_pub = (self.create_publisher(Clock, '/clock', 10) if self.publish_clock
@@ -212,9 +213,9 @@ class SimNode(Node):
         self.time_ns += self.step_ns
         self.counters['steps'] += 1
         self.stepped_since_reset = True
-        if self.republish_timer is not None:
-            self.republish_timer.reset()
         self._publish_state()
+        if self.republish_timer is not None:  # after the publish: in lockstep the actor waits
+            self.republish_timer.reset()
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         if self.stepped_since_reset:
@@ -265,8 +266,7 @@ class SimNode(Node):
         position, velocity, effort = self.robot.joint_state()
         if self.observation_noise > 0:
             position, velocity = self._noisy(position), self._noisy(velocity)
-        self.state_pub.publish(ros_io.joint_state_msg(self.task.joint_names, position, velocity,
-                                                      effort, stamp_ns))
+        self.state_pub.publish(self.state_writer.message(position, velocity, effort, stamp_ns))
         if self.clock_pub is not None:
             self.clock_pub.publish(ros_io.clock_msg(self.time_ns))
 

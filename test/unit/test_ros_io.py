@@ -44,11 +44,33 @@ def test_bad_joint_states_are_refused_with_a_reason(names, position, velocity, r
     assert error.value.reason == reason
 
 
+def test_joint_state_values_are_checked_per_configured_joint_and_field():
+    """Positions and velocities are checked in one pass: the reason and field still show."""
+    parser = ros_io.JointStateParser(JOINTS)
+    names = ['gripper', 'elbow_joint', 'shoulder_joint']
+    # An extra joint's bad values are not the policy's concern.
+    reading = parser.parse(joint_state(names, [np.nan, 2.0, 1.0], [1e9, 0.2, 0.1]))
+    np.testing.assert_array_equal(reading.position, [1.0, 2.0])
+    np.testing.assert_array_equal(reading.velocity, [0.1, 0.2])
+    for position, velocity, reason, field in (
+            ([0.0, -np.inf, 1.0], [0.0] * 3, 'not_finite', 'position'),
+            ([0.0] * 3, [0.0, 0.0, np.nan], 'not_finite', 'velocity'),
+            ([0.0] * 3, [0.0, -2e6, 0.0], 'absurd_value', 'velocity'),
+            ([0.0, 0.0, 1e6], [0.0] * 3, None, None)):  # ABSURD itself is accepted
+        if reason is None:
+            parser.parse(joint_state(names, position, velocity))
+            continue
+        with pytest.raises(ros_io.InvalidMessage, match=field) as error:
+            parser.parse(joint_state(names, position, velocity))
+        assert error.value.reason == reason
+
+
 def test_commands_round_trip_and_bad_ones_are_refused():
     np.testing.assert_array_equal(ros_io.parse_command(ros_io.command_msg([0.5, -1.0]), 2),
                                   [0.5, -1.0])
     for data, reason in (([1.0], 'bad_length'), ([], 'bad_length'),
-                         ([np.nan, 0.0], 'not_finite')):
+                         ([np.nan, 0.0], 'not_finite'), ([0.0, np.inf], 'not_finite'),
+                         ([-1e7, 0.0], 'absurd_value')):
         with pytest.raises(ros_io.InvalidMessage) as error:
             ros_io.parse_command(Float64MultiArray(data=data), 2)
         assert error.value.reason == reason
@@ -185,3 +207,20 @@ def test_odometry_accepts_a_nearly_unit_quaternion():
     norm = 1 + 0.5 * ros_io.QUATERNION_TOLERANCE
     reading = ros_io.parse_odometry(ros_io.odometry_msg(base_state((0, 0, 0, norm)), 1))
     assert reading.base.orientation[3] == norm
+
+
+def test_writers_return_what_the_message_builders_build_in_one_reused_message():
+    writer = ros_io.JointStateWriter(JOINTS)
+    first = writer.message(np.array([0.1, 0.2]), [0.3, 0.4], (0.5, 0.6), 5_000_000_123)
+    assert first == ros_io.joint_state_msg(JOINTS, [0.1, 0.2], [0.3, 0.4], [0.5, 0.6],
+                                           5_000_000_123)
+    second = writer.message(np.array([-1.0, 2.0]), [3.0, -4.0], [0.0, 0.0], 7)
+    assert second is first  # overwritten in place: a caller keeps no message past the next call
+    assert second == ros_io.joint_state_msg(JOINTS, [-1.0, 2.0], [3.0, -4.0], [0.0, 0.0], 7)
+    commands = ros_io.CommandWriter(2)
+    assert commands.message(np.array([0.5, -1.0])) == ros_io.command_msg([0.5, -1.0])
+    assert commands.message([np.float32(0.25), 1]) == ros_io.command_msg([0.25, 1.0])
+    with pytest.raises(ValueError):
+        commands.message(np.zeros(3))  # one value per joint, or none goes out
+    with pytest.raises(ValueError):
+        commands.message(np.ones(1))
