@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
@@ -27,6 +27,7 @@ from geometry_msgs.msg import PointStamped
 from nav_msgs.msg import Odometry
 from rclpy.duration import Duration
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.timer import Timer
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Float32MultiArray, Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import Trigger
@@ -280,7 +281,7 @@ class ActorNode(LifecycleNode):
                                      ros_io.state_qos(p['state_qos'])),
         ]
         # Real-time timers run on the steady clock, whatever use_sim_time says (nodes/clocks).
-        timers = [steady_timer(self, E_STOP_CHECK_PERIOD, self._check_e_stop_publishers)]
+        timers = [self._entity_timer(E_STOP_CHECK_PERIOD, self._check_e_stop_publishers)]
         if self.task.floating_base:
             subs.append(self.create_subscription(Odometry, 'odom', self._on_odometry,
                                                  ros_io.state_qos(p['state_qos'])))
@@ -301,12 +302,12 @@ class ActorNode(LifecycleNode):
                                                          self._on_throttle, ros_io.LATCHED_QOS)
             subs.append(self.throttle_sub)
             clients.append(self.reset_client)
-            timers.append(steady_timer(self, RESET_RETRY_PERIOD, self._request_reset))
-            timers.append(steady_timer(self, FLOW_POLL_PERIOD, self._on_flow_poll))
+            timers.append(self._entity_timer(RESET_RETRY_PERIOD, self._request_reset))
+            timers.append(self._entity_timer(FLOW_POLL_PERIOD, self._on_flow_poll))
         elif self.task.has_goal:  # an operator's goal, e.g. RViz's (volatile) clicked point
             subs += AnyQosListener(self, PointStamped, 'goal', self._on_goal).subscriptions
         if p['trigger'] == 'timer' or self.state_timeout > 0:
-            timers.append(steady_timer(self, self.period, self._on_tick))
+            timers.append(self._entity_timer(self.period, self._on_tick))
         self._entities = ([(self.destroy_subscription, s) for s in subs]
                           + [(self.destroy_timer, t) for t in timers]
                           + [(self.destroy_publisher, p) for p in publishers]
@@ -316,6 +317,19 @@ class ActorNode(LifecycleNode):
         if self._loads_policies():
             self._policy_thread = threading.Thread(target=self._load_policies, daemon=True)
             self._policy_thread.start()
+
+    def _entity_timer(self, period: float, callback: Callable[[], None]) -> Timer:
+        """
+        Return a steady timer of the configured node, whose ticks do nothing once unconfigured.
+
+        rclpy's events executor still runs a tick it queued before cleanup or shutdown destroyed
+        the timer, and such a tick must not touch the destroyed subscriptions and publishers
+        (seen: the e_stop check raised InvalidHandle out of the executor after a cleanup).
+        """
+        def tick() -> None:
+            if self._entities:
+                callback()
+        return steady_timer(self, period, tick)
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         result = super().on_activate(state)
