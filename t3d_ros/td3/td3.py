@@ -38,7 +38,7 @@ class UpdateMetrics(Mapping):
     """
 
     def __init__(self, values: torch.Tensor):
-        self._values = values.detach()
+        self._values = values
         self._names = METRICS[:len(values) - 1]
         self._floats: dict[str, float] | None = None
 
