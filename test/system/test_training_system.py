@@ -154,8 +154,16 @@ class Watch:
     def actor(self, index: int, key: str) -> float:
         return self.value(f't3d/actor/robot_{index}', key)
 
-    def forget(self, status: str) -> None:
-        """Drop a status's latest values, so the next ones come from a new process."""
+    def forget(self, status: str, drain: float = 1.0) -> None:
+        """
+        Drop a status's latest values, so the next ones come from a new process.
+
+        First the monitor takes what was sent before (for ``drain`` s): a killed node's last
+        diagnostics, still queued in the monitor's subscription, came in after being forgotten.
+        """
+        deadline = time.monotonic() + drain
+        while time.monotonic() < deadline:
+            self.executor.spin_once(timeout_sec=0.05)
         self.monitor.latest.pop(status, None)
 
     def spin_until(self, condition, timeout: float = PROGRESS, what: str = '') -> None:
