@@ -45,12 +45,12 @@ class RunDirectory:
     policy_version_file = property(lambda self: self.path / 'policy_version.json')
 
     def record_policy_version(self, version: int) -> None:
-        """Note (atomically) the newest policy version issued in this run."""
+        """Note (atomically and durably) that policy versions up to ``version`` may be issued."""
         write_bytes_atomic(self.policy_version_file,
                            json.dumps({'policy_version': version}).encode())
 
     def last_policy_version(self) -> int:
-        """Return the newest policy version issued in this run (0 if none was recorded)."""
+        """Return the highest policy version this run may have issued (0 if none recorded)."""
         try:
             return int(json.loads(self.policy_version_file.read_text())['policy_version'])
         except (OSError, ValueError, KeyError, TypeError):
