@@ -1,4 +1,4 @@
-"""The learner core's policy versions: recorded durably a block at a time, bundled for a listener."""
+"""The learner core's policy versions: recorded a block at a time, bundled for a listener."""
 from t3d_ros.tasks import make_task
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.training.learner import POLICY_VERSION_BLOCK, Learner, LearnerOptions
