@@ -130,7 +130,7 @@ def test_configure_activate_deactivate_cleanup_shutdown_by_trigger_methods(ros, 
 @pytest.mark.parametrize('end', ['cleanup', 'shutdown'])
 def test_a_tick_queued_before_cleanup_or_shutdown_does_nothing(ros, policy_file, mode, end):
     """
-    rclpy's events executor still runs a timer event it queued before the timer was destroyed.
+    Run the timer events that rclpy's events executor had queued when the timers were destroyed.
 
     Seen: the e_stop check ran after cleanup, on the destroyed e_stop subscription, and raised
     InvalidHandle out of the executor (a quarter of the runs of the test above).
