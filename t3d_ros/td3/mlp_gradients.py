@@ -9,7 +9,7 @@ autograd's own (``threshold_backward`` on the ReLU's output), so the numbers are
 ``loss.backward()`` to float rounding.
 
 Networks of the same shape, TD3's critics and their targets, can run as one:
-``MLPLayers.stacked`` puts their weights in stacked tensors, (networks, out, in), that the
+``MLPLayers.stacked_from`` puts their weights in stacked tensors, (networks, out, in), that the
 networks' own parameters are views of, and every pass takes such layers as well, one batched
 product per layer.
 """
@@ -85,8 +85,8 @@ class MLPLayers:
         Return the MLP's output for ``x`` (no activation after the last) and each layer's input.
 
         Stacked layers take one input for all networks, (B, in), or one each, (networks, B, in),
-        and return (networks, B, out). Call under ``torch.no_grad()``: the inputs are what the
-        backward passes need.
+        and return (networks, B, out). Call with autograd off (``no_grad`` or inference mode):
+        the inputs are what the backward passes need.
         """
         if self.stacked and x.dim() == 2:
             x = x.expand(len(self.weights[0]), *x.shape)
