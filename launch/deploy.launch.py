@@ -5,7 +5,7 @@ Deploy a policy bundle: the actor, a managed node, driving a robot (or a realtim
     ros2 lifecycle set /actor activate
 
 Launch configures the actor, which loads and checks the policy; it commands the robot only
-once an operator activates it. The node graph comes from t3d_ros.bringup.deploy_graph, which
+once an operator activates it. The node graph comes from t3d_ros.graph.bringup.deploy_graph, which
 `t3d-ros deploy` runs too.
 """
 from launch import LaunchDescription
@@ -14,7 +14,7 @@ from launch.events import matches_action
 from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
 
-from t3d_ros.bringup import deploy_graph
+from t3d_ros.graph.bringup import deploy_graph
 from t3d_ros.tasks import TASK_DESCRIPTION
 
 

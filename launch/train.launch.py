@@ -3,12 +3,12 @@ Train a TD3 policy: one learner and, per robot, a PyBullet sim and an actor.
 
     ros2 launch t3d_ros train.launch.py task:=pendulum num_actors:=2
 
-The node graph comes from t3d_ros.bringup.train_graph, which `t3d-ros train` runs too.
+The node graph comes from t3d_ros.graph.bringup.train_graph, which `t3d-ros train` runs too.
 """
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 
-from t3d_ros.bringup import train_graph
+from t3d_ros.graph.bringup import train_graph
 from t3d_ros.tasks import TASK_DESCRIPTION
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from t3d_ros.supervisor import sigterm_as_interrupt
+from t3d_ros.graph.supervisor import sigterm_as_interrupt
 from t3d_ros.tasks import make_task, task_names
 
 TASK_HELP = f'a built-in task ({", ".join(task_names())}) or a task file (.yaml)'
@@ -75,7 +75,7 @@ def _train(args) -> int:
     overrides = _parse_sets(args.set)
     if args.direct:
         return _train_direct(args, run_dir, overrides)
-    from t3d_ros.ros_training import train_over_ros
+    from t3d_ros.graph.training import train_over_ros
 
     outcome = train_over_ros(args.task, args.num_actors, args.config, args.seed, run_dir,
                              overrides, args.steps, args.target_return, args.max_minutes,
@@ -93,7 +93,7 @@ def _train_direct(args, run_dir: Path, overrides: dict) -> int:
     import torch
 
     from t3d_ros.acting.core import ActorSettings
-    from t3d_ros.bringup import train_graph
+    from t3d_ros.graph.bringup import train_graph
     from t3d_ros.training.direct import train_direct
     from t3d_ros.training.learner import learner_settings
 
@@ -121,7 +121,7 @@ def _finish(task_name: str, run_dir: Path, env_steps: int, updates: int, episode
     The evaluation is skipped where ``returns`` has it already and the task has no goal, hence
     no success rate, to count.
     """
-    from t3d_ros.td3.bundle import PolicyBundle
+    from t3d_ros.bundle.policy_bundle import PolicyBundle
     from t3d_ros.training.evaluate import Evaluation, evaluate_episodes
     from t3d_ros.training.run_dir import RunDirectory, plot_learning_curve
 
@@ -206,8 +206,8 @@ def _add_deploy(parser: argparse.ArgumentParser) -> None:
 
 
 def _deploy(args) -> int:
-    from t3d_ros.bringup import deploy_graph
-    from t3d_ros.supervisor import ProcessGroup
+    from t3d_ros.graph.bringup import deploy_graph
+    from t3d_ros.graph.supervisor import ProcessGroup
 
     overrides = _parse_sets(args.set)
     # No lifecycle manager here: the actor configures (checks the bundle) and activates itself.
@@ -238,7 +238,7 @@ def _check_deployment(policy_file: str, graph):
     match (the actor's configure checks again). The warnings (e.g. a control rate other than the
     trained one) are printed.
     """
-    from t3d_ros.td3.bundle import PolicyBundle
+    from t3d_ros.bundle.policy_bundle import PolicyBundle
 
     actor = next(spec for spec in graph if spec.executable == 'actor_node')
     params = actor.resolved_parameters()
@@ -263,7 +263,7 @@ def _add_eval(parser: argparse.ArgumentParser) -> None:
 
 
 def _eval(args) -> int:
-    from t3d_ros.td3.bundle import PolicyBundle
+    from t3d_ros.bundle.policy_bundle import PolicyBundle
     from t3d_ros.training.evaluate import evaluate_episodes
 
     bundle = PolicyBundle.load(args.policy)

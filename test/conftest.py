@@ -9,7 +9,7 @@ import os
 import pytest
 import yaml
 
-from t3d_ros import ros_domain
+from t3d_ros.graph import domain as ros_domain
 
 ros_domain.isolate()
 os.environ.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')

@@ -4,7 +4,7 @@ import sys
 import torch
 
 from t3d_ros.bench.ros import HELPER_NODES
-from t3d_ros.nodes.spin import run_node
+from t3d_ros.ros.spin import run_node
 
 torch.set_num_threads(1)
 raise SystemExit(run_node(HELPER_NODES[sys.argv[1]]))

@@ -19,7 +19,7 @@ class BenchError(RuntimeError):
 
 def random_bundle(task, hidden_sizes=(256, 256)):
     """Return a policy bundle of a freshly initialised actor (``hidden_sizes``) for ``task``."""
-    from t3d_ros.td3.bundle import PolicyBundle
+    from t3d_ros.bundle.policy_bundle import PolicyBundle
     from t3d_ros.td3.config import TD3Config
     from t3d_ros.td3.td3 import TD3
 

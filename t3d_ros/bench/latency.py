@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from t3d_ros.bringup import NodeSpec
+from t3d_ros.graph.bringup import NodeSpec
 from t3d_ros.tasks import make_task
 
 from .common import ANSWER_TIMEOUT, NAMESPACE, STARTUP_TIMEOUT, TASK, BenchError, random_bundle
@@ -55,14 +55,14 @@ def round_trips(session: 'Session', task, samples: int, rate_hz: float,
     from sensor_msgs.msg import JointState
     from std_msgs.msg import Float64MultiArray
 
-    from t3d_ros import ros_io
+    from t3d_ros.ros import messages
 
     node = session.node
     if task.has_goal:
         from geometry_msgs.msg import PointStamped
-        node.create_publisher(PointStamped, f'/{NAMESPACE}/goal', ros_io.LATCHED_QOS).publish(
-            ros_io.goal_msg(task.sample_goal(np.random.default_rng(0)), 0))
-    state_pub = node.create_publisher(JointState, f'/{NAMESPACE}/joint_states', ros_io.ROBOT_QOS)
+        node.create_publisher(PointStamped, f'/{NAMESPACE}/goal', messages.LATCHED_QOS).publish(
+            messages.goal_msg(task.sample_goal(np.random.default_rng(0)), 0))
+    state_pub = node.create_publisher(JointState, f'/{NAMESPACE}/joint_states', messages.ROBOT_QOS)
     sent_at: list[float] = []  # the state awaiting its answer, if any
     latencies: list[float] = []
 
@@ -70,14 +70,14 @@ def round_trips(session: 'Session', task, samples: int, rate_hz: float,
         if sent_at and np.any(np.asarray(msg.data)):
             latencies.append(time.perf_counter() - sent_at.pop())
     node.create_subscription(Float64MultiArray, f'/{NAMESPACE}/{task.command_topic}',
-                             on_command, ros_io.ROBOT_QOS)
+                             on_command, messages.ROBOT_QOS)
     zeros, effort = np.zeros(task.num_joints), np.full(task.num_joints, 0.5)  # echo answers effort
     stamps = itertools.count(1)
 
     def send() -> None:
         sent_at[:] = [time.perf_counter()]
-        state_pub.publish(ros_io.joint_state_msg(task.joint_names, zeros, zeros, effort,
-                                                 next(stamps) * 10_000_000))
+        state_pub.publish(messages.joint_state_msg(task.joint_names, zeros, zeros, effort,
+                                                   next(stamps) * 10_000_000))
 
     # Discovery, the goal, first calls: publish until answers come, then a few more.
     session.wait_for(lambda: latencies, STARTUP_TIMEOUT, 'the first command', action=send,

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from t3d_ros.bringup import train_graph
+from t3d_ros.graph.bringup import train_graph
 from t3d_ros.envs import ENV_IDS
 from t3d_ros.training.run_dir import RunDirectory, plot_learning_curve, plot_runs, read_csv
 

@@ -45,13 +45,13 @@ def _propagation_delays(session: 'Session', bundle, count: int) -> list[float]:
     """
     from std_msgs.msg import Int64, UInt8MultiArray
 
-    from t3d_ros import ros_io
+    from t3d_ros.ros import messages
 
     acks: list[tuple[float, int]] = []  # (time received, receiver's count)
     session.node.create_subscription(Int64, ACK_TOPIC, lambda msg: acks.append(
-        (time.perf_counter(), msg.data)), ros_io.ROBOT_QOS)
-    publisher = session.node.create_publisher(UInt8MultiArray, POLICY_TOPIC, ros_io.LATCHED_QOS)
-    msg = ros_io.policy_msg(bundle)
+        (time.perf_counter(), msg.data)), messages.ROBOT_QOS)
+    publisher = session.node.create_publisher(UInt8MultiArray, POLICY_TOPIC, messages.LATCHED_QOS)
+    msg = messages.policy_msg(bundle)
     session.wait_for(lambda: acks, STARTUP_TIMEOUT, 'the policy receiver',
                      action=lambda: publisher.publish(msg), period=1.0)
     quiet = False

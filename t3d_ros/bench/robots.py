@@ -5,7 +5,7 @@ import os
 import tempfile
 import time
 
-from t3d_ros.bringup import GroupSpec, train_graph
+from t3d_ros.graph.bringup import GroupSpec, train_graph
 from t3d_ros.tasks import make_task
 
 from .common import STARTUP_TIMEOUT, TASK, random_bundle
@@ -38,7 +38,7 @@ def bench_robots_per_process(seconds: float = 20.0, robots: int = 8,
 def _measure(robots: int, seconds: float, task_name: str) -> dict:
     from diagnostic_msgs.msg import DiagnosticArray
 
-    from t3d_ros import ros_io
+    from t3d_ros.ros import messages
 
     bundle = random_bundle(make_task(task_name))
     nodes = [spec for spec in train_graph(task_name, robots, robots_per_process=1,
@@ -50,7 +50,7 @@ def _measure(robots: int, seconds: float, task_name: str) -> dict:
     marks: list[tuple[float, float, float, float]] = []  # time, env steps, passes, observations
 
     def on_diagnostics(msg: DiagnosticArray) -> None:
-        for name, values in ros_io.diagnostic_values(msg).items():
+        for name, values in messages.diagnostic_values(msg).items():
             if (name.startswith('t3d/actor/')
                     and float(values['policy_version']) >= bundle.policy_version):
                 actors[name] = values

@@ -13,8 +13,8 @@ import sys
 import time
 from typing import Callable, Iterator
 
-from t3d_ros.bringup import NodeSpec
-from t3d_ros.supervisor import ProcessGroup
+from t3d_ros.graph.bringup import NodeSpec
+from t3d_ros.graph.supervisor import ProcessGroup
 
 from .common import BenchError
 
@@ -45,7 +45,7 @@ class Session:
         import rclpy
         from rclpy.signals import SignalHandlerOptions
 
-        from t3d_ros.nodes.spin import new_executor
+        from t3d_ros.ros.spin import new_executor
 
         self.context = rclpy.Context()
         # Python's own handling of Ctrl-C (KeyboardInterrupt) and ours of SIGTERM stay in
@@ -95,13 +95,13 @@ class Session:
         from diagnostic_msgs.msg import DiagnosticArray
         from std_msgs.msg import Float32MultiArray, UInt8MultiArray
 
-        from t3d_ros import ros_io
+        from t3d_ros.ros import messages
 
         self.node.create_subscription(DiagnosticArray, '/diagnostics', on_diagnostics, 100)
         self.node.create_subscription(Float32MultiArray, '/t3d/transitions', lambda msg: None,
-                                      ros_io.TRANSITIONS_QOS)
-        self.node.create_publisher(UInt8MultiArray, '/t3d/policy', ros_io.LATCHED_QOS) \
-            .publish(ros_io.policy_msg(bundle))
+                                      messages.TRANSITIONS_QOS)
+        self.node.create_publisher(UInt8MultiArray, '/t3d/policy', messages.LATCHED_QOS) \
+            .publish(messages.policy_msg(bundle))
 
     def logs(self, lines: int = 15) -> str:
         return ''.join(f'\n--- {p.label} (last lines):\n{p.tail(lines)}'
@@ -147,13 +147,13 @@ def _echo_node():
     from sensor_msgs.msg import JointState
     from std_msgs.msg import Float64MultiArray
 
-    from t3d_ros import ros_io
+    from t3d_ros.ros import messages
 
     node = Node('echo')
     publisher = node.create_publisher(
-        Float64MultiArray, node.declare_parameter('command_topic', '').value, ros_io.ROBOT_QOS)
+        Float64MultiArray, node.declare_parameter('command_topic', '').value, messages.ROBOT_QOS)
     node.create_subscription(JointState, 'joint_states', lambda msg: publisher.publish(
-        Float64MultiArray(data=msg.effort)), ros_io.ROBOT_QOS)
+        Float64MultiArray(data=msg.effort)), messages.ROBOT_QOS)
     return node
 
 
@@ -166,19 +166,19 @@ def _policy_receiver_node():
     from rclpy.node import Node
     from std_msgs.msg import Int64, UInt8MultiArray
 
-    from t3d_ros import ros_io
+    from t3d_ros.ros import messages
     from t3d_ros.acting.numpy_policy import NumpyPolicy
 
     node = Node('policy_receiver')
     decode = node.declare_parameter('decode', True).value
-    ack = node.create_publisher(Int64, ACK_TOPIC, ros_io.ROBOT_QOS)
+    ack = node.create_publisher(Int64, ACK_TOPIC, messages.ROBOT_QOS)
     received = itertools.count(1)
 
     def on_policy(msg: UInt8MultiArray) -> None:
         if decode:
-            NumpyPolicy.from_bundle(ros_io.parse_policy(msg, MAX_POLICY_BYTES))
+            NumpyPolicy.from_bundle(messages.parse_policy(msg, MAX_POLICY_BYTES))
         ack.publish(Int64(data=next(received)))
-    node.create_subscription(UInt8MultiArray, POLICY_TOPIC, on_policy, ros_io.LATCHED_QOS)
+    node.create_subscription(UInt8MultiArray, POLICY_TOPIC, on_policy, messages.LATCHED_QOS)
     return node
 
 

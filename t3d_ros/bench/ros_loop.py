@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from t3d_ros.bringup import train_graph
+from t3d_ros.graph.bringup import train_graph
 from t3d_ros.tasks import make_task
 
 from .common import NAMESPACE, STARTUP_TIMEOUT, TASK, random_bundle
@@ -28,7 +28,7 @@ def bench_ros_loop(seconds: float = 20.0, task_name: str = TASK) -> dict:
     """
     from diagnostic_msgs.msg import DiagnosticArray
 
-    from t3d_ros import ros_io
+    from t3d_ros.ros import messages
 
     task = make_task(task_name)
     bundle = random_bundle(task)
@@ -37,7 +37,7 @@ def bench_ros_loop(seconds: float = 20.0, task_name: str = TASK) -> dict:
     marks: list[tuple[float, float]] = []  # (time received, actor env steps) of diagnostics
 
     def on_diagnostics(msg: DiagnosticArray) -> None:
-        values = ros_io.diagnostic_values(msg).get(f't3d/actor/{NAMESPACE}')
+        values = messages.diagnostic_values(msg).get(f't3d/actor/{NAMESPACE}')
         if values and float(values['policy_version']) >= bundle.policy_version:
             marks.append((time.monotonic(), float(values['env_steps'])))
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from t3d_ros.ros_domain import private_domain
-from t3d_ros.supervisor import sigterm_as_interrupt
+from t3d_ros.graph.domain import private_domain
+from t3d_ros.graph.supervisor import sigterm_as_interrupt
 
 from .common import BenchError
 from .latency import bench_latency

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from t3d_ros.bringup import train_graph
+from t3d_ros.graph.bringup import train_graph
 from t3d_ros.tasks import make_task
 
 from . import sb3
@@ -66,7 +66,7 @@ def median(values: list[float | None]) -> float | None:
 def _time_to_threshold(seed: int, max_steps: int, max_minutes: float, hidden_sizes,
                        ros_actors: tuple[int, ...]) -> dict:
     """One seed of :func:`bench_time_to_threshold`: every contender's time and env steps."""
-    from t3d_ros.ros_training import train_over_ros
+    from t3d_ros.graph.training import train_over_ros
 
     task = make_task(THRESHOLD_TASK)
     results: dict = {}

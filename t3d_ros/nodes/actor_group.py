@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from t3d_ros.nodes.actor_batch import ActorBatch
 from t3d_ros.nodes.actor_node import ActorNode
-from t3d_ros.nodes.spin import run_group
+from t3d_ros.ros.spin import run_group
 
 
 def main(args=None) -> int:

@@ -32,19 +32,20 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Float32MultiArray, Float64MultiArray, UInt8MultiArray
 from std_srvs.srv import Trigger
 
-from t3d_ros import ros_io, signing
+from t3d_ros.bundle import signing
+from t3d_ros.ros import messages
 from t3d_ros.acting.core import ActorCore, ActorSettings, Transition, UnitPolicy
 from t3d_ros.acting.numpy_policy import NumpyPolicy
-from t3d_ros.nodes.any_qos import AnyQosListener
-from t3d_ros.nodes.clocks import steady_timer
-from t3d_ros.nodes.drops import DropCounter
-from t3d_ros.nodes.latency import LatencyWindow
-from t3d_ros.nodes.params import declare
-from t3d_ros.nodes.spin import run_node
-from t3d_ros.nodes.state_sync import StateSync
-from t3d_ros.safety import CommandSafety
+from t3d_ros.ros.any_qos import AnyQosListener
+from t3d_ros.ros.clocks import steady_timer
+from t3d_ros.ros.drops import DropCounter
+from t3d_ros.ros.latency import LatencyWindow
+from t3d_ros.ros.params import declare
+from t3d_ros.ros.spin import run_node
+from t3d_ros.acting.state_sync import StateSync
+from t3d_ros.acting.safety import CommandSafety
 from t3d_ros.tasks import TASK_DESCRIPTION, make_task
-from t3d_ros.td3.bundle import BundleError, PolicyBundle
+from t3d_ros.bundle.policy_bundle import BundleError, PolicyBundle
 from t3d_ros.tasks.base import RobotState
 from t3d_ros.td3.config import field_docs
 
@@ -52,7 +53,7 @@ RESET_RETRY_PERIOD = 0.5
 RESET_TIMEOUT = 5.0
 """Seconds without an answer after which a reset call is abandoned and made again (a sim that
 died in the middle of the call never answers it)."""
-FLOW_WINDOW = ros_io.TRANSITIONS_DEPTH // 4
+FLOW_WINDOW = messages.TRANSITIONS_DEPTH // 4
 """Train mode, follow_throttle: transition messages that may await the learner's (DDS)
 acknowledgement before the actor waits (``_learner_behind``). Well under the transitions depth,
 so a stalled learner loses none of them; and more than an actor sends between two of its
@@ -75,7 +76,7 @@ E_STOP_CHECK_PERIOD = 0.1
 class ControlStep(NamedTuple):
     """A control step between its observation and its command (see ``observe_step``)."""
 
-    reading: ros_io.JointStateReading
+    reading: messages.JointStateReading
     state: RobotState
     obs: np.ndarray
     transition: Transition | None
@@ -100,10 +101,10 @@ class ActorNode(LifecycleNode):
         self.period = 1.0 / (p['control_rate_hz'] or 1.0 / self.task.control_dt)
         self.state_timeout = 3 * self.period if p['state_timeout'] < 0 else p['state_timeout']
         self.settings = ActorSettings.from_parameters(p)
-        self.codec = ros_io.TransitionCodec(self.task.obs_dim, self.task.num_joints)
-        self.parser = ros_io.JointStateParser(self.task.joint_names)
+        self.codec = messages.TransitionCodec(self.task.obs_dim, self.task.num_joints)
+        self.parser = messages.JointStateParser(self.task.joint_names)
         self.command_order = self._command_order(p['joint_order'])
-        self.command_writer = ros_io.CommandWriter(self.task.num_joints)
+        self.command_writer = messages.CommandWriter(self.task.num_joints)
         self.drops = DropCounter(self.get_logger(), 'input')
         self.signing_key = (signing.load_key(p['signing_key_file'])
                             if p['signing_key_file'] else None)
@@ -148,7 +149,7 @@ class ActorNode(LifecycleNode):
                              "commands; default: the task's joint order.", element_type=str),
             'state_qos': d('state_qos', 'reliable', "joint_states (and odom) QoS: "
                            "'reliable' (lockstep sim) or 'best_effort' (sensor data).",
-                           choices=tuple(ros_io.STATE_QOS_CHOICES)),
+                           choices=tuple(messages.STATE_QOS_CHOICES)),
             'odom_slop': d('odom_slop', 0.0, 'Floating-base tasks: largest stamp difference '
                            '(s) between a joint state and the odom it is paired with; 0 = '
                            'equal stamps (lockstep sim).', low=0.0),
@@ -174,7 +175,7 @@ class ActorNode(LifecycleNode):
             # The learner refuses larger messages: a larger value would lose every one.
             'transitions_per_message': d('transitions_per_message', 64, 'Transitions sent '
                                          'per /t3d/transitions message (and at episode end).',
-                                         low=1, high=ros_io.MAX_TRANSITIONS_PER_MESSAGE),
+                                         low=1, high=messages.MAX_TRANSITIONS_PER_MESSAGE),
             'max_policy_bytes': d('max_policy_bytes', 64 * 2**20, 'Larger policy messages '
                                   'are dropped.', low=1),
             'signing_key_file': d('signing_key_file', '', 'Train mode: take only policy '
@@ -215,7 +216,7 @@ class ActorNode(LifecycleNode):
         self.activated_at = time.monotonic()
         self.throttled = False
         self.flow_blocked = False
-        self.latest: ros_io.JointStateReading | None = None
+        self.latest: messages.JointStateReading | None = None
         self.restart_stamps: list[int] = []  # far older states in a row (a driver restart?)
         self.latest_received = -np.inf  # time.monotonic() of the latest state (watchdog)
         self.latest_received_perf = 0.0  # time.perf_counter() of the same (latency)
@@ -271,35 +272,35 @@ class ActorNode(LifecycleNode):
     def _create_entities(self) -> None:
         p = self.p
         self.command_pub = self.create_lifecycle_publisher(
-            Float64MultiArray, self._command_topic(), ros_io.ROBOT_QOS)
+            Float64MultiArray, self._command_topic(), messages.ROBOT_QOS)
         publishers, clients = [], []
         # From a publisher of any reliability and durability (nodes/any_qos.py).
         self.e_stop_listener = AnyQosListener(self, Bool, 'e_stop', self._on_e_stop)
         subs = [
             *self.e_stop_listener.subscriptions,
             self.create_subscription(JointState, 'joint_states', self._on_joint_state,
-                                     ros_io.state_qos(p['state_qos'])),
+                                     messages.state_qos(p['state_qos'])),
         ]
         # Real-time timers run on the steady clock, whatever use_sim_time says (nodes/clocks).
         timers = [self._entity_timer(E_STOP_CHECK_PERIOD, self._check_e_stop_publishers)]
         if self.task.floating_base:
             subs.append(self.create_subscription(Odometry, 'odom', self._on_odometry,
-                                                 ros_io.state_qos(p['state_qos'])))
+                                                 messages.state_qos(p['state_qos'])))
         if self.training:
             # Only a training actor takes new weights from the learner: a deployed one runs
             # the bundle it checked at configure, whatever is published on /t3d/policy.
             if self._loads_policies():
                 subs.append(self.create_subscription(UInt8MultiArray, '/t3d/policy',
-                                                     self._on_policy, ros_io.LATCHED_QOS))
+                                                     self._on_policy, messages.LATCHED_QOS))
             self.transitions_pub = self.create_publisher(
-                Float32MultiArray, '/t3d/transitions', ros_io.TRANSITIONS_QOS)
+                Float32MultiArray, '/t3d/transitions', messages.TRANSITIONS_QOS)
             self.reset_client = self.create_client(Trigger, 'reset')
             publishers.append(self.transitions_pub)
             if self.task.has_goal:  # no goal topic for a task without goals
-                self.goal_pub = self.create_publisher(PointStamped, 'goal', ros_io.LATCHED_QOS)
+                self.goal_pub = self.create_publisher(PointStamped, 'goal', messages.LATCHED_QOS)
                 publishers.append(self.goal_pub)
             self.throttle_sub = self.create_subscription(Bool, '/t3d/throttle',
-                                                         self._on_throttle, ros_io.LATCHED_QOS)
+                                                         self._on_throttle, messages.LATCHED_QOS)
             subs.append(self.throttle_sub)
             clients.append(self.reset_client)
             timers.append(self._entity_timer(RESET_RETRY_PERIOD, self._request_reset))
@@ -389,7 +390,7 @@ class ActorNode(LifecycleNode):
         received = time.perf_counter()
         try:
             reading = self.parser.parse(msg)
-        except ros_io.InvalidMessage as error:
+        except messages.InvalidMessage as error:
             # A joint the policy needs is missing: a wiring error, not noise. Say it at error
             # level; the watchdog keeps the robot safe meanwhile.
             missing = error.reason == 'missing_joints'
@@ -414,15 +415,15 @@ class ActorNode(LifecycleNode):
         # joint state of its stamp or with none.
         received = time.perf_counter()
         try:
-            reading = ros_io.parse_odometry(msg)
-        except ros_io.InvalidMessage as error:
+            reading = messages.parse_odometry(msg)
+        except messages.InvalidMessage as error:
             self.drops.drop(f'odom_{error.reason}', str(error))
             return
         reading = self.sync.add_odometry(reading)
         if reading is not None:
             self._on_state(reading, received)
 
-    def _on_state(self, reading: ros_io.JointStateReading, received: float) -> None:
+    def _on_state(self, reading: messages.JointStateReading, received: float) -> None:
         """Take a complete robot state: joint state (and, for a floating base, odometry)."""
         self.latest = reading
         self.latest_received = time.monotonic()
@@ -433,7 +434,7 @@ class ActorNode(LifecycleNode):
         if self.p['trigger'] == 'state':
             self._act(reading, received)
 
-    def _restarted(self, reading: ros_io.JointStateReading) -> bool:
+    def _restarted(self, reading: messages.JointStateReading) -> bool:
         """Whether ``reading``, older than the latest state, completes a restarted stream."""
         if self.latest.stamp_ns - reading.stamp_ns < RESTART_JUMP_NS:
             return False
@@ -442,7 +443,7 @@ class ActorNode(LifecycleNode):
         self.restart_stamps.append(reading.stamp_ns)
         return len(self.restart_stamps) >= RESTART_STATES
 
-    def _on_state_restart(self, reading: ros_io.JointStateReading) -> None:
+    def _on_state_restart(self, reading: messages.JointStateReading) -> None:
         """
         Follow a restarted driver's (or sim's) new stream of stamps.
 
@@ -500,8 +501,8 @@ class ActorNode(LifecycleNode):
 
     def _on_goal(self, msg: PointStamped) -> None:
         try:
-            self.core.goal = ros_io.parse_goal(msg)
-        except ros_io.InvalidMessage as error:
+            self.core.goal = messages.parse_goal(msg)
+        except messages.InvalidMessage as error:
             self.drops.drop(f'goal_{error.reason}', str(error))
 
     def _on_policy(self, msg: UInt8MultiArray) -> None:
@@ -519,9 +520,9 @@ class ActorNode(LifecycleNode):
             if msg is None:
                 continue
             try:
-                bundle = ros_io.parse_policy(msg, self.p['max_policy_bytes'], self.signing_key)
+                bundle = messages.parse_policy(msg, self.p['max_policy_bytes'], self.signing_key)
                 bundle.check_matches(self.task)
-            except (ros_io.InvalidMessage, BundleError) as error:
+            except (messages.InvalidMessage, BundleError) as error:
                 reason = getattr(error, 'reason', None)
                 unsigned = reason in ('unsigned', 'bad_signature')  # not the learner's
                 self.faults['policy'] = f'refused policy: {error}'
@@ -567,7 +568,7 @@ class ActorNode(LifecycleNode):
         elif self.p['trigger'] == 'timer' and self.latest is not None:
             self._act(self.latest, self.latest_received_perf)
 
-    def _act(self, reading: ros_io.JointStateReading, received: float) -> None:
+    def _act(self, reading: messages.JointStateReading, received: float) -> None:
         """
         One control step on ``reading`` (train mode: also close the last transition).
 
@@ -581,7 +582,7 @@ class ActorNode(LifecycleNode):
         if step is not None:
             self.command_step(step, received, self.policy)
 
-    def observe_step(self, reading: ros_io.JointStateReading) -> ControlStep | None:
+    def observe_step(self, reading: messages.JointStateReading) -> ControlStep | None:
         """
         Return the first half of a control step.
 
@@ -721,8 +722,8 @@ class ActorNode(LifecycleNode):
             return
         columns = [np.array(column) for column in zip(*self.outbox)]
         self.outbox = []
-        batch = ros_io.TransitionBatch(self.actor_id, self.policy_version, *columns,
-                                       seq=self.transitions_seq)
+        batch = messages.TransitionBatch(self.actor_id, self.policy_version, *columns,
+                                         seq=self.transitions_seq)
         self.transitions_seq += 1
         msg = self.codec.encode(batch)
         if self.held_messages is not None and not self._hand_over_held_messages():
@@ -775,9 +776,9 @@ class ActorNode(LifecycleNode):
             return
         goal = self.core.begin_episode()
         if goal is not None:
-            self.goal_pub.publish(ros_io.goal_msg(goal, self.latest_stamp()))
+            self.goal_pub.publish(messages.goal_msg(goal, self.latest_stamp()))
         self.awaiting_reset = False
-        episode_stamp = ros_io.parse_reset_reply(response.message)
+        episode_stamp = messages.parse_reset_reply(response.message)
         if episode_stamp is not None:
             # Our sim names the state that begins the episode: act on none older (a copy of a
             # kept first state, republished before the reset, may still be on its way).
@@ -823,8 +824,8 @@ class ActorNode(LifecycleNode):
             values.update(self.batch.counters())
         if self.task.floating_base:
             values['unpaired_states'] = self.sync.discarded
-        level, message = ros_io.diagnostic_level(*self._health())
-        self.diagnostics_pub.publish(ros_io.diagnostics_msg(
+        level, message = messages.diagnostic_level(*self._health())
+        self.diagnostics_pub.publish(messages.diagnostics_msg(
             self.get_clock().now().nanoseconds, f't3d/actor/{self.actor_id}', self.actor_id,
             values, level, message))
 

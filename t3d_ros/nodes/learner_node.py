@@ -16,13 +16,14 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 from std_msgs.msg import Bool, Float32MultiArray, UInt8MultiArray
 
-from t3d_ros import ros_io, signing
-from t3d_ros.nodes.clocks import steady_timer
-from t3d_ros.nodes.drops import DropCounter
-from t3d_ros.nodes.params import declare
-from t3d_ros.nodes.spin import run_node
+from t3d_ros.bundle import signing
+from t3d_ros.ros import messages
+from t3d_ros.ros.clocks import steady_timer
+from t3d_ros.ros.drops import DropCounter
+from t3d_ros.ros.params import declare
+from t3d_ros.ros.spin import run_node
 from t3d_ros.tasks import TASK_DESCRIPTION, make_task
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config, field_docs
 from t3d_ros.training.learner import Learner, LearnerOptions
 from t3d_ros.training.run_dir import RunDirectory
@@ -76,10 +77,10 @@ class LearnerNode(Node):
                                 low=1))
 
         self.drops = DropCounter(self.get_logger(), 'transitions')
-        self.codec = ros_io.TransitionCodec(self.task.obs_dim, self.task.num_joints)
+        self.codec = messages.TransitionCodec(self.task.obs_dim, self.task.num_joints)
         self.policy_pub = self.create_publisher(UInt8MultiArray, '/t3d/policy',
-                                                ros_io.LATCHED_QOS)
-        self.throttle_pub = self.create_publisher(Bool, '/t3d/throttle', ros_io.LATCHED_QOS)
+                                                messages.LATCHED_QOS)
+        self.throttle_pub = self.create_publisher(Bool, '/t3d/throttle', messages.LATCHED_QOS)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         run = RunDirectory(run_dir) if run_dir else None
         self.learner = Learner(self.task, config, options, run, on_policy=self._publish_policy,
@@ -92,7 +93,7 @@ class LearnerNode(Node):
             self.learner.publish_policy()
         self.learner.update_throttle()  # latched: a starting actor knows it may act
         self.create_subscription(Float32MultiArray, '/t3d/transitions', self._on_transitions,
-                                 ros_io.TRANSITIONS_QOS)
+                                 messages.TRANSITIONS_QOS)
         # Steady: the diagnostics must not stop without a /clock.
         steady_timer(self, DIAGNOSTICS_PERIOD, self._on_diagnostics_tick)
         self._rate_mark = (time.monotonic(), self.learner.updates)
@@ -108,7 +109,7 @@ class LearnerNode(Node):
     def _on_transitions(self, msg: Float32MultiArray) -> None:
         try:
             batch, bad_rows = self.codec.decode(msg)
-        except ros_io.InvalidMessage as error:
+        except messages.InvalidMessage as error:
             self.drops.drop(error.reason, str(error))
             return
         inserted = self.learner.insert(batch.actor_id, batch.obs, batch.action, batch.reward,
@@ -137,7 +138,7 @@ class LearnerNode(Node):
         self.throttle_pub.publish(Bool(data=throttled))
 
     def _publish_policy(self, bundle: PolicyBundle) -> None:
-        self.policy_pub.publish(ros_io.policy_msg(bundle, self.signing_key))
+        self.policy_pub.publish(messages.policy_msg(bundle, self.signing_key))
 
     def _on_diagnostics_tick(self) -> None:
         now, updates = time.monotonic(), self.learner.updates
@@ -152,10 +153,10 @@ class LearnerNode(Node):
         values = dict(self.learner.stats(), updates_per_s=self._updates_per_s)
         values.update(self.drops.counts())
         failure = self.learner.failure
-        level, message = ros_io.diagnostic_level(
+        level, message = messages.diagnostic_level(
             [f'TD3 updates stopped: {failure!r}'] if failure is not None else [],
             ['throttling the actors: updates are behind'] if throttled else [])
-        self.diagnostics_pub.publish(ros_io.diagnostics_msg(
+        self.diagnostics_pub.publish(messages.diagnostics_msg(
             self.get_clock().now().nanoseconds, 't3d/learner', 'learner', values, level,
             message))
 

@@ -11,7 +11,7 @@ executor, so one process and one DDS participant serve every robot.
 from __future__ import annotations
 
 from t3d_ros.nodes.sim_node import SimNode
-from t3d_ros.nodes.spin import run_group
+from t3d_ros.ros.spin import run_group
 
 
 def main(args=None) -> int:

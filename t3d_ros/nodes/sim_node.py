@@ -35,14 +35,14 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import Trigger
 
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.envs.robot import BulletRobot
-from t3d_ros.nodes.any_qos import AnyQosListener
-from t3d_ros.nodes.clocks import steady_timer
-from t3d_ros.nodes.drops import DropCounter
-from t3d_ros.nodes.message_info import with_message_info
-from t3d_ros.nodes.params import declare
-from t3d_ros.nodes.spin import run_node
+from t3d_ros.ros.any_qos import AnyQosListener
+from t3d_ros.ros.clocks import steady_timer
+from t3d_ros.ros.drops import DropCounter
+from t3d_ros.ros.message_info import with_message_info
+from t3d_ros.ros.params import declare
+from t3d_ros.ros.spin import run_node
 from t3d_ros.tasks import TASK_DESCRIPTION, make_task
 from t3d_ros.tasks.base import ControlInterface, episode_rngs
 
@@ -71,7 +71,7 @@ class SimNode(Node):
                           'forward command controller topic.') or self.task.command_topic
         rate_hz = d('rate_hz', 0.0, "Realtime control rate; 0 = 1 / the task's control period.",
                     low=0.0)
-        self.latency_ns = ros_io.seconds_to_ns(d('actuation_latency', 0.0, 'Realtime: delay '
+        self.latency_ns = messages.seconds_to_ns(d('actuation_latency', 0.0, 'Realtime: delay '
                                                  '(s) before a command takes effect.', low=0.0))
         self.observation_noise = d('observation_noise', 0.0, 'Std of Gaussian noise on '
                                    'published joint positions and velocities (and odom '
@@ -96,7 +96,7 @@ class SimNode(Node):
         self.robot = BulletRobot.for_task(self.task)
         self.state_rng, _ = episode_rngs(seed)
         self.noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(3,)))
-        self.step_ns = ros_io.seconds_to_ns(self.task.control_dt)
+        self.step_ns = messages.seconds_to_ns(self.task.control_dt)
         self.time_ns = 0
         self.command = np.zeros(self.task.num_joints)
         self.pending_commands: deque[tuple[int, np.ndarray]] = deque()
@@ -105,16 +105,16 @@ class SimNode(Node):
         self.drops = DropCounter(self.get_logger(), 'command')
         self._reported = (0, 0)  # drops and foreign commands at the last diagnostics
 
-        self.state_pub = self.create_publisher(JointState, 'joint_states', ros_io.ROBOT_QOS)
-        self.state_writer = ros_io.JointStateWriter(self.task.joint_names)
-        self.odom_pub = (self.create_publisher(Odometry, 'odom', ros_io.ROBOT_QOS)
+        self.state_pub = self.create_publisher(JointState, 'joint_states', messages.ROBOT_QOS)
+        self.state_writer = messages.JointStateWriter(self.task.joint_names)
+        self.odom_pub = (self.create_publisher(Odometry, 'odom', messages.ROBOT_QOS)
                          if self.task.floating_base else None)
         self.clock_pub = (self.create_publisher(Clock, '/clock', 10) if self.publish_clock
                           else None)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.command_sub = self.create_subscription(
             Float64MultiArray, command_topic, with_message_info(self._on_command),
-            ros_io.ROBOT_QOS)
+            messages.ROBOT_QOS)
         if self.task.has_goal:  # no goal topic for a task without goals
             self.goal_listener = AnyQosListener(self, PointStamped, 'goal', self._on_goal)
         self.create_service(Trigger, 'reset', self._on_reset)
@@ -139,8 +139,8 @@ class SimNode(Node):
 
     def _on_command(self, msg: Float64MultiArray, info) -> None:
         try:
-            command = ros_io.parse_command(msg, self.task.num_joints)
-        except ros_io.InvalidMessage as error:
+            command = messages.parse_command(msg, self.task.num_joints)
+        except messages.InvalidMessage as error:
             self.drops.drop(error.reason, f'{error}; keeping the last good command')
             return
         if self.mode == 'realtime':
@@ -224,7 +224,7 @@ class SimNode(Node):
             self.time_ns += self.step_ns  # gives the env's first episode; say so anew
             self._publish_state()
         response.success = True
-        response.message = ros_io.reset_reply(self.counters['resets'], self.last_stamp_ns)
+        response.message = messages.reset_reply(self.counters['resets'], self.last_stamp_ns)
         return response
 
     def _reset_robot(self) -> None:
@@ -250,8 +250,8 @@ class SimNode(Node):
 
     def _on_goal(self, msg: PointStamped) -> None:
         try:
-            self.robot.show_goal(ros_io.parse_goal(msg))
-        except ros_io.InvalidMessage as error:
+            self.robot.show_goal(messages.parse_goal(msg))
+        except messages.InvalidMessage as error:
             self.drops.drop(f'goal_{error.reason}', str(error))
 
     def _publish_state(self) -> None:
@@ -262,13 +262,13 @@ class SimNode(Node):
             if self.observation_noise > 0:
                 base = base._replace(**{field: self._noisy(getattr(base, field)) for field in (
                     'position', 'linear_velocity', 'angular_velocity')})
-            self.odom_pub.publish(ros_io.odometry_msg(base, stamp_ns))
+            self.odom_pub.publish(messages.odometry_msg(base, stamp_ns))
         position, velocity, effort = self.robot.joint_state()
         if self.observation_noise > 0:
             position, velocity = self._noisy(position), self._noisy(velocity)
         self.state_pub.publish(self.state_writer.message(position, velocity, effort, stamp_ns))
         if self.clock_pub is not None:
-            self.clock_pub.publish(ros_io.clock_msg(self.time_ns))
+            self.clock_pub.publish(messages.clock_msg(self.time_ns))
 
     def _stamp_ns(self) -> int:
         """Return the time a state is stamped with (module docstring)."""
@@ -287,8 +287,8 @@ class SimNode(Node):
         stamp = self.time_ns if self.publish_clock else self.get_clock().now().nanoseconds
         clocks = self.counters['other_clock_sources']
         errors = [f'{clocks} other /clock publisher(s)'] if self.publish_clock and clocks else []
-        level, message = ros_io.diagnostic_level(errors, self._warnings())
-        self.diagnostics_pub.publish(ros_io.diagnostics_msg(
+        level, message = messages.diagnostic_level(errors, self._warnings())
+        self.diagnostics_pub.publish(messages.diagnostics_msg(
             stamp, f't3d/sim{self.get_namespace()}', self.get_namespace(), values, level,
             message))
 

@@ -32,7 +32,7 @@ import safetensors
 import safetensors.torch
 import torch
 
-from .atomic import fsync_dir, remove_temporary_files, write_bytes_atomic
+from t3d_ros.bundle.atomic import fsync_dir, remove_temporary_files, write_bytes_atomic
 from .replay import ReplayMemory
 from .td3 import NETWORKS, TD3
 

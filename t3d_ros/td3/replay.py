@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .atomic import write_atomic
+from t3d_ros.bundle.atomic import write_atomic
 
 _FIELDS = ('obs', 'action', 'reward', 'next_obs', 'terminated')
 

@@ -15,8 +15,8 @@ from typing import Callable, Mapping, NamedTuple
 import numpy as np
 
 from t3d_ros.tasks.base import Task
-from t3d_ros.td3.bundle import PolicyBundle
-from t3d_ros.td3.atomic import remove_temporary_files
+from t3d_ros.bundle.policy_bundle import PolicyBundle
+from t3d_ros.bundle.atomic import remove_temporary_files
 from t3d_ros.td3.checkpoint import (latest_checkpoint, load_checkpoint, recover_checkpoints,
                                     save_checkpoint)
 from t3d_ros.td3.config import TD3Config

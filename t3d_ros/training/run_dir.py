@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from t3d_ros.td3.atomic import write_bytes_atomic
+from t3d_ros.bundle.atomic import write_bytes_atomic
 
 EPISODE_FIELDS = ('wall_time_s', 'env_steps', 'updates', 'policy_version', 'actor_id',
                   'episode_return', 'episode_length')

@@ -32,9 +32,10 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.signals import SignalHandlerOptions  # noqa: E402
 from std_msgs.msg import Float64MultiArray  # noqa: E402
 
-from t3d_ros import ros_domain, ros_io  # noqa: E402
+from t3d_ros.graph import domain as ros_domain  # noqa: E402
+from t3d_ros.ros import messages  # noqa: E402
 from t3d_ros.tasks import make_task  # noqa: E402
-from t3d_ros.td3.bundle import PolicyBundle  # noqa: E402
+from t3d_ros.bundle.policy_bundle import PolicyBundle  # noqa: E402
 from t3d_ros.td3.config import TD3Config  # noqa: E402
 from t3d_ros.td3.td3 import TD3  # noqa: E402
 
@@ -97,7 +98,7 @@ class TestDeploy(unittest.TestCase):
         commands = []
         self.node.create_subscription(Float64MultiArray, COMMAND_TOPIC,
                                       lambda msg: commands.append(np.array(msg.data)),
-                                      ros_io.ROBOT_QOS)
+                                      messages.ROBOT_QOS)
         get_state = self.node.create_client(GetState, '/actor/get_state')
         change_state = self.node.create_client(ChangeState, '/actor/change_state')
         self.assertTrue(self.spin_until(

@@ -25,7 +25,7 @@ from launch.launch_description_sources import PythonLaunchDescriptionSource  # n
 from sensor_msgs.msg import JointState  # noqa: E402
 from std_msgs.msg import Float32MultiArray, UInt8MultiArray  # noqa: E402
 
-from t3d_ros import ros_domain  # noqa: E402
+from t3d_ros.graph import domain as ros_domain  # noqa: E402
 
 TRAIN_LAUNCH = Path(__file__).resolve().parents[2] / 'launch' / 'train.launch.py'
 TOPICS = [('/t3d/transitions', Float32MultiArray), ('/t3d/policy', UInt8MultiArray),

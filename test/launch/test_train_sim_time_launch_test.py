@@ -29,8 +29,8 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rosgraph_msgs.msg import Clock  # noqa: E402
 from std_msgs.msg import UInt8MultiArray  # noqa: E402
 
-from t3d_ros import ros_io  # noqa: E402
-from t3d_ros import ros_domain  # noqa: E402
+from t3d_ros.ros import messages  # noqa: E402
+from t3d_ros.graph import domain as ros_domain  # noqa: E402
 
 TRAIN_LAUNCH = Path(__file__).resolve().parents[2] / 'launch' / 'train.launch.py'
 TIMEOUT = 180.0
@@ -60,12 +60,12 @@ class TestTrainingOnSimTime(unittest.TestCase):
         executor.add_node(node)
         clock, stamps, policies = [], {name: [] for name in STATUSES}, []
         node.create_subscription(Clock, '/clock',
-                                 lambda msg: clock.append(ros_io.stamp_to_ns(msg.clock)), 10)
+                                 lambda msg: clock.append(messages.stamp_to_ns(msg.clock)), 10)
         node.create_subscription(DiagnosticArray, '/diagnostics', lambda msg: [
-            stamps[s.name].append(ros_io.stamp_to_ns(msg.header.stamp))
+            stamps[s.name].append(messages.stamp_to_ns(msg.header.stamp))
             for s in msg.status if s.name in stamps], 10)
         node.create_subscription(UInt8MultiArray, '/t3d/policy', policies.append,
-                                 ros_io.LATCHED_QOS)
+                                 messages.LATCHED_QOS)
         try:
             deadline = time.monotonic() + TIMEOUT
             while time.monotonic() < deadline and not (

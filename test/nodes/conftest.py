@@ -8,7 +8,7 @@ rclpy = pytest.importorskip(
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.parameter import Parameter  # noqa: E402
 
-from t3d_ros.nodes.spin import new_executor  # noqa: E402
+from t3d_ros.ros.spin import new_executor  # noqa: E402
 
 
 EXECUTORS = {'production': new_executor, 'wait_set': lambda context: SingleThreadedExecutor(

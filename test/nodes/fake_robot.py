@@ -11,7 +11,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 
 
 class FakeRobotBase:
@@ -19,12 +19,12 @@ class FakeRobotBase:
     def __init__(self, ros, namespace, task):
         self.namespace = namespace
         self.node = ros.plain_node('fake_robot', namespace)
-        self.state_pub = self.node.create_publisher(JointState, 'joint_states', ros_io.ROBOT_QOS)
+        self.state_pub = self.node.create_publisher(JointState, 'joint_states', messages.ROBOT_QOS)
         self.commands: list[tuple[float, np.ndarray]] = []  # (arrival time, values)
         self.node.create_subscription(
             Float64MultiArray, task.command_topic,
             lambda msg: self.commands.append((time.monotonic(), np.array(msg.data))),
-            ros_io.ROBOT_QOS)
+            messages.ROBOT_QOS)
         self.diagnostics: dict[str, dict[str, str]] = {}
         self.levels: dict[str, tuple[bytes, str]] = {}  # status name: (level, message)
         self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 10)
@@ -32,7 +32,7 @@ class FakeRobotBase:
         self.timer = None
 
     def _on_diagnostics(self, msg: DiagnosticArray) -> None:
-        self.diagnostics.update(ros_io.diagnostic_values(msg))
+        self.diagnostics.update(messages.diagnostic_values(msg))
         self.levels.update({status.name: (status.level, status.message) for status in msg.status})
 
     def actor_level(self) -> tuple[bytes, str]:

@@ -23,12 +23,12 @@ from std_msgs.msg import Bool, String
 
 from conftest import IN_EVERY_EXECUTOR
 from fake_robot import FakeRobotBase
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.acting.numpy_policy import NumpyPolicy
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import RobotState
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.td3.td3 import TD3
 
@@ -56,7 +56,7 @@ class FakeRobot(FakeRobotBase):
     def publish_state(self):
         self.stamp_ns += 10_000_000
         joints = self.task.num_joints
-        self.state_pub.publish(ros_io.joint_state_msg(
+        self.state_pub.publish(messages.joint_state_msg(
             self.task.joint_names, np.resize(POSITION, joints), np.resize(VELOCITY, joints),
             np.zeros(joints), self.stamp_ns))
 
@@ -214,7 +214,7 @@ def test_a_goal_from_a_volatile_publisher_reaches_a_deployed_actor(ros, tmp_path
     goal_pub = clicker.create_publisher(PointStamped, 'goal', QoSProfile(
         depth=10, reliability=reliability, durability=DurabilityPolicy.VOLATILE))
     assert ros.spin_until(lambda: goal_pub.get_subscription_count() >= 1, TIMEOUT)
-    goal_pub.publish(ros_io.goal_msg(np.array([0.1, 0.05, 0.01]), time.time_ns()))
+    goal_pub.publish(messages.goal_msg(np.array([0.1, 0.05, 0.01]), time.time_ns()))
     assert ros.spin_until(lambda: actor.core.goal is not None, TIMEOUT)
     np.testing.assert_array_equal(actor.core.goal, [0.1, 0.05, 0.01])
     mark = len(robot.commands)

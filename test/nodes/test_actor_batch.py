@@ -11,7 +11,7 @@ import pytest
 from std_msgs.msg import Float32MultiArray, UInt8MultiArray
 
 from conftest import IN_EVERY_EXECUTOR
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.acting.exploration import explore
 from t3d_ros.acting.scaling import ActionScaler
 from t3d_ros.nodes import actor_group, sim_group
@@ -19,7 +19,7 @@ from t3d_ros.nodes.actor_batch import ActorBatch
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.td3.td3 import TD3
 from rclpy.parameter import Parameter
@@ -49,14 +49,14 @@ def test_actors_of_a_batch_share_one_policy_and_act_in_batched_forward_passes(ro
     assert batch.members == actors and batch.leader is actors[0]
 
     probe = ros.plain_node('probe')
-    probe.create_publisher(UInt8MultiArray, '/t3d/policy', ros_io.LATCHED_QOS).publish(
-        ros_io.policy_msg(bundle))
+    probe.create_publisher(UInt8MultiArray, '/t3d/policy', messages.LATCHED_QOS).publish(
+        messages.policy_msg(bundle))
     assert ros.spin_until(lambda: all(a.policy_version == 1 for a in actors), timeout=60)
     assert probe.count_subscribers('/t3d/policy') == 1  # the leader's only
     assert all(a.policy is actors[0].policy for a in actors)  # one copy of the weights
 
     received = {f'robot_{index}': [] for index in range(ROBOTS)}
-    codec = ros_io.TransitionCodec(TASK.obs_dim, TASK.num_joints)
+    codec = messages.TransitionCodec(TASK.obs_dim, TASK.num_joints)
 
     def on_transitions(msg):
         decoded = codec.decode(msg)[0]
@@ -64,7 +64,7 @@ def test_actors_of_a_batch_share_one_policy_and_act_in_batched_forward_passes(ro
 
     # Only now a learner: the actors begin their episodes with the policy already there.
     probe.create_subscription(Float32MultiArray, '/t3d/transitions', on_transitions,
-                              ros_io.TRANSITIONS_QOS)
+                              messages.TRANSITIONS_QOS)
     assert ros.spin_until(lambda: all(
         sum(len(b.reward) for b in batches) >= STEPS for batches in received.values()),
         timeout=60)

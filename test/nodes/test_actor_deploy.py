@@ -18,12 +18,12 @@ from geometry_msgs.msg import PointStamped
 from std_msgs.msg import UInt8MultiArray
 
 from fake_robot import FakeRobotBase
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.acting.numpy_policy import NumpyPolicy
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import RobotState
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.td3.td3 import TD3
 
@@ -65,12 +65,12 @@ class FakeRobot(FakeRobotBase):
     def __init__(self, ros, names=PUBLISHED_JOINTS):
         super().__init__(ros, NS, TASK)
         self.ros, self.names = ros, list(names)
-        self.goal_pub = self.node.create_publisher(PointStamped, 'goal', ros_io.LATCHED_QOS)
+        self.goal_pub = self.node.create_publisher(PointStamped, 'goal', messages.LATCHED_QOS)
         self.position, self.velocity = np.array([0.3, -0.4]), np.array([0.1, 0.2])
         self.published = 0
 
     def publish_goal(self, goal=GOAL):
-        self.goal_pub.publish(ros_io.goal_msg(goal, 0))
+        self.goal_pub.publish(messages.goal_msg(goal, 0))
 
     def publish_state(self, position=None, velocity=None, names=None):
         """Publish (task-ordered) position/velocity under this robot's joint names."""
@@ -81,8 +81,8 @@ class FakeRobot(FakeRobotBase):
         pos = [position[by_name[n]] if n in by_name else 7.0 for n in names]
         vel = [velocity[by_name[n]] if n in by_name else -7.0 for n in names]
         self.stamp_ns += 10_000_000
-        self.state_pub.publish(ros_io.joint_state_msg(names, pos, vel, np.zeros(len(names)),
-                                                      self.stamp_ns))
+        self.state_pub.publish(messages.joint_state_msg(names, pos, vel, np.zeros(len(names)),
+                                                        self.stamp_ns))
         self.published += 1
 
 
@@ -230,15 +230,15 @@ def test_deploy_mode_takes_its_weights_only_from_the_policy_file(ros, tmp_path):
     other = save_bundle(tmp_path / 'other.safetensors', seed=11)
     robot = FakeRobot(ros)
     robot.publish_goal()
-    policy_pub = robot.node.create_publisher(UInt8MultiArray, '/t3d/policy', ros_io.LATCHED_QOS)
-    policy_pub.publish(ros_io.policy_msg(other))  # latched: there before the actor starts
+    policy_pub = robot.node.create_publisher(UInt8MultiArray, '/t3d/policy', messages.LATCHED_QOS)
+    policy_pub.publish(messages.policy_msg(other))  # latched: there before the actor starts
     actor = start_actor(ros, tmp_path / 'policy.safetensors', trigger='state', state_timeout=0.0)
     assert ros.spin_until(lambda: actor.core.goal is not None, timeout=10)  # else: safe commands
     robot.stream(50.0)
     expected = expected_command(bundle, robot.position, robot.velocity)
     assert not np.array_equal(expected, expected_command(other, robot.position, robot.velocity))
     assert ros.spin_until(lambda: len(robot.commands) >= 20, timeout=20)
-    policy_pub.publish(ros_io.policy_msg(other))
+    policy_pub.publish(messages.policy_msg(other))
     ros.spin_for(0.5)
     robot.stop()
     for command in robot.values():

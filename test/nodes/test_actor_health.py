@@ -10,11 +10,11 @@ from std_msgs.msg import Bool, Float32MultiArray, UInt8MultiArray
 from std_srvs.srv import Trigger
 
 from fake_robot import FakeRobotBase
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.nodes.actor_node import RESTART_STATES, ActorNode
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.td3.td3 import TD3
 
@@ -34,15 +34,15 @@ class Robot(FakeRobotBase):
 
     def __init__(self, ros, training=False):
         super().__init__(ros, NS, TASK)
-        self.e_stop_pub = self.node.create_publisher(Bool, 'e_stop', ros_io.LATCHED_QOS)
+        self.e_stop_pub = self.node.create_publisher(Bool, 'e_stop', messages.LATCHED_QOS)
         self.policy_pub = self.node.create_publisher(UInt8MultiArray, '/t3d/policy',
-                                                     ros_io.LATCHED_QOS)
+                                                     messages.LATCHED_QOS)
         self.throttle_pub = self.node.create_publisher(Bool, '/t3d/throttle',
-                                                       ros_io.LATCHED_QOS)
+                                                       messages.LATCHED_QOS)
         if training:
             self.node.create_service(Trigger, 'reset', self._on_reset)
             self.node.create_subscription(Float32MultiArray, '/t3d/transitions',
-                                          lambda msg: None, ros_io.TRANSITIONS_QOS)
+                                          lambda msg: None, messages.TRANSITIONS_QOS)
 
     def _on_reset(self, request, response):
         response.success = True
@@ -50,7 +50,7 @@ class Robot(FakeRobotBase):
 
     def publish_state(self, names=('pendulum_joint',), step_ns=20_000_000):
         self.stamp_ns += step_ns
-        self.state_pub.publish(ros_io.joint_state_msg(
+        self.state_pub.publish(messages.joint_state_msg(
             list(names), [0.3] * len(names), [0.1] * len(names), [0.0] * len(names),
             self.stamp_ns))
 
@@ -156,9 +156,9 @@ def test_a_refused_bundle_is_an_error_at_configure_and_from_the_learner(ros, tmp
     assert 'not configured: refusing policy' in robot.levels['t3d/actor/refused'][1]
 
     ros.start(ActorNode, NS, task='pendulum', mode='train', state_timeout=0.0)
-    robot.policy_pub.publish(ros_io.policy_msg(make_bundle(make_task('reacher'))))
+    robot.policy_pub.publish(messages.policy_msg(make_bundle(make_task('reacher'))))
     wait_level(ros, robot, ERROR, 'refused policy')
-    robot.policy_pub.publish(ros_io.policy_msg(make_bundle()))
+    robot.policy_pub.publish(messages.policy_msg(make_bundle()))
     wait_level(ros, robot, OK, 'ok')
     robot.throttle_pub.publish(Bool(data=True))
     wait_level(ros, robot, WARN, 'throttled')

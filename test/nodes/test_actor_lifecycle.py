@@ -19,12 +19,12 @@ from rclpy.lifecycle import TransitionCallbackReturn
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.acting.numpy_policy import NumpyPolicy
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import RobotState
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.td3.td3 import TD3
 
@@ -48,18 +48,18 @@ def state_of(node) -> str:
 class FakeRobot:
     def __init__(self, ros):
         self.node = ros.plain_node('fake_robot', NS)
-        self.state_pub = self.node.create_publisher(JointState, 'joint_states', ros_io.ROBOT_QOS)
+        self.state_pub = self.node.create_publisher(JointState, 'joint_states', messages.ROBOT_QOS)
         self.commands: list[np.ndarray] = []
         self.node.create_subscription(Float64MultiArray, TASK.command_topic,
                                       lambda msg: self.commands.append(np.array(msg.data)),
-                                      ros_io.ROBOT_QOS)
+                                      messages.ROBOT_QOS)
         self.stamp_ns = 0
         self.node.create_timer(0.02, self.publish_state)  # 50 Hz, for the whole test
 
     def publish_state(self):
         self.stamp_ns += 20_000_000
-        self.state_pub.publish(ros_io.joint_state_msg(TASK.joint_names, POSITION, VELOCITY,
-                                                      [0.0], self.stamp_ns))
+        self.state_pub.publish(messages.joint_state_msg(TASK.joint_names, POSITION, VELOCITY,
+                                                        [0.0], self.stamp_ns))
 
 
 @pytest.fixture

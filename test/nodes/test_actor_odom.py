@@ -9,11 +9,11 @@ import pytest
 from nav_msgs.msg import Odometry
 
 from fake_robot import FakeRobotBase
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import BaseState, RobotState
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.td3.td3 import TD3
 
@@ -35,14 +35,14 @@ class FakeLeggedRobot(FakeRobotBase):
 
     def __init__(self, ros):
         super().__init__(ros, NS, TASK)
-        self.odom_pub = self.node.create_publisher(Odometry, 'odom', ros_io.ROBOT_QOS)
+        self.odom_pub = self.node.create_publisher(Odometry, 'odom', messages.ROBOT_QOS)
 
     def joints(self, stamp_ns):
-        self.state_pub.publish(ros_io.joint_state_msg(TASK.joint_names, POSITION, VELOCITY,
-                                                      np.zeros(6), stamp_ns))
+        self.state_pub.publish(messages.joint_state_msg(TASK.joint_names, POSITION, VELOCITY,
+                                                        np.zeros(6), stamp_ns))
 
     def odom(self, stamp_ns, base=None):
-        msg = ros_io.odometry_msg(base_at(stamp_ns * 1e-9) if base is None else base, stamp_ns)
+        msg = messages.odometry_msg(base_at(stamp_ns * 1e-9) if base is None else base, stamp_ns)
         self.odom_pub.publish(msg)
         return msg
 

@@ -12,7 +12,7 @@ from geometry_msgs.msg import PointStamped
 from std_msgs.msg import Bool
 
 from fake_robot import FakeRobotBase
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.tasks import make_task
 from t3d_ros.td3 import TD3, PolicyBundle, TD3Config
@@ -26,13 +26,13 @@ class FakeArm(FakeRobotBase):
     def __init__(self, ros, task):
         super().__init__(ros, NS, task)
         self.names = list(task.joint_names)
-        self.goal_pub = self.node.create_publisher(PointStamped, 'goal', ros_io.LATCHED_QOS)
-        self.e_stop_pub = self.node.create_publisher(Bool, 'e_stop', ros_io.LATCHED_QOS)
+        self.goal_pub = self.node.create_publisher(PointStamped, 'goal', messages.LATCHED_QOS)
+        self.e_stop_pub = self.node.create_publisher(Bool, 'e_stop', messages.LATCHED_QOS)
         self.position = np.array([0.2, -0.1, 0.3])
 
     def publish_state(self):
         self.stamp_ns += 10_000_000
-        self.state_pub.publish(ros_io.joint_state_msg(
+        self.state_pub.publish(messages.joint_state_msg(
             self.names, self.position, np.zeros(3), np.zeros(3), self.stamp_ns))
 
 
@@ -51,7 +51,7 @@ def test_deploy_moves_the_target_by_the_policy_and_restarts_it_after_a_safe_hold
     task = make_task(task_file)
     saturated_bundle(task, tmp_path / 'policy.safetensors')
     robot = FakeArm(ros, task)
-    robot.goal_pub.publish(ros_io.goal_msg(np.array([0.25, 0.0, 0.2]), 0))
+    robot.goal_pub.publish(messages.goal_msg(np.array([0.25, 0.0, 0.2]), 0))
     robot.e_stop_pub.publish(Bool(data=False))
     actor = ros.start(ActorNode, NS, task=task_file, mode='deploy', autostart=True,
                       policy_file=str(tmp_path / 'policy.safetensors'), trigger='state',

@@ -10,7 +10,7 @@ import textwrap
 from std_msgs.msg import Float32MultiArray
 from std_srvs.srv import Trigger
 
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.nodes import actor_node
 from test_actor_safety import NS, FakeRobot, start_train_actor
 
@@ -42,7 +42,7 @@ def test_a_reset_call_to_a_sim_that_died_times_out_and_is_retried(ros, monkeypat
         robot = FakeRobot(ros)  # joint states, no reset service yet
         learner = ros.plain_node('learner_stand_in')
         learner.create_subscription(Float32MultiArray, '/t3d/transitions', lambda msg: None,
-                                    ros_io.TRANSITIONS_QOS)
+                                    messages.TRANSITIONS_QOS)
         actor = start_train_actor(ros)
         robot.stream()
         assert ros.spin_until(lambda: sim.poll() is not None, timeout=60), 'no reset call'

@@ -15,13 +15,13 @@ from std_msgs.msg import Bool, Float32MultiArray, UInt8MultiArray
 from std_srvs.srv import Trigger
 
 from fake_robot import FakeRobotBase
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.acting.numpy_policy import NumpyPolicy
 from t3d_ros.nodes.actor_node import ActorNode
-from t3d_ros.safety import CommandSafety
+from t3d_ros.acting.safety import CommandSafety
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import ControlInterface, RobotState
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.acting.exploration import random_unit_action
 from t3d_ros.acting.scaling import ActionScaler
@@ -52,15 +52,15 @@ class FakeRobot(FakeRobotBase):
     def __init__(self, ros, reset_service=False, learner=True):
         super().__init__(ros, NS, TASK)
         # e_stop is transient local: an actor that starts later still hears the latest value.
-        self.e_stop_pub = self.node.create_publisher(Bool, 'e_stop', ros_io.LATCHED_QOS)
+        self.e_stop_pub = self.node.create_publisher(Bool, 'e_stop', messages.LATCHED_QOS)
         self.policy_pub = self.node.create_publisher(UInt8MultiArray, '/t3d/policy',
-                                                     ros_io.LATCHED_QOS)
+                                                     messages.LATCHED_QOS)
         self.resets = 0
         if reset_service:  # a sim for a training actor
             self.serve_reset()
         if reset_service and learner:  # a learner stand-in listening
             self.node.create_subscription(Float32MultiArray, '/t3d/transitions',
-                                          lambda msg: None, ros_io.TRANSITIONS_QOS)
+                                          lambda msg: None, messages.TRANSITIONS_QOS)
         self.last_publish = None
         self.episode_stamp_ns = None  # what the reset reply names, if anything (as our sim)
 
@@ -71,14 +71,14 @@ class FakeRobot(FakeRobotBase):
         self.resets += 1
         response.success = True
         if self.episode_stamp_ns is not None:
-            response.message = ros_io.reset_reply(self.resets, self.episode_stamp_ns)
+            response.message = messages.reset_reply(self.resets, self.episode_stamp_ns)
         return response
 
     def publish_state(self, position=POSITION, velocity=VELOCITY):
         self.stamp_ns += 10_000_000
         self.last_publish = time.monotonic()
-        self.state_pub.publish(ros_io.joint_state_msg(TASK.joint_names, position, velocity,
-                                                      [0.0], self.stamp_ns))
+        self.state_pub.publish(messages.joint_state_msg(TASK.joint_names, position, velocity,
+                                                        [0.0], self.stamp_ns))
 
 
 def start_deploy_actor(ros, tmp_path, bundle=None, **params):
@@ -231,7 +231,7 @@ def test_train_mode_without_a_policy_only_explores_then_uses_the_first_policy(ro
     assert ros.spin_until(lambda: robot.actor_diagnostics().get('policy_version') == '-1',
                           timeout=5)
     bundle = make_bundle()
-    robot.policy_pub.publish(ros_io.policy_msg(bundle))
+    robot.policy_pub.publish(messages.policy_msg(bundle))
     expected = policy_command(bundle)
     assert ros.spin_until(lambda: np.array_equal(robot.commands[-1][1], expected), timeout=10)
     robot.stop()
@@ -260,7 +260,7 @@ def test_bad_policy_bytes_are_dropped_counted_and_the_previous_policy_stays(ros)
     actor = start_train_actor(ros, max_policy_bytes=100_000)
     good = make_bundle(seed=3, version=1)
     expected = policy_command(good)
-    robot.policy_pub.publish(ros_io.policy_msg(good))
+    robot.policy_pub.publish(messages.policy_msg(good))
     robot.stream()
     assert ros.spin_until(
         lambda: robot.commands and np.array_equal(robot.commands[-1][1], expected), timeout=20)
@@ -294,7 +294,7 @@ def test_bad_policy_bytes_are_dropped_counted_and_the_previous_policy_stays(ros)
     assert robot.actor_diagnostics()['policy_version'] == '1'
     # The channel still works: a good bundle is taken.
     newer = make_bundle(seed=8, version=4)
-    robot.policy_pub.publish(ros_io.policy_msg(newer))
+    robot.policy_pub.publish(messages.policy_msg(newer))
     assert ros.spin_until(lambda: np.array_equal(robot.commands[-1][1], policy_command(newer)),
                           timeout=10)
     robot.stop()
@@ -337,12 +337,12 @@ def test_a_training_actor_takes_its_start_steps_before_a_learner_listens_losing_
     assert waited <= 41 and actor.flow_blocked  # no more than start_steps without a learner
     ros.spin_for(0.5)
     assert len(robot.commands) == waited
-    codec = ros_io.TransitionCodec(TASK.obs_dim, TASK.num_joints)
+    codec = messages.TransitionCodec(TASK.obs_dim, TASK.num_joints)
     received = []
     learner = ros.plain_node('learner_stand_in')
     learner.create_subscription(Float32MultiArray, '/t3d/transitions',
                                 lambda msg: received.append(codec.decode(msg)[0]),
-                                ros_io.TRANSITIONS_QOS)
+                                messages.TRANSITIONS_QOS)
     assert ros.spin_until(lambda: len(robot.commands) >= waited + 20 and len(received) >= 6,
                           timeout=10)
     robot.stop()
@@ -399,7 +399,7 @@ def test_the_episode_begins_on_the_state_the_reset_reply_names_not_an_older_copy
 def test_a_throttle_from_a_learner_that_is_gone_does_not_stop_the_actor(ros):
     robot = FakeRobot(ros, reset_service=True)
     learner = ros.plain_node('learner')
-    throttle = learner.create_publisher(Bool, '/t3d/throttle', ros_io.LATCHED_QOS)
+    throttle = learner.create_publisher(Bool, '/t3d/throttle', messages.LATCHED_QOS)
     actor = start_train_actor(ros)
     robot.stream()
     assert ros.spin_until(lambda: len(robot.commands) >= 5, timeout=10)

@@ -19,12 +19,12 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.lifecycle import TransitionCallbackReturn
 from std_msgs.msg import Float64MultiArray
 
-from t3d_ros import ros_io
-from t3d_ros.bringup import deploy_graph
+from t3d_ros.ros import messages
+from t3d_ros.graph.bringup import deploy_graph
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.td3.td3 import TD3
 
@@ -52,9 +52,10 @@ def test_deploy_actor_drives_the_realtime_sim_and_its_watchdog_trips_when_the_si
     listener = ros.plain_node('operator', NS)
     listener.create_subscription(
         Float64MultiArray, TASK.command_topic,
-        lambda msg: commands.append((time.monotonic(), np.array(msg.data))), ros_io.ROBOT_QOS)
-    listener.create_subscription(DiagnosticArray, '/diagnostics',
-                                 lambda msg: diagnostics.update(ros_io.diagnostic_values(msg)), 10)
+        lambda msg: commands.append((time.monotonic(), np.array(msg.data))), messages.ROBOT_QOS)
+    listener.create_subscription(
+        DiagnosticArray, '/diagnostics',
+        lambda msg: diagnostics.update(messages.diagnostic_values(msg)), 10)
     sim = ros.start(SimNode, NS, **graph['sim'].resolved_parameters())
     actor = ros.start(ActorNode, NS, **actor_params)
     # What deploy.launch.py and `t3d-ros deploy` do once the nodes are up.

@@ -17,12 +17,12 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import (Bool, Float32MultiArray, Float64MultiArray, MultiArrayDimension,
                           UInt8MultiArray)
 
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.nodes.learner_node import LearnerNode
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.td3.td3 import TD3
 
@@ -31,7 +31,7 @@ JOINTS = list(TASK.joint_names)
 FUZZ_SECONDS = 12.0
 FUZZ_RATE_HZ = 40.0
 MAX_POLICY_BYTES = 200_000
-CODEC = ros_io.TransitionCodec(TASK.obs_dim, TASK.num_joints)
+CODEC = messages.TransitionCodec(TASK.obs_dim, TASK.num_joints)
 LEARNER = dict(task='reacher', hidden_sizes=[32, 32], batch_size=32, learning_starts=64,
                replay_capacity=5000, publish_every=10, updates_per_step=0.5,
                checkpoint_every=0, seed=2)
@@ -46,19 +46,19 @@ def bundle_for(task, seed=3):
 def joint_state(names, position, velocity, stamp_ns):
     msg = JointState(name=list(names), position=[float(v) for v in position],
                      velocity=[float(v) for v in velocity])
-    msg.header.stamp = ros_io.ns_to_stamp(stamp_ns)
+    msg.header.stamp = messages.ns_to_stamp(stamp_ns)
     return msg
 
 
 def transitions(rng, rows=4, **replace):
     """Return a valid-looking transitions message, with parts replaced."""
-    batch = ros_io.TransitionBatch(
+    batch = messages.TransitionBatch(
         'fuzzer', 0, rng.uniform(-1, 1, (rows, TASK.obs_dim)),
         rng.uniform(TASK.action_low, TASK.action_high, (rows, TASK.num_joints)),
         rng.uniform(-1, 0, rows), rng.uniform(-1, 1, (rows, TASK.obs_dim)),
         np.zeros(rows, bool), np.zeros(rows, bool))
     msg = CODEC.encode(batch._replace(**{k: v for k, v in replace.items()
-                                         if k in ros_io.TransitionBatch._fields}))
+                                         if k in messages.TransitionBatch._fields}))
     return msg
 
 
@@ -81,17 +81,17 @@ class Fuzzer:
         self.rng = np.random.default_rng(seed)
         node = self.node = ros.plain_node('fuzzer')
         self.states = {ns: node.create_publisher(JointState, f'/{ns}/joint_states',
-                                                 ros_io.ROBOT_QOS)
+                                                 messages.ROBOT_QOS)
                        for ns in ('robot_0', 'robot_1')}
         self.sim_commands = node.create_publisher(
-            Float64MultiArray, f'/robot_0/{TASK.command_topic}', ros_io.ROBOT_QOS)
+            Float64MultiArray, f'/robot_0/{TASK.command_topic}', messages.ROBOT_QOS)
         self.transitions = node.create_publisher(Float32MultiArray, '/t3d/transitions',
-                                                 ros_io.TRANSITIONS_QOS)
+                                                 messages.TRANSITIONS_QOS)
         # Subscriptions to these are transient local: only such publishers reach them.
-        self.policy = node.create_publisher(UInt8MultiArray, '/t3d/policy', ros_io.LATCHED_QOS)
-        self.goals = {ns: node.create_publisher(PointStamped, f'/{ns}/goal', ros_io.LATCHED_QOS)
+        self.policy = node.create_publisher(UInt8MultiArray, '/t3d/policy', messages.LATCHED_QOS)
+        self.goals = {ns: node.create_publisher(PointStamped, f'/{ns}/goal', messages.LATCHED_QOS)
                       for ns in ('robot_0', 'robot_1')}
-        self.e_stops = {ns: node.create_publisher(Bool, f'/{ns}/e_stop', ros_io.LATCHED_QOS)
+        self.e_stops = {ns: node.create_publisher(Bool, f'/{ns}/e_stop', messages.LATCHED_QOS)
                         for ns in ('robot_0', 'robot_1')}
         self.sent_commands: set[bytes] = set()  # to tell our own commands from the actors'
         self.thrown: dict[str, int] = {}
@@ -157,7 +157,7 @@ class Fuzzer:
         data = {'short': rng.uniform(-1, 1, 1), 'long': rng.uniform(-1, 1, 3),
                 'empty': np.zeros(0), 'nan': np.array([np.nan, 0.1]),
                 'inf': np.array([0.1, np.inf]), 'absurd': np.array([1e9, 0.0])}[kind]
-        msg = ros_io.command_msg(data) if len(data) else Float64MultiArray()
+        msg = messages.command_msg(data) if len(data) else Float64MultiArray()
         self.sent_commands.add(bytes(msg.data))
         self.sim_commands.publish(msg)
 
@@ -197,7 +197,7 @@ class Fuzzer:
     def _goal(self, kind, ns):
         value = {'nan': np.nan, 'inf': np.inf, 'absurd': 1e9}[kind]
         point = np.array([0.1, value, 0.01])
-        self.goals[ns].publish(ros_io.goal_msg(point, 0))
+        self.goals[ns].publish(messages.goal_msg(point, 0))
 
 
 class Recorder:
@@ -210,7 +210,7 @@ class Recorder:
         for ns in self.commands:
             self.node.create_subscription(Float64MultiArray, f'/{ns}/{TASK.command_topic}',
                                           lambda msg, ns=ns: self._on_command(ns, msg),
-                                          ros_io.ROBOT_QOS)
+                                          messages.ROBOT_QOS)
         self.diagnostics: dict[str, list[tuple[float, dict[str, str]]]] = {}
         self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 100)
 
@@ -220,7 +220,7 @@ class Recorder:
         self.commands[ns].append(np.array(msg.data))
 
     def _on_diagnostics(self, msg):
-        for name, values in ros_io.diagnostic_values(msg).items():
+        for name, values in messages.diagnostic_values(msg).items():
             self.diagnostics.setdefault(name, []).append((time.monotonic(), values))
 
     def latest(self, name):
@@ -260,7 +260,7 @@ def test_malformed_messages_everywhere_are_dropped_counted_and_never_forwarded(r
     recorder = Recorder(ros, fuzzer)
 
     # The deployed robot: a goal, and valid joint states at 50 Hz (the fuzz comes on top).
-    fuzzer.goals['robot_1'].publish(ros_io.goal_msg(np.array([0.1, 0.1, 0.01]), 0))
+    fuzzer.goals['robot_1'].publish(messages.goal_msg(np.array([0.1, 0.1, 0.01]), 0))
     robot_1 = {'stamp': 0}
 
     def robot_1_state():
@@ -320,7 +320,7 @@ def test_malformed_messages_everywhere_are_dropped_counted_and_never_forwarded(r
                   memory.next_obs[:size], memory.terminated[:size]]
     assert size > 0
     for field in fields:
-        assert np.all(np.isfinite(field)) and np.all(np.abs(field) <= ros_io.ABSURD)
+        assert np.all(np.isfinite(field)) and np.all(np.abs(field) <= messages.ABSURD)
     assert np.all(np.abs(fields[1]) <= 1.0)  # normalised actions
     assert set(np.unique(fields[4])) <= {0.0, 1.0}
 

@@ -17,18 +17,18 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, Float32MultiArray, MultiArrayDimension, UInt8MultiArray
 
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.nodes import learner_node
 from t3d_ros.nodes.learner_node import LearnerNode
-from t3d_ros.nodes.monitor import DiagnosticsMonitor
+from t3d_ros.graph.monitor import DiagnosticsMonitor
 from t3d_ros.tasks import make_task
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.checkpoint import latest_checkpoint
 from t3d_ros.training.learner import POLICY_VERSION_BLOCK
 from t3d_ros.training.run_dir import read_csv
 
 TASK = make_task('pendulum')
-CODEC = ros_io.TransitionCodec(TASK.obs_dim, TASK.num_joints)
+CODEC = messages.TransitionCodec(TASK.obs_dim, TASK.num_joints)
 SMALL = dict(task='pendulum', hidden_sizes=[16, 16], batch_size=8, learning_starts=20,
              replay_capacity=200, publish_every=5, updates_per_step=0.5, checkpoint_every=0,
              seed=3)
@@ -46,7 +46,7 @@ def transitions(rows, seed=0, actor='robot_0', version=0, reward=None, done_at=(
     rng = np.random.default_rng(seed)
     done = np.zeros(rows, dtype=bool)
     done[list(done_at)] = True
-    return ros_io.TransitionBatch(
+    return messages.TransitionBatch(
         actor, version, rng.uniform(-1, 1, (rows, TASK.obs_dim)),
         rng.uniform(TASK.action_low, TASK.action_high, (rows, TASK.num_joints)),
         rng.uniform(-5, 0, rows) if reward is None else np.asarray(reward, dtype=float),
@@ -62,12 +62,12 @@ class LearnerHarness:
         self.node = ros.start(LearnerNode, **{**SMALL, **parameters})
         self.io = ros.plain_node('learner_test_io')
         self.pub = self.io.create_publisher(Float32MultiArray, '/t3d/transitions',
-                                            ros_io.TRANSITIONS_QOS)
+                                            messages.TRANSITIONS_QOS)
         self.bundles = self.listen_policy()
         self.throttle = []
         self.io.create_subscription(Bool, '/t3d/throttle',
                                     lambda msg: self.throttle.append(msg.data),
-                                    ros_io.LATCHED_QOS)
+                                    messages.LATCHED_QOS)
         self.monitor = ros.add(DiagnosticsMonitor('learner_test_monitor', context=ros.context))
         assert ros.spin_until(lambda: self.pub.get_subscription_count() >= 1, TIMEOUT)
 
@@ -87,7 +87,7 @@ class LearnerHarness:
         return received
 
     def send(self, msg_or_batch):
-        msg = (CODEC.encode(msg_or_batch) if isinstance(msg_or_batch, ros_io.TransitionBatch)
+        msg = (CODEC.encode(msg_or_batch) if isinstance(msg_or_batch, messages.TransitionBatch)
                else msg_or_batch)
         self.pub.publish(msg)
 
@@ -197,9 +197,9 @@ def bad_messages():
     no_dims.layout.dim = []
     reordered = good()
     reordered.layout.dim = [reordered.layout.dim[0], *reversed(reordered.layout.dim[1:])]
-    other_sizes = ros_io.TransitionCodec(TASK.obs_dim + 1, TASK.num_joints).encode(
-        ros_io.TransitionBatch('robot_0', 0, np.zeros((2, 4)), np.zeros((2, 1)), np.zeros(2),
-                               np.zeros((2, 4)), np.zeros(2), np.zeros(2)))
+    other_sizes = messages.TransitionCodec(TASK.obs_dim + 1, TASK.num_joints).encode(
+        messages.TransitionBatch('robot_0', 0, np.zeros((2, 4)), np.zeros((2, 1)), np.zeros(2),
+                                 np.zeros((2, 4)), np.zeros(2), np.zeros(2)))
     short = good()
     short.data = short.data[:-1]
     long = good()

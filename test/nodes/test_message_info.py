@@ -2,8 +2,8 @@
 from std_msgs.msg import Float64MultiArray
 
 from conftest import IN_EVERY_EXECUTOR
-from t3d_ros import ros_io
-from t3d_ros.nodes.message_info import with_message_info
+from t3d_ros.ros import messages
+from t3d_ros.ros.message_info import with_message_info
 
 
 @IN_EVERY_EXECUTOR
@@ -12,9 +12,9 @@ def test_a_callback_with_message_info_gets_the_message_and_its_publisher(ros):
     received = []
     node.create_subscription(Float64MultiArray, 'commands',
                              with_message_info(lambda msg, info: received.append((msg, info))),
-                             ros_io.ROBOT_QOS)
+                             messages.ROBOT_QOS)
     publisher = ros.plain_node('talker').create_publisher(Float64MultiArray, 'commands',
-                                                          ros_io.ROBOT_QOS)
+                                                          messages.ROBOT_QOS)
     assert ros.spin_until(lambda: publisher.get_subscription_count() == 1)
     for value in (1.0, 2.0):
         publisher.publish(Float64MultiArray(data=[value]))

@@ -5,7 +5,7 @@ import pytest
 from rcl_interfaces.msg import ParameterType
 from rclpy.parameter import Parameter
 
-from t3d_ros.nodes.params import declare
+from t3d_ros.ros.params import declare
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from std_msgs.msg import Float32MultiArray
 
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.envs.task_env import TaskEnv
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.nodes.sim_node import SimNode
@@ -36,10 +36,10 @@ def test_transitions_over_ros_equal_the_env_step_for_step(ros, odd_arm, task_nam
     task = make_task(task_name)
     received = []
     listener = ros.plain_node('learner_stand_in')
-    codec = ros_io.TransitionCodec(task.obs_dim, task.num_joints)
+    codec = messages.TransitionCodec(task.obs_dim, task.num_joints)
     listener.create_subscription(Float32MultiArray, '/t3d/transitions',
                                  lambda msg: received.append(codec.decode(msg)[0]),
-                                 ros_io.TRANSITIONS_QOS)
+                                 messages.TRANSITIONS_QOS)
     ros.start(SimNode, 'robot_0', task=task_name, seed=seed)
     ros.start(ActorNode, 'robot_0', task=task_name, seed=seed, start_steps=10**9,
               state_timeout=0.0, transitions_per_message=16)

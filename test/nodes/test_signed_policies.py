@@ -7,9 +7,10 @@ that key.
 import pytest
 from std_msgs.msg import UInt8MultiArray
 
-from t3d_ros import ros_io, signing
+from t3d_ros.bundle import signing
+from t3d_ros.ros import messages
 from t3d_ros.nodes.learner_node import LearnerNode
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from test_actor_safety import FakeRobot, make_bundle, start_train_actor
 from test_learner_node import CODEC, SMALL, TIMEOUT, transitions
 
@@ -26,20 +27,20 @@ def test_the_learner_signs_every_bundle_with_its_key(ros, key_file):
     io = ros.plain_node('signing_test_io')
     received = []
     io.create_subscription(UInt8MultiArray, '/t3d/policy', received.append,
-                           ros_io.LATCHED_QOS)
+                           messages.LATCHED_QOS)
     pub = io.create_publisher(type(CODEC.encode(transitions(1))), '/t3d/transitions',
-                              ros_io.TRANSITIONS_QOS)
+                              messages.TRANSITIONS_QOS)
     assert ros.spin_until(lambda: pub.get_subscription_count() >= 1, TIMEOUT)
     pub.publish(CODEC.encode(transitions(40, seed=1)))
     assert ros.spin_until(lambda: len(received) >= 2, TIMEOUT)
     key = signing.load_key(key_file)
     for msg in received:
-        bundle = ros_io.parse_policy(msg, 2**20, key)  # verifies, or raises
+        bundle = messages.parse_policy(msg, 2**20, key)  # verifies, or raises
         assert bundle.policy_version >= 1
         # data stays a plain bundle: readers without a key go on as before
         assert PolicyBundle.from_bytes(bytes(msg.data)).policy_version == bundle.policy_version
-    with pytest.raises(ros_io.InvalidMessage, match='bad_signature'):
-        ros_io.parse_policy(received[0], 2**20, b'another key, sixteen bytes+')
+    with pytest.raises(messages.InvalidMessage, match='bad_signature'):
+        messages.parse_policy(received[0], 2**20, b'another key, sixteen bytes+')
     assert learner.signing_key == key
 
 
@@ -49,11 +50,11 @@ def test_an_actor_with_a_key_drops_unsigned_and_wrongly_signed_bundles(ros, key_
     actor = start_train_actor(ros, signing_key_file=str(key_file))
     robot.stream()
     forged = {
-        'unsigned': ros_io.policy_msg(make_bundle(seed=5, version=7)),
-        'bad_signature': ros_io.policy_msg(make_bundle(seed=6, version=8),
-                                           b'not the learner key, but long'),
+        'unsigned': messages.policy_msg(make_bundle(seed=5, version=7)),
+        'bad_signature': messages.policy_msg(make_bundle(seed=6, version=8),
+                                             b'not the learner key, but long'),
     }
-    tampered = ros_io.policy_msg(make_bundle(seed=7, version=9), key)  # signed, then changed
+    tampered = messages.policy_msg(make_bundle(seed=7, version=9), key)  # signed, then changed
     other = make_bundle(seed=9, version=9).to_bytes()
     tampered.data = other
     forged['tampered'] = tampered
@@ -70,7 +71,7 @@ def test_an_actor_with_a_key_drops_unsigned_and_wrongly_signed_bundles(ros, key_
                           and values().get('dropped_input_policy_unsigned') == '1', timeout=5)
     # The learner's signed bundle is taken.
     good = make_bundle(seed=3, version=4)
-    robot.policy_pub.publish(ros_io.policy_msg(good, key))
+    robot.policy_pub.publish(messages.policy_msg(good, key))
     assert ros.spin_until(lambda: actor.policy_version == 4, timeout=10)
     robot.stop()
 
@@ -79,8 +80,8 @@ def test_without_a_key_signed_and_unsigned_bundles_both_work(ros):
     robot = FakeRobot(ros, reset_service=True)
     actor = start_train_actor(ros)
     robot.stream()
-    robot.policy_pub.publish(ros_io.policy_msg(make_bundle(version=1)))
+    robot.policy_pub.publish(messages.policy_msg(make_bundle(version=1)))
     assert ros.spin_until(lambda: actor.policy_version == 1, timeout=10)
-    robot.policy_pub.publish(ros_io.policy_msg(make_bundle(version=2), b'k' * 32))
+    robot.policy_pub.publish(messages.policy_msg(make_bundle(version=2), b'k' * 32))
     assert ros.spin_until(lambda: actor.policy_version == 2, timeout=10)
     robot.stop()

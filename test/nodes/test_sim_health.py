@@ -13,7 +13,7 @@ import time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from std_msgs.msg import Float64MultiArray
 
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.nodes.sim_node import SimNode
 
 
@@ -26,7 +26,7 @@ def test_bad_commands_make_the_sim_warn_until_a_report_without_them(ros):
                                   if s.name == 't3d/sim/robot_0'), 10)
     sim = ros.start(SimNode, 'robot_0', task='pendulum', mode='realtime')
     commands = probe.create_publisher(Float64MultiArray, sim.task.command_topic,
-                                      ros_io.ROBOT_QOS)
+                                      messages.ROBOT_QOS)
     assert ros.spin_until(lambda: levels and commands.get_subscription_count(), timeout=15)
     assert levels[-1] == (DiagnosticStatus.OK, 'ok')
     commands.publish(Float64MultiArray(data=[0.1, 0.2]))  # two values for one joint

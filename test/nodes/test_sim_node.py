@@ -17,9 +17,9 @@ from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import Trigger
 
 from conftest import IN_EVERY_EXECUTOR
-from t3d_ros import ros_io
-from t3d_ros.nodes.monitor import DiagnosticsMonitor
-from t3d_ros.nodes.message_info import with_message_info
+from t3d_ros.ros import messages
+from t3d_ros.graph.monitor import DiagnosticsMonitor
+from t3d_ros.ros.message_info import with_message_info
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import episode_rngs
@@ -27,7 +27,7 @@ from t3d_ros.tasks.half_cheetah import base_pitch
 
 TIMEOUT = 20.0
 PENDULUM = make_task('pendulum')
-STEP_NS = ros_io.seconds_to_ns(PENDULUM.control_dt)  # 50 ms
+STEP_NS = messages.seconds_to_ns(PENDULUM.control_dt)  # 50 ms
 
 
 class SimProbe:
@@ -48,12 +48,12 @@ class SimProbe:
         self.states: list[JointState] = []
         self.clock: list[int] = []
         self.io.create_subscription(JointState, 'joint_states', self.states.append,
-                                    ros_io.ROBOT_QOS)
+                                    messages.ROBOT_QOS)
         self.io.create_subscription(Clock, '/clock',
-                                    lambda msg: self.clock.append(ros_io.stamp_to_ns(msg.clock)),
+                                    lambda msg: self.clock.append(messages.stamp_to_ns(msg.clock)),
                                     10)
         self.commands = self.io.create_publisher(Float64MultiArray, self.task.command_topic,
-                                                 ros_io.ROBOT_QOS)
+                                                 messages.ROBOT_QOS)
         self.reset_client = self.io.create_client(Trigger, 'reset')
         assert ros.spin_until(lambda: self.commands.get_subscription_count() >= 1
                               and self.reset_client.service_is_ready(), TIMEOUT)
@@ -83,7 +83,7 @@ class SimProbe:
 
 
 def stamp(msg: JointState) -> int:
-    return ros_io.stamp_to_ns(msg.header.stamp)
+    return messages.stamp_to_ns(msg.header.stamp)
 
 
 def position(msg: JointState) -> np.ndarray:
@@ -158,7 +158,7 @@ def test_lockstep_steps_only_on_its_own_actors_commands_and_counts_the_others(ro
     peers = [ros.plain_node('peer', 'robot_0'),  # same namespace, another node
              ros.plain_node('actor', 'elsewhere')]  # an actor, but another robot's
     topic = '/robot_0/' + probe.task.command_topic
-    peer_pubs = [peer.create_publisher(Float64MultiArray, topic, ros_io.ROBOT_QOS)
+    peer_pubs = [peer.create_publisher(Float64MultiArray, topic, messages.ROBOT_QOS)
                  for peer in peers]
     assert ros.spin_until(lambda: all(pub.get_subscription_count() >= 1 for pub in peer_pubs),
                           TIMEOUT)
@@ -248,7 +248,7 @@ def test_reset_returns_new_seeded_initial_states(ros, task_name):
     # The episode that has not begun is already new: the same state, stamped anew.
     first = probe.reset()
     # The reply names the state that begins the episode (the actor starts it on no other).
-    assert ros_io.parse_reset_reply(probe.last_reply) == stamp(first)
+    assert messages.parse_reset_reply(probe.last_reply) == stamp(first)
     np.testing.assert_array_equal(position(first), expected[0][0])
     np.testing.assert_array_equal(velocity(first), expected[0][1])
     again = probe.reset()
@@ -262,7 +262,7 @@ def test_reset_returns_new_seeded_initial_states(ros, task_name):
         np.testing.assert_array_equal(position(again), expected[episode][0])
         np.testing.assert_array_equal(velocity(again), expected[episode][1])
         assert stamp(again) == stamp(moved) + probe.sim.step_ns
-        assert ros_io.parse_reset_reply(probe.last_reply) == stamp(again)
+        assert messages.parse_reset_reply(probe.last_reply) == stamp(again)
     assert probe.sim.counters['resets'] == 3  # the first at start, two after steps
 
 
@@ -276,20 +276,20 @@ def test_a_floating_base_sim_publishes_odom_with_each_joint_state_same_stamp(ros
     seed = 4
     odometry = []
     probe = SimProbe(ros, task='half_cheetah', republish_period=0.0, seed=seed)
-    probe.io.create_subscription(Odometry, 'odom', odometry.append, ros_io.ROBOT_QOS)
+    probe.io.create_subscription(Odometry, 'odom', odometry.append, messages.ROBOT_QOS)
     assert ros.spin_until(lambda: probe.sim.odom_pub.get_subscription_count() >= 1, TIMEOUT)
     (x, z, pitch), _ = (values[:3] for values in probe.task.sample_initial_state(
         episode_rngs(seed)[0]))
     states = [probe.reset()] + [probe.step(probe.task.gears * sign) for sign in (0.5, -0.5, 1.0)]
     assert ros.spin_until(lambda: len(odometry) >= len(states), TIMEOUT)
-    assert [ros_io.stamp_to_ns(msg.header.stamp) for msg in odometry] == [
+    assert [messages.stamp_to_ns(msg.header.stamp) for msg in odometry] == [
         stamp(state) for state in states]
     assert {(msg.header.frame_id, msg.child_frame_id) for msg in odometry} == {
         ('odom', 'base_link')}
-    start = ros_io.parse_odometry(odometry[0]).base
+    start = messages.parse_odometry(odometry[0]).base
     np.testing.assert_allclose(start.position, [x, 0.0, probe.task.torso_height + z], atol=1e-6)
     assert base_pitch(start) == pytest.approx(pitch, abs=1e-6)
-    last = ros_io.parse_odometry(odometry[-1]).base
+    last = messages.parse_odometry(odometry[-1]).base
     for published, simulated in zip(last, probe.sim.robot.base_state()):
         np.testing.assert_array_equal(published, simulated)
 
@@ -374,7 +374,7 @@ def test_actuation_latency_delays_the_effect_by_that_much_sim_time(ros, latency)
     effect = next(stamp(s) for s in probe.states if effort(s)[0] == 1.75)
     # The command acts from sim time received + latency on: the first state that shows it
     # ends that control period.
-    assert effect - received_at[0] == ros_io.seconds_to_ns(latency) + STEP_NS
+    assert effect - received_at[0] == messages.seconds_to_ns(latency) + STEP_NS
     # Before that, the rest command (zero effort) was in force.
     before = [s for s in probe.states if stamp(s) < effect]
     assert before and all(effort(s)[0] == 0.0 for s in before)

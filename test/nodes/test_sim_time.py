@@ -15,11 +15,11 @@ from rosgraph_msgs.msg import Clock
 from std_msgs.msg import Float32MultiArray
 
 from fake_robot import FakeRobotBase
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.td3.td3 import TD3
 
@@ -31,13 +31,13 @@ def test_lockstep_training_with_use_sim_time_steps_and_stamps_in_sim_time(ros):
     observer = ros.plain_node('observer')
     clock, stamps, received = [], [], []
     observer.create_subscription(Clock, '/clock',
-                                 lambda msg: clock.append(ros_io.stamp_to_ns(msg.clock)), 10)
+                                 lambda msg: clock.append(messages.stamp_to_ns(msg.clock)), 10)
     observer.create_subscription(
         DiagnosticArray, '/diagnostics',
-        lambda msg: stamps.extend(ros_io.stamp_to_ns(msg.header.stamp) for s in msg.status
+        lambda msg: stamps.extend(messages.stamp_to_ns(msg.header.stamp) for s in msg.status
                                   if s.name == 't3d/actor/robot_0'), 10)
     observer.create_subscription(Float32MultiArray, '/t3d/transitions', received.append,
-                                 ros_io.TRANSITIONS_QOS)
+                                 messages.TRANSITIONS_QOS)
     actor = ros.start(ActorNode, 'robot_0', task='pendulum', seed=1, start_steps=10**9,
                       state_timeout=0.0, transitions_per_message=16, use_sim_time=True)
     ros.spin_for(1.0)  # no sim, no /clock: the actor's first reset request must retry
@@ -59,8 +59,8 @@ class FakeRobot(FakeRobotBase):
 
     def publish_state(self):
         self.stamp_ns += 10_000_000
-        self.state_pub.publish(ros_io.joint_state_msg(TASK.joint_names, [2.5], [-0.7], [0.0],
-                                                      self.stamp_ns))
+        self.state_pub.publish(messages.joint_state_msg(TASK.joint_names, [2.5], [-0.7], [0.0],
+                                                        self.stamp_ns))
 
 
 def test_deploy_control_timer_and_watchdog_run_with_use_sim_time_and_no_clock(ros, tmp_path):

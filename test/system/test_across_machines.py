@@ -33,7 +33,7 @@ import pytest
 
 pytest.importorskip('rclpy', reason='needs rclpy (the ros-* wheels or a ROS 2 install)')
 
-from t3d_ros.bringup import train_graph  # noqa: E402
+from t3d_ros.graph.bringup import train_graph  # noqa: E402
 from t3d_ros.nodes.learner_node import DIAGNOSTICS_PERIOD  # noqa: E402
 
 STARTUP = 180.0
@@ -72,7 +72,7 @@ PROBE = textwrap.dedent('''
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
-    from t3d_ros.nodes.monitor import DiagnosticsMonitor
+    from t3d_ros.graph.monitor import DiagnosticsMonitor
 
     rclpy.init()
     monitor = DiagnosticsMonitor('link_probe')

@@ -22,7 +22,7 @@ import pytest
 pytest.importorskip('rclpy', reason='needs rclpy (the ros-* wheels or a ROS 2 install)')
 
 from t3d_ros.tasks import make_task  # noqa: E402
-from t3d_ros.td3.bundle import PolicyBundle  # noqa: E402
+from t3d_ros.bundle.policy_bundle import PolicyBundle  # noqa: E402
 from t3d_ros.td3.checkpoint import latest_checkpoint, load_checkpoint  # noqa: E402
 from t3d_ros.td3.config import TD3Config  # noqa: E402
 from t3d_ros.td3.td3 import TD3  # noqa: E402

@@ -15,9 +15,9 @@ import pytest
 
 pytest.importorskip('rclpy', reason='needs rclpy (the ros-* wheels or a ROS 2 install)')
 
-from t3d_ros.ros_training import train_over_ros  # noqa: E402
+from t3d_ros.graph.training import train_over_ros  # noqa: E402
 from t3d_ros.tasks import make_task  # noqa: E402
-from t3d_ros.td3.bundle import PolicyBundle  # noqa: E402
+from t3d_ros.bundle.policy_bundle import PolicyBundle  # noqa: E402
 from t3d_ros.training.evaluate import evaluate  # noqa: E402
 from t3d_ros.training.run_dir import read_csv  # noqa: E402
 

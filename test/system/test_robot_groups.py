@@ -23,12 +23,12 @@ from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from std_msgs.msg import Float32MultiArray  # noqa: E402
 
-from t3d_ros import ros_io  # noqa: E402
+from t3d_ros.ros import messages  # noqa: E402
 from t3d_ros.acting.exploration import random_unit_action  # noqa: E402
 from t3d_ros.acting.scaling import ActionScaler  # noqa: E402
-from t3d_ros.bringup import robot_seed, train_graph  # noqa: E402
+from t3d_ros.graph.bringup import robot_seed, train_graph  # noqa: E402
 from t3d_ros.envs.task_env import TaskEnv  # noqa: E402
-from t3d_ros.supervisor import ProcessGroup  # noqa: E402
+from t3d_ros.graph.supervisor import ProcessGroup  # noqa: E402
 from t3d_ros.tasks import make_task  # noqa: E402
 
 ROBOTS = 3
@@ -50,7 +50,7 @@ def test_robots_sharing_processes_each_equal_their_own_env(tmp_path, task_name, 
         (kind, [f'robot_{i}' for i in range(ROBOTS)]) for kind in ('sim_group', 'actor_group')]
 
     received = defaultdict(list)
-    codec = ros_io.TransitionCodec(task.obs_dim, task.num_joints)
+    codec = messages.TransitionCodec(task.obs_dim, task.num_joints)
 
     def on_transitions(msg):
         batch = codec.decode(msg)[0]
@@ -63,10 +63,10 @@ def test_robots_sharing_processes_each_equal_their_own_env(tmp_path, task_name, 
     rclpy.init(context=context)
     node = rclpy.create_node('learner_stand_in', context=context)
     node.create_subscription(Float32MultiArray, '/t3d/transitions', on_transitions,
-                             ros_io.TRANSITIONS_QOS)
+                             messages.TRANSITIONS_QOS)
     statuses = set()
     node.create_subscription(DiagnosticArray, '/diagnostics', lambda msg: statuses.update(
-        ros_io.diagnostic_values(msg)), 100)
+        messages.diagnostic_values(msg)), 100)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
     sims, actors = (ProcessGroup([spec], tmp_path / 'logs') for spec in graph)

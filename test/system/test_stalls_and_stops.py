@@ -19,10 +19,10 @@ import pytest
 rclpy = pytest.importorskip('rclpy', reason='needs rclpy (the ros-* wheels or a ROS 2 install)')
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 
-from t3d_ros.bringup import train_graph  # noqa: E402
+from t3d_ros.graph.bringup import train_graph  # noqa: E402
 from t3d_ros.nodes.actor_node import FLOW_WINDOW  # noqa: E402
-from t3d_ros.nodes.monitor import DiagnosticsMonitor  # noqa: E402
-from t3d_ros.supervisor import ProcessGroup  # noqa: E402
+from t3d_ros.graph.monitor import DiagnosticsMonitor  # noqa: E402
+from t3d_ros.graph.supervisor import ProcessGroup  # noqa: E402
 
 STARTUP = 180.0
 """Seconds for the processes to import torch and PyBullet and meet on 2 loaded cores."""

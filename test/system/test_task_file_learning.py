@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from t3d_ros.acting.core import ActorSettings
-from t3d_ros.bringup import train_graph
+from t3d_ros.graph.bringup import train_graph
 from t3d_ros.tasks import make_task
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.training.direct import train_direct
 from t3d_ros.training.evaluate import evaluate
 from t3d_ros.training.learner import LearnerOptions, learner_settings
@@ -58,7 +58,7 @@ def test_a_task_file_trains_in_the_direct_trainer(odd_arm, tmp_path):
 @pytest.mark.slow
 def test_a_task_file_trains_over_ros(odd_arm, tmp_path):
     pytest.importorskip('rclpy', reason='needs rclpy (the ros-* wheels or a ROS 2 install)')
-    from t3d_ros.ros_training import train_over_ros
+    from t3d_ros.graph.training import train_over_ros
 
     task_file = str(odd_arm())
     run_dir = tmp_path / 'run'

@@ -24,9 +24,9 @@ import pytest
 rclpy = pytest.importorskip('rclpy', reason='needs rclpy (the ros-* wheels or a ROS 2 install)')
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 
-from t3d_ros.bringup import train_graph  # noqa: E402
-from t3d_ros.nodes.monitor import DiagnosticsMonitor  # noqa: E402
-from t3d_ros.supervisor import NodeProcess, ProcessGroup  # noqa: E402
+from t3d_ros.graph.bringup import train_graph  # noqa: E402
+from t3d_ros.graph.monitor import DiagnosticsMonitor  # noqa: E402
+from t3d_ros.graph.supervisor import NodeProcess, ProcessGroup  # noqa: E402
 from t3d_ros.td3.checkpoint import complete_checkpoints, latest_checkpoint  # noqa: E402
 
 STARTUP = 120.0
@@ -79,7 +79,7 @@ def killable():
 
 def test_sigkill_during_checkpoint_writes_leaves_a_loadable_checkpoint(tmp_path, killable):
     from t3d_ros.tasks import make_task
-    from t3d_ros.td3.bundle import PolicyBundle
+    from t3d_ros.bundle.policy_bundle import PolicyBundle
     from t3d_ros.td3.checkpoint import load_checkpoint
     from t3d_ros.td3.config import TD3Config
     from t3d_ros.td3.replay import ReplayMemory

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from t3d_ros import bringup
-from t3d_ros.bringup import GroupSpec, NodeSpec, deploy_graph, load_params, train_graph
+from t3d_ros.graph import bringup
+from t3d_ros.graph.bringup import GroupSpec, NodeSpec, deploy_graph, load_params, train_graph
 from t3d_ros.paths import config_path
 from t3d_ros.td3.config import TD3Config
 

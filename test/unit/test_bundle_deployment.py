@@ -11,7 +11,7 @@ import pytest
 
 from t3d_ros.tasks import make_task
 from t3d_ros.td3 import TD3, BundleError, BundleMismatch, PolicyBundle, TD3Config
-from t3d_ros.td3.bundle import controller_interface
+from t3d_ros.bundle.policy_bundle import controller_interface
 
 
 def bundle_for(task, **changes) -> PolicyBundle:
@@ -120,7 +120,7 @@ def test_t3d_ros_deploy_refuses_another_interface_or_joint_set_before_starting(
 
 
 def test_deploy_rebuilds_a_task_file_task_from_the_bundle_alone(odd_arm, tmp_path):
-    from t3d_ros.bringup import deploy_graph
+    from t3d_ros.graph.bringup import deploy_graph
 
     path = odd_arm()
     policy = tmp_path / 'odd.safetensors'

@@ -2,7 +2,7 @@
 import pytest
 
 from t3d_ros.acting.core import ActorSettings
-from t3d_ros.bringup import train_graph
+from t3d_ros.graph.bringup import train_graph
 from t3d_ros.training.direct import train_direct
 from t3d_ros.training.learner import LearnerOptions, learner_settings
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from t3d_ros.envs import BulletRobot, TaskEnv
-from t3d_ros.safety import CommandSafety
+from t3d_ros.acting.safety import CommandSafety
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import ControlInterface
 

@@ -87,7 +87,7 @@ import numpy as np
 import t3d_ros.nodes.actor_node, t3d_ros.nodes.sim_node
 from t3d_ros.acting.numpy_policy import NumpyPolicy
 from t3d_ros.tasks import make_task
-from t3d_ros.td3.bundle import PolicyBundle
+from t3d_ros.bundle.policy_bundle import PolicyBundle
 bundle = PolicyBundle.load({str(path)!r})
 bundle.check_matches(make_task('reacher'))
 print(repr(NumpyPolicy.from_bundle(bundle).unit_action(np.array({obs.tolist()})).tolist()))

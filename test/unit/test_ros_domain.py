@@ -3,9 +3,10 @@ import os
 import subprocess
 import sys
 
-from t3d_ros import ros_domain
+from t3d_ros.graph import domain as ros_domain
 
-CLAIM = 'from t3d_ros import ros_domain; print(ros_domain.claim_domain(), flush=True); input()'
+CLAIM = ('from t3d_ros.graph import domain as ros_domain; '
+         'print(ros_domain.claim_domain(), flush=True); input()')
 
 
 def test_two_processes_never_claim_the_same_domain():
@@ -28,7 +29,7 @@ def test_domains_are_in_the_range_ros_documents_as_safe_and_not_the_default():
 
 
 def test_a_held_lock_moves_the_claim_to_the_next_domain(tmp_path):
-    script = (f'import fcntl, os; from t3d_ros import ros_domain as d; '
+    script = (f'import fcntl, os; from t3d_ros.graph import domain as d; '
               f'n = d.PRIVATE_DOMAINS[os.getpid() % len(d.PRIVATE_DOMAINS)]; '
               f'f = open({str(tmp_path)!r} + f"/t3d_ros-domain-{{n}}.lock", "a"); '
               f'fcntl.flock(f, fcntl.LOCK_EX); '

@@ -7,18 +7,18 @@ pytest.importorskip('rclpy', reason='needs the ROS 2 message packages (requireme
 from sensor_msgs.msg import JointState  # noqa: E402
 from std_msgs.msg import Float32MultiArray, Float64MultiArray, UInt8MultiArray  # noqa: E402
 
-from t3d_ros import ros_io  # noqa: E402
+from t3d_ros.ros import messages  # noqa: E402
 from t3d_ros.tasks.base import BaseState  # noqa: E402
 
 JOINTS = ('shoulder_joint', 'elbow_joint')
 
 
 def joint_state(names, position, velocity, stamp_ns=5):
-    return ros_io.joint_state_msg(names, position, velocity, np.zeros(len(names)), stamp_ns)
+    return messages.joint_state_msg(names, position, velocity, np.zeros(len(names)), stamp_ns)
 
 
 def test_joint_states_are_matched_by_name_in_any_order_with_extra_joints():
-    parser = ros_io.JointStateParser(JOINTS)
+    parser = messages.JointStateParser(JOINTS)
     msg = joint_state(['gripper', 'elbow_joint', 'shoulder_joint'], [9.0, 2.0, 1.0],
                       [0.9, 0.2, 0.1], stamp_ns=3_000_000_001)
     reading = parser.parse(msg)
@@ -39,14 +39,14 @@ def test_joint_states_are_matched_by_name_in_any_order_with_extra_joints():
 ])
 def test_bad_joint_states_are_refused_with_a_reason(names, position, velocity, reason):
     msg = JointState(name=names, position=position, velocity=velocity)
-    with pytest.raises(ros_io.InvalidMessage) as error:
-        ros_io.JointStateParser(JOINTS).parse(msg)
+    with pytest.raises(messages.InvalidMessage) as error:
+        messages.JointStateParser(JOINTS).parse(msg)
     assert error.value.reason == reason
 
 
 def test_joint_state_values_are_checked_per_configured_joint_and_field():
     """Positions and velocities are checked in one pass: the reason and field still show."""
-    parser = ros_io.JointStateParser(JOINTS)
+    parser = messages.JointStateParser(JOINTS)
     names = ['gripper', 'elbow_joint', 'shoulder_joint']
     # An extra joint's bad values are not the policy's concern.
     reading = parser.parse(joint_state(names, [np.nan, 2.0, 1.0], [1e9, 0.2, 0.1]))
@@ -60,32 +60,32 @@ def test_joint_state_values_are_checked_per_configured_joint_and_field():
         if reason is None:
             parser.parse(joint_state(names, position, velocity))
             continue
-        with pytest.raises(ros_io.InvalidMessage, match=field) as error:
+        with pytest.raises(messages.InvalidMessage, match=field) as error:
             parser.parse(joint_state(names, position, velocity))
         assert error.value.reason == reason
 
 
 def test_commands_round_trip_and_bad_ones_are_refused():
-    np.testing.assert_array_equal(ros_io.parse_command(ros_io.command_msg([0.5, -1.0]), 2),
+    np.testing.assert_array_equal(messages.parse_command(messages.command_msg([0.5, -1.0]), 2),
                                   [0.5, -1.0])
     for data, reason in (([1.0], 'bad_length'), ([], 'bad_length'),
                          ([np.nan, 0.0], 'not_finite'), ([0.0, np.inf], 'not_finite'),
                          ([-1e7, 0.0], 'absurd_value')):
-        with pytest.raises(ros_io.InvalidMessage) as error:
-            ros_io.parse_command(Float64MultiArray(data=data), 2)
+        with pytest.raises(messages.InvalidMessage) as error:
+            messages.parse_command(Float64MultiArray(data=data), 2)
         assert error.value.reason == reason
 
 
 def make_batch(rows=5, obs_dim=3, act_dim=2, seed=0):
     rng = np.random.default_rng(seed)
-    return ros_io.TransitionBatch(
+    return messages.TransitionBatch(
         'robot_1', 42, rng.normal(size=(rows, obs_dim)), rng.uniform(-1, 1, (rows, act_dim)),
         rng.normal(size=rows), rng.normal(size=(rows, obs_dim)),
         np.arange(rows) == rows - 1, np.zeros(rows, bool))
 
 
 def test_transitions_round_trip_with_self_describing_layout():
-    codec = ros_io.TransitionCodec(3, 2)
+    codec = messages.TransitionCodec(3, 2)
     batch = make_batch()
     msg = codec.encode(batch)
     labels = [d.label for d in msg.layout.dim]
@@ -100,7 +100,7 @@ def test_transitions_round_trip_with_self_describing_layout():
 
 
 def test_transitions_carry_a_sequence_number_and_older_labels_still_decode():
-    codec = ros_io.TransitionCodec(3, 2)
+    codec = messages.TransitionCodec(3, 2)
     msg = codec.encode(make_batch()._replace(seq=17))
     assert msg.layout.dim[0].label == 't3d_transitions/1;actor=robot_1;policy_version=42;seq=17'
     assert codec.decode(msg)[0].seq == 17
@@ -115,12 +115,12 @@ def test_transitions_carry_a_sequence_number_and_older_labels_still_decode():
                   f't3d_transitions/1;actor={"r" * 257};policy_version=1;seq=1'):
         bad = codec.encode(make_batch())
         bad.layout.dim[0].label = label
-        with pytest.raises(ros_io.InvalidMessage, match='bad_layout'):
+        with pytest.raises(messages.InvalidMessage, match='bad_layout'):
             codec.decode(bad)
 
 
 def test_non_finite_transition_rows_are_dropped_and_counted():
-    codec = ros_io.TransitionCodec(3, 2)
+    codec = messages.TransitionCodec(3, 2)
     msg = codec.encode(make_batch())
     msg.data[0] = float('nan')
     msg.data[codec.row_width + 5] = float('inf')
@@ -131,40 +131,40 @@ def test_non_finite_transition_rows_are_dropped_and_counted():
 
 @pytest.mark.parametrize('corrupt', ['format', 'fields', 'length', 'header', 'empty'])
 def test_transitions_with_a_wrong_layout_are_refused(corrupt):
-    codec = ros_io.TransitionCodec(3, 2)
+    codec = messages.TransitionCodec(3, 2)
     msg = codec.encode(make_batch())
     if corrupt == 'format':
         msg.layout.dim[0].label = 'other/1;actor=a;policy_version=1'
     elif corrupt == 'fields':
-        msg = ros_io.TransitionCodec(4, 2).encode(make_batch(obs_dim=4))
+        msg = messages.TransitionCodec(4, 2).encode(make_batch(obs_dim=4))
     elif corrupt == 'length':
         msg.data = msg.data[:-1]
     elif corrupt == 'header':
         msg.layout.dim[0].label = 't3d_transitions/1;actor=a;policy_version=x'
     else:
         msg = Float32MultiArray()
-    with pytest.raises(ros_io.InvalidMessage):
+    with pytest.raises(messages.InvalidMessage):
         codec.decode(msg)
 
 
 def test_policy_bytes_that_are_garbage_or_oversized_are_refused():
-    with pytest.raises(ros_io.InvalidMessage) as error:
-        ros_io.parse_policy(UInt8MultiArray(data=bytes(100)), max_bytes=50)
+    with pytest.raises(messages.InvalidMessage) as error:
+        messages.parse_policy(UInt8MultiArray(data=bytes(100)), max_bytes=50)
     assert error.value.reason == 'oversized'
-    with pytest.raises(ros_io.InvalidMessage) as error:
-        ros_io.parse_policy(UInt8MultiArray(data=b'not a bundle at all'), max_bytes=1000)
+    with pytest.raises(messages.InvalidMessage) as error:
+        messages.parse_policy(UInt8MultiArray(data=b'not a bundle at all'), max_bytes=1000)
     assert error.value.reason == 'bad_bundle'
 
 
 def test_diagnostics_round_trip():
-    msg = ros_io.diagnostics_msg(7, 't3d/learner', 'learner', {'updates': 3, 'loss': 0.25})
-    assert ros_io.diagnostic_values(msg) == {'t3d/learner': {'updates': '3', 'loss': '0.25'}}
+    msg = messages.diagnostics_msg(7, 't3d/learner', 'learner', {'updates': 3, 'loss': 0.25})
+    assert messages.diagnostic_values(msg) == {'t3d/learner': {'updates': '3', 'loss': '0.25'}}
 
 
 def test_state_qos_choices():
-    assert ros_io.state_qos('reliable') is ros_io.ROBOT_QOS
+    assert messages.state_qos('reliable') is messages.ROBOT_QOS
     with pytest.raises(ValueError):
-        ros_io.state_qos('fast')
+        messages.state_qos('fast')
 
 
 def base_state(orientation=(0.0, 0.0, 0.0, 1.0)):
@@ -175,9 +175,9 @@ def base_state(orientation=(0.0, 0.0, 0.0, 1.0)):
 def test_odometry_round_trips_with_rep_105_frames():
     half = np.sqrt(0.5)
     base = base_state((0.0, half, 0.0, half))
-    msg = ros_io.odometry_msg(base, 3_000_000_007)
+    msg = messages.odometry_msg(base, 3_000_000_007)
     assert (msg.header.frame_id, msg.child_frame_id) == ('odom', 'base_link')
-    reading = ros_io.parse_odometry(msg)
+    reading = messages.parse_odometry(msg)
     assert reading.stamp_ns == 3_000_000_007
     for parsed, sent in zip(reading.base, base):
         np.testing.assert_array_equal(parsed, sent)
@@ -192,34 +192,34 @@ def test_odometry_round_trips_with_rep_105_frames():
     ('pose.pose.orientation.w', 1.01, 'bad_quaternion'),
 ])
 def test_bad_odometry_is_refused_with_a_reason(field, value, reason):
-    msg = ros_io.odometry_msg(base_state(), 1)
+    msg = messages.odometry_msg(base_state(), 1)
     *path, name = field.split('.')
     target = msg
     for part in path:
         target = getattr(target, part)
     setattr(target, name, float(value))
-    with pytest.raises(ros_io.InvalidMessage) as error:
-        ros_io.parse_odometry(msg)
+    with pytest.raises(messages.InvalidMessage) as error:
+        messages.parse_odometry(msg)
     assert error.value.reason == reason
 
 
 def test_odometry_accepts_a_nearly_unit_quaternion():
-    norm = 1 + 0.5 * ros_io.QUATERNION_TOLERANCE
-    reading = ros_io.parse_odometry(ros_io.odometry_msg(base_state((0, 0, 0, norm)), 1))
+    norm = 1 + 0.5 * messages.QUATERNION_TOLERANCE
+    reading = messages.parse_odometry(messages.odometry_msg(base_state((0, 0, 0, norm)), 1))
     assert reading.base.orientation[3] == norm
 
 
 def test_writers_return_what_the_message_builders_build_in_one_reused_message():
-    writer = ros_io.JointStateWriter(JOINTS)
+    writer = messages.JointStateWriter(JOINTS)
     first = writer.message(np.array([0.1, 0.2]), [0.3, 0.4], (0.5, 0.6), 5_000_000_123)
-    assert first == ros_io.joint_state_msg(JOINTS, [0.1, 0.2], [0.3, 0.4], [0.5, 0.6],
-                                           5_000_000_123)
+    assert first == messages.joint_state_msg(JOINTS, [0.1, 0.2], [0.3, 0.4], [0.5, 0.6],
+                                             5_000_000_123)
     second = writer.message(np.array([-1.0, 2.0]), [3.0, -4.0], [0.0, 0.0], 7)
     assert second is first  # overwritten in place: a caller keeps no message past the next call
-    assert second == ros_io.joint_state_msg(JOINTS, [-1.0, 2.0], [3.0, -4.0], [0.0, 0.0], 7)
-    commands = ros_io.CommandWriter(2)
-    assert commands.message(np.array([0.5, -1.0])) == ros_io.command_msg([0.5, -1.0])
-    assert commands.message([np.float32(0.25), 1]) == ros_io.command_msg([0.25, 1.0])
+    assert second == messages.joint_state_msg(JOINTS, [-1.0, 2.0], [3.0, -4.0], [0.0, 0.0], 7)
+    commands = messages.CommandWriter(2)
+    assert commands.message(np.array([0.5, -1.0])) == messages.command_msg([0.5, -1.0])
+    assert commands.message([np.float32(0.25), 1]) == messages.command_msg([0.25, 1.0])
     with pytest.raises(ValueError):
         commands.message(np.zeros(3))  # one value per joint, or none goes out
     with pytest.raises(ValueError):

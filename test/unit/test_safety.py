@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from t3d_ros.safety import CommandSafety
+from t3d_ros.acting.safety import CommandSafety
 from t3d_ros.tasks.base import ControlInterface
 
 LOW, HIGH = np.array([-2.0, -0.5]), np.array([2.0, 1.5])

@@ -3,7 +3,7 @@ import hmac
 
 import pytest
 
-from t3d_ros import signing
+from t3d_ros.bundle import signing
 
 
 def test_signatures_are_compared_in_constant_time(monkeypatch):

@@ -4,19 +4,19 @@ import pytest
 
 pytest.importorskip('rclpy', reason='needs the ROS 2 message packages (requirements-ros.txt)')
 
-from t3d_ros import ros_io  # noqa: E402
-from t3d_ros.nodes.state_sync import PENDING, StateSync  # noqa: E402
+from t3d_ros.ros import messages  # noqa: E402
+from t3d_ros.acting.state_sync import PENDING, StateSync  # noqa: E402
 from t3d_ros.tasks.base import BaseState  # noqa: E402
 
 
 def joints(stamp_ns):
-    return ros_io.JointStateReading(stamp_ns, np.full(2, stamp_ns), np.zeros(2))
+    return messages.JointStateReading(stamp_ns, np.full(2, stamp_ns), np.zeros(2))
 
 
 def odometry(stamp_ns):
     base = BaseState(np.full(3, stamp_ns), np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3),
                      np.zeros(3))
-    return ros_io.OdometryReading(stamp_ns, base)
+    return messages.OdometryReading(stamp_ns, base)
 
 
 def test_without_odometry_every_joint_state_is_complete():

@@ -13,8 +13,8 @@ import time
 import pytest
 from rclpy.executors import SingleThreadedExecutor
 
-from t3d_ros import ros_training
-from t3d_ros.supervisor import sigterm_as_interrupt, signals_as_stop_flag
+from t3d_ros.graph import training as ros_training
+from t3d_ros.graph.supervisor import sigterm_as_interrupt, signals_as_stop_flag
 
 
 class StandInGroup:

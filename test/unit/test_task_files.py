@@ -241,7 +241,7 @@ def test_task_file_env_steps_and_truncates(odd_arm):
 
 def test_bringup_passes_task_files_as_absolute_paths_and_refuses_bad_ones(
         odd_arm, monkeypatch):
-    from t3d_ros.bringup import deploy_graph, train_graph
+    from t3d_ros.graph.bringup import deploy_graph, train_graph
 
     path = odd_arm()
     monkeypatch.chdir(path.parent)

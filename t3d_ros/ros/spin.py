@@ -28,7 +28,7 @@ def new_executor(context=None) -> Executor:
     make about 3x the round trips per second with it. An rclpy without it (Humble) gets the
     ``SingleThreadedExecutor``; the nodes work in either (no guard conditions, which the events
     executor refuses; callbacks that take the message info through
-    :func:`~t3d_ros.nodes.message_info.with_message_info`).
+    :func:`~t3d_ros.ros.message_info.with_message_info`).
     """
     if EventsExecutor is None:
         return SingleThreadedExecutor(context=context)

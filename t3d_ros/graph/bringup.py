@@ -368,7 +368,7 @@ def task_of_bundle(policy_file: PathLike) -> str:
     import hashlib
     import tempfile
 
-    from t3d_ros.td3.bundle import PolicyBundle
+    from t3d_ros.bundle.policy_bundle import PolicyBundle
 
     bundle = PolicyBundle.load(policy_file)
     if not bundle.task_file:

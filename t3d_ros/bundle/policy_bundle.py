@@ -35,13 +35,13 @@ from t3d_ros.acting.numpy_policy import actor_tensor_shapes, checked_normaliser
 from t3d_ros.acting.scaling import ActionScaler
 from t3d_ros.tasks.base import ControlInterface
 
-from .atomic import write_bytes_atomic
+from t3d_ros.bundle.atomic import write_bytes_atomic
 
 if TYPE_CHECKING:
     import torch
 
-    from .policy import Policy
-    from .td3 import TD3
+    from t3d_ros.td3.policy import Policy
+    from t3d_ros.td3.td3 import TD3
 
 FORMAT = 't3d_ros.policy_bundle'
 FORMAT_VERSION = '2'
@@ -186,8 +186,8 @@ class PolicyBundle:
         """Return a torch inference policy running this bundle's actor (numpy: ``NumpyPolicy``)."""
         import torch
 
-        from .networks import Actor
-        from .policy import Policy
+        from t3d_ros.td3.networks import Actor
+        from t3d_ros.td3.policy import Policy
 
         with torch.device('meta'):  # no random init: the weights come from the bundle
             actor = Actor(self.obs_dim, self.act_dim, self.hidden_sizes)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
-from t3d_ros import ros_io
+if TYPE_CHECKING:  # the readings' types; this module itself never imports rclpy
+    from t3d_ros.ros.messages import JointStateReading, OdometryReading
 
 PENDING = 10
 """Unpaired messages kept per topic (the state topics' QoS depth)."""
@@ -26,12 +28,12 @@ class StateSync:
         if slop < 0:
             raise ValueError(f'odom slop must be >= 0, not {slop}')
         self.needs_odometry = needs_odometry
-        self.slop_ns = ros_io.seconds_to_ns(slop)
-        self._joints: OrderedDict[int, ros_io.JointStateReading] = OrderedDict()
-        self._odometry: OrderedDict[int, ros_io.OdometryReading] = OrderedDict()
+        self.slop_ns = int(round(slop * 1e9))
+        self._joints: OrderedDict[int, JointStateReading] = OrderedDict()
+        self._odometry: OrderedDict[int, OdometryReading] = OrderedDict()
         self.discarded = 0
 
-    def add_joints(self, reading: ros_io.JointStateReading) -> ros_io.JointStateReading | None:
+    def add_joints(self, reading: JointStateReading) -> JointStateReading | None:
         """Return the complete reading this joint state makes (None: its odometry is due)."""
         if not self.needs_odometry:
             return reading
@@ -41,7 +43,7 @@ class StateSync:
             return None
         return self._pair(reading, odometry)
 
-    def add_odometry(self, reading: ros_io.OdometryReading) -> ros_io.JointStateReading | None:
+    def add_odometry(self, reading: OdometryReading) -> JointStateReading | None:
         """Return the complete reading this odometry makes with a waiting joint state."""
         joints = self._nearest(self._joints, reading.stamp_ns)
         if joints is None:
@@ -60,8 +62,8 @@ class StateSync:
             pending.popitem(last=False)
             self.discarded += 1
 
-    def _pair(self, joints: ros_io.JointStateReading, odometry: ros_io.OdometryReading
-              ) -> ros_io.JointStateReading:
+    def _pair(self, joints: JointStateReading, odometry: OdometryReading
+              ) -> JointStateReading:
         for pending, stamp_ns in ((self._joints, joints.stamp_ns),
                                   (self._odometry, odometry.stamp_ns)):
             for old in [s for s in pending if s <= stamp_ns]:

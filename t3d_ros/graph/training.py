@@ -14,8 +14,8 @@ from typing import Callable, Sequence
 
 import yaml
 
-from t3d_ros.bringup import train_graph
-from t3d_ros.supervisor import ProcessGroup, signals_as_stop_flag
+from t3d_ros.graph.bringup import train_graph
+from t3d_ros.graph.supervisor import ProcessGroup, signals_as_stop_flag
 
 
 @dataclass
@@ -42,13 +42,13 @@ def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed
 
     The learner saves its final checkpoint and ``policy.safetensors`` in ``run_dir`` as it
     stops. ``env`` is the nodes' environment (default: this process's).
-    ``robots_per_process``: as :func:`~t3d_ros.bringup.train_graph`'s.
+    ``robots_per_process``: as :func:`~t3d_ros.graph.bringup.train_graph`'s.
     """
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.signals import SignalHandlerOptions
 
-    from t3d_ros.nodes.monitor import DiagnosticsMonitor
+    from t3d_ros.graph.monitor import DiagnosticsMonitor
 
     graph = train_graph(task, num_actors, config_files, seed, run_dir, overrides, use_sim_time,
                         robots_per_process)

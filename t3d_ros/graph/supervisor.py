@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from t3d_ros.bringup import NodeSpec
+from t3d_ros.graph.bringup import NodeSpec
 
 
 class NodeProcess:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.node import Node
 
-from t3d_ros import ros_io
+from t3d_ros.ros import messages
 
 
 class DiagnosticsMonitor(Node):
@@ -19,7 +19,7 @@ class DiagnosticsMonitor(Node):
         self.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics, 100)
 
     def _on_diagnostics(self, msg: DiagnosticArray) -> None:
-        self.latest.update(ros_io.diagnostic_values(msg))
+        self.latest.update(messages.diagnostic_values(msg))
 
     def value(self, status: str, key: str, default: float = float('nan')) -> float:
         """Return a numeric value of a status ('t3d/learner', 't3d/actor/robot_0', ...)."""

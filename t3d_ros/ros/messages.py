@@ -2,7 +2,7 @@
 The one place that builds and parses t3d_ros's ROS messages, and validates them.
 
 Parsers raise :class:`InvalidMessage` with a short reason; nodes count the reason and drop
-the message (see :class:`t3d_ros.nodes.drops.DropCounter`), they never forward bad data.
+the message (see :class:`t3d_ros.ros.drops.DropCounter`), they never forward bad data.
 """
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float32MultiArray, Float64MultiArray, MultiArrayDimension, UInt8MultiArray
 
-from t3d_ros import signing
+from t3d_ros.bundle import signing
 from t3d_ros.tasks.base import BaseState
 
 if TYPE_CHECKING:  # torch is imported only by the nodes that handle policies
-    from t3d_ros.td3.bundle import PolicyBundle
+    from t3d_ros.bundle.policy_bundle import PolicyBundle
 
 ABSURD = 1e6
 """Magnitude above which a joint position, velocity, goal or reward is rejected as absurd."""
@@ -432,7 +432,7 @@ def _parse_transition_header(label: str) -> tuple[str, int, int | None]:
 
 def policy_msg(bundle: PolicyBundle, key: bytes | None = None) -> UInt8MultiArray:
     """
-    Return a bundle on ``/t3d/policy``; with ``key``, signed (t3d_ros.signing).
+    Return a bundle on ``/t3d/policy``; with ``key``, signed (t3d_ros.bundle.signing).
 
     The signature is ``layout.dim[0]``'s label, ``data`` stays the bundle bytes.
     """
@@ -453,7 +453,7 @@ def parse_policy(msg: UInt8MultiArray, max_bytes: int,
     With ``key``, only if it is signed with that key (checked before the bytes are parsed). Raises
     InvalidMessage ('oversized', 'unsigned', 'bad_signature', 'bad_bundle').
     """
-    from t3d_ros.td3.bundle import BundleError, PolicyBundle
+    from t3d_ros.bundle.policy_bundle import BundleError, PolicyBundle
 
     if len(msg.data) > max_bytes:
         raise InvalidMessage('oversized', f'{len(msg.data)} bytes > {max_bytes}')
