@@ -1,6 +1,7 @@
 """
-The actor's side of control in pure numpy (no ROS, no torch).
+From robot state to a safe command, in numpy: episodes, policy, exploration, safety.
 
-Episodes, exploration and action scaling. The actor node and the direct trainer both run it,
+No ROS, no torch: episodes, exploration, action scaling, the numpy policy, the safety layer,
+the e_stop gate and stamp order. The actor node and the direct trainer both run it,
 so the ROS path adds transport, never different numbers.
 """

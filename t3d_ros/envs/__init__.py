@@ -1,4 +1,8 @@
-"""Gymnasium envs of the tasks: ``gymnasium.make('t3d/Reacher-v0')`` after importing this."""
+"""
+The simulated robot (PyBullet) and the tasks' gymnasium envs.
+
+``gymnasium.make('t3d/Reacher-v0')`` after importing this.
+"""
 from __future__ import annotations
 
 from gymnasium.envs.registration import register, registry

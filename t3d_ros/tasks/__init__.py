@@ -1,4 +1,8 @@
-"""Tasks by name or task file: ``make_task('reacher')``, ``make_task('my_arm.yaml')``."""
+"""
+What to learn, in numpy: observation, reward, termination, reset and goal, limits.
+
+Tasks by name or task file: ``make_task('reacher')``, ``make_task('my_arm.yaml')``.
+"""
 from __future__ import annotations
 
 import os

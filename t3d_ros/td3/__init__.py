@@ -1,5 +1,5 @@
 """
-Pure-PyTorch TD3 core: networks, replay memory, update, policy bundles and checkpoints.
+TD3 in PyTorch: networks, the update, replay memory, checkpoints.
 
 The names below are imported on first use, so that ``t3d_ros.td3.config`` and
 ``t3d_ros.bundle.policy_bundle`` (read with numpy) load without torch, as the actor node needs.
