@@ -125,7 +125,7 @@ def _finish(task_name: str, run_dir: Path, env_steps: int, updates: int, episode
     from t3d_ros.training.evaluate import Evaluation, evaluate_episodes
     from t3d_ros.training.run_dir import RunDirectory, plot_learning_curve
 
-    run = RunDirectory(run_dir, tensorboard=False, elapsed_s=wall_time_s)
+    run = RunDirectory(run_dir, tensorboard=False)
     if not run.policy_file.exists():
         print(f'no policy was saved in {run_dir}', file=sys.stderr)
         return

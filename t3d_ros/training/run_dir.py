@@ -2,12 +2,14 @@
 A run directory.
 
 Config used, metrics CSV, TensorBoard events, curve PNG, checkpoints, final policy bundle
-(DESIGN.md section 6).
+(docs/architecture.md).
 """
 from __future__ import annotations
 
 import csv
 import json
+import math
+import os
 import time
 from pathlib import Path
 
@@ -20,16 +22,23 @@ EPISODE_FIELDS = ('wall_time_s', 'env_steps', 'updates', 'policy_version', 'acto
                   'episode_return', 'episode_length')
 EVALUATION_FIELDS = ('wall_time_s', 'env_steps', 'updates', 'mean_return', 'std_return',
                      'episodes')
+TAIL_BYTES = 4096
+"""End of a CSV read for its last rows (dozens of them)."""
 
 
 class RunDirectory:
-    """Paths and append-only writers of one training run (resuming appends to the same run)."""
+    """
+    Paths and append-only writers of one training run (resuming appends to the same run).
 
-    def __init__(self, path: str | Path, tensorboard: bool = True, elapsed_s: float = 0.0):
-        """``elapsed_s``: wall time the run has already taken (for rows written afterwards)."""
+    Its wall time goes on from the last one its CSVs recorded (0 in a new run): a resumed
+    run's rows continue its curve instead of starting again from 0.
+    """
+
+    def __init__(self, path: str | Path, tensorboard: bool = True):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self.start = time.monotonic() - elapsed_s
+        self.start = time.monotonic() - max(last_wall_time(self.metrics_file),
+                                            last_wall_time(self.evaluations_file))
         self._writers = {}
         self._tensorboard = None
         if tensorboard:
@@ -99,6 +108,25 @@ class RunDirectory:
         if self._tensorboard is not None:
             self._tensorboard.close()
             self._tensorboard = None
+
+
+def last_wall_time(path: Path) -> float:
+    """Return the latest ``wall_time_s`` among a run CSV's last rows; 0.0 without one."""
+    try:
+        with path.open('rb') as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - TAIL_BYTES))
+            tail = handle.read().decode(errors='replace')
+    except OSError:
+        return 0.0
+    latest = 0.0
+    for line in tail.splitlines():  # the first may be cut: it is one of several
+        try:
+            value = float(line.split(',', 1)[0])
+        except ValueError:  # the header
+            continue
+        if math.isfinite(value):
+            latest = max(latest, value)
+    return latest
 
 
 def read_csv(path: str | Path) -> dict[str, np.ndarray]:
