@@ -293,7 +293,7 @@ class Learner:
         if self.run is None:
             return None
         with self._lock:
-            counters = dict(self.counters)
+            counters = dict(self.counters, **self.limiter.state())
             memory = self.memory.copy(with_transitions=self.options.save_replay)
         path = save_checkpoint(self.run.checkpoints, self.agent, counters, memory=memory,
                                save_memory=self.options.save_replay,
@@ -303,7 +303,12 @@ class Learner:
         return path
 
     def resume(self) -> bool:
-        """Continue from the newest checkpoint in the run directory, if there is one."""
+        """
+        Continue from the newest checkpoint in the run directory, if there is one.
+
+        Updates wait until the memory holds ``learning_starts`` transitions, as in a fresh run
+        (a checkpoint without the replay memory restores none).
+        """
         if self.run is None:
             return False
         recover_checkpoints(self.run.checkpoints)  # what a crash while saving left behind
@@ -313,6 +318,7 @@ class Learner:
             return False
         counters = load_checkpoint(path, self.agent, self.memory)
         self.counters.update({k: v for k, v in counters.items() if k in self.counters})
+        self.limiter.resume(counters, self.counters['env_steps'], self.updates, len(self.memory))
         self.counters['policy_version'] = max(self.counters['policy_version'],
                                               self.run.last_policy_version())
         return True

@@ -331,9 +331,11 @@ def test_resume_continues_counters_and_republishes_at_once(ros, tmp_path, save_r
     for name, tensor in final.actor_state.items():
         assert (late[-1].actor_state[name] == tensor).all(), name
 
-    # Training goes on from there: 20 more transitions -> 10 more updates at 0.5 per step.
-    first.send(transitions(20, seed=3, actor='robot_0'))
-    assert ros.spin_until(lambda: learner.counters['env_steps'] == 80, TIMEOUT)
+    # Training goes on from there: 20 more transitions -> 10 more updates at 0.5 per step,
+    # after learning_starts (20) are held again where the checkpoint has no replay memory.
+    more = 20 if save_replay else 40
+    first.send(transitions(more, seed=3, actor='robot_0'))
+    assert ros.spin_until(lambda: learner.counters['env_steps'] == 60 + more, TIMEOUT)
     assert ros.spin_until(lambda: learner.updates >= 30, TIMEOUT), learner.stats()
     ros.spin_for(0.3)
     assert learner.updates == 30
@@ -476,7 +478,8 @@ def test_resume_without_replay_does_not_deadlock_on_the_throttle(ros, tmp_path):
     """
     A checkpoint taken while inserts were ahead of the updates, resumed without its replay memory.
 
-    The memory starts empty, so the learner must let the actors fill a batch.
+    The memory starts empty, so the learner must let the actors fill it to learning_starts; the
+    updates owed to the data that is gone are not made on the new data.
     """
     from t3d_ros.td3.config import TD3Config
     from t3d_ros.training.learner import Learner, LearnerOptions
@@ -496,8 +499,11 @@ def test_resume_without_replay_does_not_deadlock_on_the_throttle(ros, tmp_path):
     h.send(transitions(4, seed=2))
     h.wait_env_steps(204)
     assert not h.learner.should_throttle()
-    h.send(transitions(8, seed=3))  # a batch: the owed updates run, the throttle lifts
-    h.wait_updates(target_updates(212))
+    h.send(transitions(8, seed=3))  # a batch, fewer than learning_starts: no update yet
+    h.wait_env_steps(212)
+    assert not h.learner.should_throttle() and h.learner.updates == 0
+    h.send(transitions(14, seed=4))  # 6 past learning_starts held: 3 updates, none owed
+    h.wait_updates(3)
     assert h.ros.spin_until(lambda: h.throttle[-1] is False
                             and h.diagnostics().get('throttled') == 'False', TIMEOUT), h.throttle
 

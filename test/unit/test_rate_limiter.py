@@ -66,3 +66,33 @@ def test_the_learner_tells_the_throttle_as_it_changes_not_at_the_next_tick():
     # updating thread, before the updates ran out.
     assert told == [False, True, False]
     assert updates[3] == [False, True] and updates[4] == [False, True, False], updates
+
+
+def test_a_resume_short_of_learning_starts_warms_up_again_and_owes_nothing():
+    """
+    A checkpoint of 500 inserts, 300 updates (50 owed), resumed without its memory.
+
+    Its data is gone: updates wait for ``learning_starts`` transitions held, then follow the
+    new inserts at the ratio, and the actors are not throttled meanwhile.
+    """
+    limiter = UpdateRateLimiter(updates_per_step=1.0, learning_starts=150, max_ahead=20)
+    limiter.resume({}, inserted=500, updates=300, held=0)
+    assert limiter.updates_allowed(inserted=500 + 149, updates=300) == 0
+    assert not limiter.should_throttle(inserted=500 + 149, updates=300)
+    assert limiter.updates_allowed(inserted=500 + 150, updates=300) == 0
+    assert limiter.updates_allowed(inserted=500 + 160, updates=300) == 10
+    assert limiter.should_throttle(inserted=500 + 150 + 21, updates=300)
+
+
+def test_a_resume_with_its_memory_goes_on_from_the_origin_it_was_saved_with():
+    limiter = UpdateRateLimiter(updates_per_step=1.0, learning_starts=150, max_ahead=20)
+    limiter.resume({}, inserted=500, updates=300, held=100)  # 100 held: 50 more to learn
+    assert limiter.updates_allowed(inserted=550, updates=300) == 0
+    assert limiter.updates_allowed(inserted=560, updates=300) == 10
+    saved = limiter.state()
+    again = UpdateRateLimiter(updates_per_step=1.0, learning_starts=150, max_ahead=20)
+    again.resume(saved, inserted=560, updates=305, held=160)  # the 5 owed stay owed
+    assert again.updates_allowed(inserted=560, updates=305) == 5
+    fresh = UpdateRateLimiter(updates_per_step=1.0, learning_starts=150, max_ahead=20)
+    fresh.resume({}, inserted=560, updates=305, held=160)  # a checkpoint from before this
+    assert fresh.updates_allowed(inserted=560, updates=305) == 105

@@ -1,0 +1,60 @@
+"""
+The learner core's counting when the actors' streams are not whole.
+
+A resume whose memory lacks ``learning_starts``.
+"""
+import numpy as np
+
+from t3d_ros.tasks import make_task
+from t3d_ros.td3.config import TD3Config
+from t3d_ros.training.learner import Learner, LearnerOptions
+from t3d_ros.training.run_dir import RunDirectory
+
+TASK = make_task('pendulum')
+CONFIG = TD3Config(hidden_sizes=(8, 8), batch_size=4, learning_starts=30, replay_capacity=500,
+                   updates_per_step=1.0)
+
+
+def insert(learner, seq, rows, done_last=False, actor='robot_0', seed=0):
+    """Insert ``rows`` transitions of reward -1 as message ``seq`` (the last may end it)."""
+    rng = np.random.default_rng(seed)
+    done = np.zeros(rows, dtype=bool)
+    done[-1] = done_last
+    return learner.insert(actor, rng.uniform(-1, 1, (rows, TASK.obs_dim)),
+                          rng.uniform(TASK.action_low, TASK.action_high,
+                                      (rows, TASK.num_joints)),
+                          np.full(rows, -1.0), rng.uniform(-1, 1, (rows, TASK.obs_dim)),
+                          np.zeros(rows, dtype=bool), done, seq=seq)
+
+
+def test_a_resume_without_the_memory_updates_once_learning_starts_are_held(tmp_path):
+    first = Learner(TASK, CONFIG, LearnerOptions(), RunDirectory(tmp_path / 'run',
+                                                                 tensorboard=False))
+    insert(first, seq=0, rows=100)
+    assert first.run_updates() == 70
+    first.close()
+
+    resumed = Learner(TASK, CONFIG, LearnerOptions(), RunDirectory(tmp_path / 'run',
+                                                                   tensorboard=False))
+    assert resumed.resume() and len(resumed.memory) == 0 and resumed.updates == 70
+    insert(resumed, seq=1, rows=29)
+    assert resumed.run_updates() == 0 and not resumed.should_throttle()
+    insert(resumed, seq=2, rows=1)  # learning_starts held: from here one update per step
+    assert resumed.run_updates() == 0
+    insert(resumed, seq=3, rows=5)
+    assert resumed.run_updates() == 5 and resumed.updates == 75
+    resumed.close()
+
+
+def test_a_resume_with_the_memory_goes_on_exactly(tmp_path):
+    options = LearnerOptions(save_replay=True)
+    first = Learner(TASK, CONFIG, options, RunDirectory(tmp_path / 'run', tensorboard=False))
+    insert(first, seq=0, rows=100)
+    assert first.run_updates() == 70
+    insert(first, seq=1, rows=3)  # 3 updates owed at the checkpoint
+    first.close()
+
+    resumed = Learner(TASK, CONFIG, options, RunDirectory(tmp_path / 'run', tensorboard=False))
+    assert resumed.resume() and len(resumed.memory) == 103
+    assert resumed.run_updates() == 3
+    resumed.close()
