@@ -20,7 +20,8 @@ class EpisodeTracker:
     Each actor's transitions arrive in order (reliable QoS), so the learner knows every
     episode's return without a second channel. When that fails, the owner says so: after a
     ``restart`` of the actor its next transition starts a new episode; after an ``interrupt``
-    (lost messages) the episode under way is incomplete and is not reported.
+    (lost messages, or an actor first heard after its episode under way began) that episode is
+    incomplete and is not reported: the actor's next reported episode begins after its end.
     """
 
     def __init__(self):
@@ -28,7 +29,8 @@ class EpisodeTracker:
         self._lengths: dict[str, int] = defaultdict(int)
         self._incomplete: set[str] = set()
         self.discarded = 0
-        """Episodes not reported: cut by an actor restart or by lost messages."""
+        """Episodes not reported: cut by an actor restart, by lost messages or by joining an
+        actor's stream late."""
 
     def add(self, actor_id: str, reward: np.ndarray, done: np.ndarray) -> list[Episode]:
         finished = []
@@ -53,5 +55,5 @@ class EpisodeTracker:
         self._incomplete.discard(actor_id)
 
     def interrupt(self, actor_id: str) -> None:
-        """Transitions of the actor were lost: its episode under way is not reported."""
+        """Transitions of the actor's episode under way were not heard: it is not reported."""
         self._incomplete.add(actor_id)

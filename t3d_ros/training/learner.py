@@ -136,15 +136,15 @@ class Learner:
         """
         Add one actor's transitions (actions in physical units).
 
-        With its message number ``seq`` if it sends one (lost messages and restarts are found
-        from it).
+        With its message number ``seq`` if it sends one: lost messages, restarts and a stream
+        joined mid-episode are found from it (``ActorStreams``).
         """
         arrival = self.streams.admit(actor_id, seq)
         if arrival is None:
             return Inserted(refused=True)
         if arrival.restarted:
             self.episodes.restart(actor_id)
-        elif arrival.lost:
+        if arrival.lost or arrival.joined_late:
             self.episodes.interrupt(actor_id)
         tolerance = 1e-6 * (self.task.action_high - self.task.action_low)
         inside = np.all((action >= self.task.action_low - tolerance)

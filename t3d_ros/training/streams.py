@@ -7,10 +7,13 @@ from typing import NamedTuple
 class Arrival(NamedTuple):
     """What one message says about its actor's stream."""
 
-    lost: int
+    lost: int = 0
     """Messages of this actor that never arrived before this one (a gap in the sequence)."""
-    restarted: bool
+    restarted: bool = False
     """The sequence went back: the actor process restarted (a new stream from 0)."""
+    joined_late: bool = False
+    """The first message heard of this actor process is not its first (``seq`` > 0): the
+    learner started, or heard the restarted actor, after the actor's episode under way began."""
 
 
 class ActorStreams:
@@ -18,10 +21,11 @@ class ActorStreams:
     Per-actor bookkeeping of ``/t3d/transitions`` sequence numbers.
 
     Each actor numbers its messages 0, 1, 2, ... A number above the next expected one means
-    the messages in between were lost (counted per actor); one at or below the last seen means
-    the actor restarted. Gaps are counted from the first message this learner receives from an
-    actor (what an actor sent while no learner ran is not known here). Messages without a
-    number (an older actor) are accepted uncounted.
+    the messages in between were lost (counted per actor); one below it means the actor
+    restarted. Gaps are counted from the first message this learner receives from an actor
+    (what an actor sent while no learner ran is not known here); a first message other than
+    number 0 says that the learner joined the stream late. Messages without a number (an older
+    actor) are accepted uncounted.
 
     At most ``max_actors`` actors are tracked, so a peer that claims ever new actor ids cannot
     grow the learner's memory: messages of further actors are refused (``admit`` returns None)
@@ -53,14 +57,18 @@ class ActorStreams:
             self.lost[actor_id] = 0
             self.restarts[actor_id] = 0
         expected = self._next[actor_id]
-        self._next[actor_id] = None if seq is None else seq + 1
-        if seq is None or expected is None:
-            return Arrival(0, False)
-        if seq < expected:
+        if seq is None:
+            arrival = Arrival()
+        elif expected is None:
+            arrival = Arrival(joined_late=seq > 0)
+        elif seq < expected:
             self.restarts[actor_id] += 1
-            return Arrival(0, True)
-        self.lost[actor_id] += seq - expected
-        return Arrival(seq - expected, False)
+            arrival = Arrival(restarted=True, joined_late=seq > 0)
+        else:
+            self.lost[actor_id] += seq - expected
+            arrival = Arrival(lost=seq - expected)
+        self._next[actor_id] = None if seq is None else seq + 1
+        return arrival
 
     def total_lost(self) -> int:
         return sum(self.lost.values())

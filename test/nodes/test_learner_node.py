@@ -654,3 +654,31 @@ def test_a_value_that_cannot_work_is_refused_at_start_with_its_name(ros, name, v
     """E.g. publish_every 0 used to start, then kill the update thread at its first update."""
     with pytest.raises(ValueError, match=name):
         ros.start(LearnerNode, **{**SMALL, name: value})
+
+
+def test_a_learner_restarted_under_a_running_actor_reports_whole_episodes_only(ros, tmp_path):
+    """
+    The resumed learner first hears the actor mid-episode (its seq goes on from 4).
+
+    The part it heard is discarded and counted; the actor's next episode is reported whole,
+    and the run's wall time goes on from the first learner's rows.
+    """
+    run = tmp_path / 'run'
+    first = LearnerHarness(ros, run_dir=str(run))
+    first.send(transitions(10, seed=1, reward=np.full(10, -1.0), done_at=[9], seq=0))
+    first.send(transitions(4, seed=2, seq=1))  # an episode under way when the learner dies
+    first.wait_env_steps(14)
+    first.wait_diagnostics(episodes=1)
+    stop(ros, first.node)
+
+    second = ros.start(LearnerNode, **{**SMALL, 'run_dir': str(run), 'resume': True})
+    assert ros.spin_until(lambda: first.pub.get_subscription_count() >= 1, TIMEOUT)
+    # seq 2 and 3 went out while no learner listened; the resumed learner hears 4 first.
+    first.send(transitions(6, seed=3, reward=np.full(6, -0.5), done_at=[5], seq=4))
+    first.send(transitions(10, seed=4, reward=np.full(10, -2.0), done_at=[9], seq=5))
+    first.wait_diagnostics(episodes=2, episodes_discarded=1, lost_messages=0)
+    stop(ros, second)
+    metrics = read_csv(run / 'metrics.csv')
+    np.testing.assert_allclose(metrics['episode_return'], [-10.0, -20.0])
+    np.testing.assert_array_equal(metrics['episode_length'], [10, 10])
+    assert np.all(np.diff(metrics['wall_time_s']) >= 0)

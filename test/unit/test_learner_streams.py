@@ -1,14 +1,15 @@
 """
 The learner core's counting when the actors' streams are not whole.
 
-A resume whose memory lacks ``learning_starts``.
+An actor first heard mid-episode (a learner restarted under a running training), a restarted
+actor, and a resume whose memory lacks ``learning_starts``.
 """
 import numpy as np
 
 from t3d_ros.tasks import make_task
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.training.learner import Learner, LearnerOptions
-from t3d_ros.training.run_dir import RunDirectory
+from t3d_ros.training.run_dir import RunDirectory, read_csv
 
 TASK = make_task('pendulum')
 CONFIG = TD3Config(hidden_sizes=(8, 8), batch_size=4, learning_starts=30, replay_capacity=500,
@@ -25,6 +26,29 @@ def insert(learner, seq, rows, done_last=False, actor='robot_0', seed=0):
                                       (rows, TASK.num_joints)),
                           np.full(rows, -1.0), rng.uniform(-1, 1, (rows, TASK.obs_dim)),
                           np.zeros(rows, dtype=bool), done, seq=seq)
+
+
+def test_an_actor_first_heard_mid_episode_is_counted_from_its_next_episode(tmp_path):
+    run = RunDirectory(tmp_path / 'run', tensorboard=False)
+    learner = Learner(TASK, CONFIG, LearnerOptions(), run)
+    assert insert(learner, seq=7, rows=8, done_last=True).episodes == 0  # its last 8 steps
+    assert insert(learner, seq=8, rows=10).episodes == 0
+    assert insert(learner, seq=9, rows=10, done_last=True).episodes == 1
+    stats = learner.stats()
+    assert stats['episodes'] == 1 and stats['episodes_discarded'] == 1
+    assert stats['recent_return'] == -20.0 and stats['env_steps'] == 28
+    learner.close()
+    assert list(read_csv(run.metrics_file)['episode_length']) == [20]
+
+
+def test_an_actor_restarted_and_heard_after_its_first_message_loses_both_halves():
+    learner = Learner(TASK, CONFIG, LearnerOptions())
+    for seq in range(4):
+        insert(learner, seq=seq, rows=2)  # then the actor dies mid-episode
+    assert insert(learner, seq=2, rows=5, done_last=True).restarted  # its new process's 2
+    assert insert(learner, seq=3, rows=6, done_last=True).episodes == 1
+    stats = learner.stats()
+    assert stats['episodes_discarded'] == 2 and stats['recent_return'] == -6.0
 
 
 def test_a_resume_without_the_memory_updates_once_learning_starts_are_held(tmp_path):
