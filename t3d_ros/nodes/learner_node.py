@@ -119,6 +119,11 @@ class LearnerNode(Node):
             self.drops.drop('too_many_actors', f'{batch.actor_id!r}: already '
                             f'{self.learner.options.max_actors} actors (max_actors)')
             return
+        if inserted.suspicious:
+            self.get_logger().warning(
+                f'ignored a message of {batch.actor_id} numbered seq={batch.seq}: further ahead '
+                'than the actor could have sent (forged or corrupt?)', throttle_duration_sec=5.0)
+            return
         if bad_rows:
             self.drops.drop('bad_rows', f'{bad_rows} non-finite or absurd rows from '
                             f'{batch.actor_id}')

@@ -78,6 +78,8 @@ class Inserted(NamedTuple):
     """The actor restarted (its sequence went back): a new episode begins."""
     refused: bool = False
     """Nothing stored: the table of actors is full (``max_actors``)."""
+    suspicious: bool = False
+    """Nothing stored: its sequence number jumped further than the actor could have sent."""
     episodes: int = 0
     """Episodes this batch finished (each now in ``recent_returns``)."""
 
@@ -136,12 +138,14 @@ class Learner:
         """
         Add one actor's transitions (actions in physical units).
 
-        With its message number ``seq`` if it sends one: lost messages, restarts and a stream
-        joined mid-episode are found from it (``ActorStreams``).
+        With its message number ``seq`` if it sends one: lost messages, restarts, a stream
+        joined mid-episode and impossible jumps are found from it (``ActorStreams``).
         """
         arrival = self.streams.admit(actor_id, seq)
         if arrival is None:
             return Inserted(refused=True)
+        if arrival.suspicious:
+            return Inserted(suspicious=True)
         if arrival.restarted:
             self.episodes.restart(actor_id)
         if arrival.lost or arrival.joined_late:
@@ -341,6 +345,7 @@ class Learner:
                     lost_messages=self.streams.total_lost(),
                     actor_restarts=self.streams.total_restarts(),
                     refused_actor_messages=self.streams.refused,
+                    suspicious_messages=self.streams.suspicious,
                     episodes_discarded=self.episodes.discarded, **lost,
                     **{**self._metrics[0], **self._metrics[1]})
 

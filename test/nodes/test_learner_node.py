@@ -682,3 +682,12 @@ def test_a_learner_restarted_under_a_running_actor_reports_whole_episodes_only(r
     np.testing.assert_allclose(metrics['episode_return'], [-10.0, -20.0])
     np.testing.assert_array_equal(metrics['episode_length'], [10, 10])
     assert np.all(np.diff(metrics['wall_time_s']) >= 0)
+
+
+def test_a_seq_jump_no_actor_could_make_is_suspicious_not_lost(ros):
+    """One message numbered 10^9 is neither 10^9 losses nor the stream's new place."""
+    h = LearnerHarness(ros)
+    h.send(transitions(2, seed=1, seq=0))
+    h.send(transitions(2, seed=2, seq=1_000_000_000))
+    h.send(transitions(2, seed=3, seq=1))
+    h.wait_diagnostics(env_steps=4, suspicious_messages=1, lost_messages=0, actor_restarts=0)

@@ -2,7 +2,7 @@
 The learner core's counting when the actors' streams are not whole.
 
 An actor first heard mid-episode (a learner restarted under a running training), a restarted
-actor, and a resume whose memory lacks ``learning_starts``.
+actor, a forged sequence number, and a resume whose memory lacks ``learning_starts``.
 """
 import numpy as np
 
@@ -49,6 +49,19 @@ def test_an_actor_restarted_and_heard_after_its_first_message_loses_both_halves(
     assert insert(learner, seq=3, rows=6, done_last=True).episodes == 1
     stats = learner.stats()
     assert stats['episodes_discarded'] == 2 and stats['recent_return'] == -6.0
+
+
+def test_a_forged_seq_is_ignored_counted_and_moves_no_stream():
+    learner = Learner(TASK, CONFIG, LearnerOptions())
+    insert(learner, seq=0, rows=5)
+    forged = insert(learner, seq=1_000_000_000, rows=1, done_last=True)
+    assert forged.suspicious and forged.episodes == 0
+    honest = insert(learner, seq=1, rows=5, done_last=True)
+    assert not honest.restarted and honest.lost_messages == 0 and honest.episodes == 1
+    stats = learner.stats()
+    assert stats['suspicious_messages'] == 1 and stats['lost_messages'] == 0
+    assert stats['actor_restarts'] == 0 and stats['env_steps'] == 10
+    assert stats['recent_return'] == -10.0 and stats['buffer_size'] == 10
 
 
 def test_a_resume_without_the_memory_updates_once_learning_starts_are_held(tmp_path):
