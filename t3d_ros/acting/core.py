@@ -12,13 +12,14 @@ same transitions by construction.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, NamedTuple, Protocol
 
 import numpy as np
 
 from t3d_ros.acting.exploration import explore, random_unit_action
 from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.param_schema import check_fields
 from t3d_ros.tasks.base import BaseState, RobotState, Task, episode_rngs
 
 
@@ -26,16 +27,13 @@ from t3d_ros.tasks.base import BaseState, RobotState, Task, episode_rngs
 class ActorSettings:
     """How an actor explores while training: its parameters, never the learner's."""
 
-    start_steps: int = 10_000
+    start_steps: int = field(default=10_000, metadata=dict(low=0))
     """Uniform random actions each actor takes before it uses the policy."""
-    exploration_noise: float = 0.1
+    exploration_noise: float = field(default=0.1, metadata=dict(low=0.0))
     """Std of the Gaussian exploration noise, as a fraction of each joint's half range."""
 
     def __post_init__(self):
-        if self.start_steps < 0:
-            raise ValueError(f'start_steps must be >= 0, not {self.start_steps}')
-        if not self.exploration_noise >= 0:
-            raise ValueError(f'exploration_noise must be >= 0, not {self.exploration_noise}')
+        check_fields(self)
 
     @classmethod
     def from_parameters(cls, params: Mapping) -> 'ActorSettings':

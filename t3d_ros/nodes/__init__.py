@@ -1,1 +1,1 @@
-"""The ROS nodes, one class per file: sim, actor, learner, their group processes."""
+"""The ROS nodes, one class per file: sim, actor, learner, their group processes and parameters."""

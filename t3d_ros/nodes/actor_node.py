@@ -16,7 +16,6 @@ weights from ``/t3d/policy``.
 """
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from typing import Callable, NamedTuple
@@ -40,14 +39,13 @@ from t3d_ros.ros.any_qos import AnyQosListener
 from t3d_ros.ros.clocks import steady_timer
 from t3d_ros.ros.drops import DropCounter
 from t3d_ros.ros.latency import LatencyWindow
-from t3d_ros.ros.params import declare
 from t3d_ros.ros.spin import run_node
 from t3d_ros.acting.state_sync import StateSync
 from t3d_ros.acting.safety import CommandSafety
-from t3d_ros.tasks import TASK_DESCRIPTION, make_task
+from t3d_ros.nodes.actor_params import ACTOR_PARAMS
+from t3d_ros.tasks import make_task
 from t3d_ros.bundle.policy_bundle import BundleError, PolicyBundle
 from t3d_ros.tasks.base import RobotState
-from t3d_ros.td3.config import field_docs
 
 RESET_RETRY_PERIOD = 0.5
 RESET_TIMEOUT = 5.0
@@ -93,7 +91,7 @@ class ActorNode(LifecycleNode):
         subscription per process, batched forward passes).
         """
         super().__init__('actor', **kwargs)
-        p = self._declare_parameters()
+        p = ACTOR_PARAMS.declare(self)
         self.p = p
         self.task = make_task(p['task'])
         self.actor_id = p['actor_id'] or self.get_namespace().strip('/') or self.get_name()
@@ -132,63 +130,6 @@ class ActorNode(LifecycleNode):
         self.refusal = ''  # why the last configure failed
         if p['autostart']:
             self._autostart()
-
-    def _declare_parameters(self) -> dict:
-        d = lambda *args, **kwargs: declare(self, *args, **kwargs)  # noqa: E731
-        mode = d('mode', 'train', "'train' (explore, send transitions) or 'deploy'.",
-                 choices=('train', 'deploy'))
-        return {
-            'task': d('task', 'reacher', TASK_DESCRIPTION),
-            'mode': mode,
-            'seed': d('seed', 0, 'Seed of goals and exploration noise.', low=0),
-            'actor_id': d('actor_id', '', 'Id in transitions and diagnostics; default: '
-                          'the namespace.'),
-            'command_topic': d('command_topic', '', 'Forward command controller topic; '
-                               "default: the task's, e.g. forward_effort_controller/commands."),
-            'joint_order': d('joint_order', [], "The controller's `joints` order for "
-                             "commands; default: the task's joint order.", element_type=str),
-            'state_qos': d('state_qos', 'reliable', "joint_states (and odom) QoS: "
-                           "'reliable' (lockstep sim) or 'best_effort' (sensor data).",
-                           choices=tuple(messages.STATE_QOS_CHOICES)),
-            'odom_slop': d('odom_slop', 0.0, 'Floating-base tasks: largest stamp difference '
-                           '(s) between a joint state and the odom it is paired with; 0 = '
-                           'equal stamps (lockstep sim).', low=0.0),
-            'trigger': d('trigger', 'state', "'state': act on each new joint state; "
-                         "'timer': act at control_rate_hz on the latest state.",
-                         choices=('state', 'timer')),
-            'control_rate_hz': d('control_rate_hz', 0.0, 'Control rate; 0 = 1 / the '
-                                 "task's control period.", low=0.0),
-            'state_timeout': d('state_timeout', -1.0, 'Watchdog: state older than this '
-                               '(s) -> safe command. <0: 3 control periods; 0: off.'),
-            'max_delta': d('max_delta', 0.0, 'Largest command change per tick, all joints '
-                           '(0 = no rate limit).', low=0.0),
-            'command_low': d('command_low', [], 'Per-joint lower command limits in the '
-                             "task's joint order (not joint_order), tighter than the policy's "
-                             "(empty = the policy's)."),
-            'command_high': d('command_high', [], 'Per-joint upper command limits in the '
-                              "task's joint order (not joint_order), tighter than the "
-                              "policy's (empty = the policy's)."),
-            'policy_file': d('policy_file', '', 'Policy bundle (.safetensors) to load at '
-                             'configure; empty in training (weights come on /t3d/policy).'),
-            **{name: d(name, value, f'{field_docs(ActorSettings)[name]} (train mode)', low=0)
-               for name, value in dataclasses.asdict(ActorSettings()).items()},
-            # The learner refuses larger messages: a larger value would lose every one.
-            'transitions_per_message': d('transitions_per_message', 64, 'Transitions sent '
-                                         'per /t3d/transitions message (and at episode end).',
-                                         low=1, high=messages.MAX_TRANSITIONS_PER_MESSAGE),
-            'max_policy_bytes': d('max_policy_bytes', 64 * 2**20, 'Larger policy messages '
-                                  'are dropped.', low=1),
-            'signing_key_file': d('signing_key_file', '', 'Train mode: take only policy '
-                                  'bundles signed with this key file (the learner\'s); '
-                                  'empty = any bundle.'),
-            'follow_throttle': d('follow_throttle', True, 'Train mode: wait while the learner '
-                                 'asks on /t3d/throttle (lockstep sims); false on hardware.'),
-            # Deploy: a robot is commanded only after a deliberate lifecycle transition.
-            'autostart': d('autostart', mode == 'train', 'Configure and activate at start '
-                           '(default: true in train mode, false in deploy mode, where a '
-                           'lifecycle manager or `ros2 lifecycle set` does it); a failed '
-                           'transition ends the process with status 1.'),
-        }
 
     def _autostart(self) -> None:
         """Configure and activate; ValueError (the process exits 1) if either fails."""

@@ -20,61 +20,27 @@ from t3d_ros.bundle import signing
 from t3d_ros.ros import messages
 from t3d_ros.ros.clocks import steady_timer
 from t3d_ros.ros.drops import DropCounter
-from t3d_ros.ros.params import declare
 from t3d_ros.ros.spin import run_node
-from t3d_ros.tasks import TASK_DESCRIPTION, make_task
+from t3d_ros.nodes.learner_params import LEARNER_PARAMS
+from t3d_ros.tasks import make_task
 from t3d_ros.bundle.policy_bundle import PolicyBundle
-from t3d_ros.td3.config import TD3Config, field_docs
-from t3d_ros.training.learner import Learner, LearnerOptions
+from t3d_ros.training.learner import Learner, learner_settings
 from t3d_ros.training.run_dir import RunDirectory
 
 DIAGNOSTICS_PERIOD = 1.0
-
-
-RANGES = {
-    # TD3Config (TD3Config.validate has the strict bounds, e.g. learning rates > 0)
-    'hidden_sizes': (1, None), 'actor_lr': (0.0, None), 'critic_lr': (0.0, None),
-    'gamma': (0.0, 1.0), 'tau': (0.0, 1.0), 'policy_noise': (0.0, None),
-    'noise_clip': (0.0, None), 'policy_delay': (1, None), 'batch_size': (1, None),
-    'replay_capacity': (1, None), 'learning_starts': (0, None), 'updates_per_step': (0.0, None),
-    'seed': (0, None),
-    # LearnerOptions
-    'publish_every': (1, None), 'checkpoint_every': (0, None), 'keep_checkpoints': (1, None),
-    'max_ahead': (1, None), 'max_actors': (1, None),
-}
-"""Inclusive (low, high) of the numeric parameters, None = open: in the descriptors, so
-``ros2 param describe`` shows them and rcl refuses a value outside before the node starts."""
-CHOICES = {'device': ('cpu', 'cuda', 'auto')}
-
-
-def _range(name: str) -> dict:
-    low, high = RANGES.get(name, (None, None))
-    return dict(low=low, high=high)
 
 
 class LearnerNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('learner', **kwargs)
-        d = lambda *args, **kw: declare(self, *args, **kw)  # noqa: E731
-        self.task = make_task(d('task', 'reacher', 'Task to learn. ' + TASK_DESCRIPTION))
-        docs, defaults = field_docs(), TD3Config()
-        td3 = {name: d(name, list(value) if isinstance(value, tuple) else value, docs[name],
-                       element_type=int, **_range(name))
-               for name, value in defaults.to_dict().items()}
-        config = TD3Config.from_dict(td3)
-        option_docs = field_docs(LearnerOptions)
-        options = LearnerOptions(**{
-            name: d(name, value, option_docs[name], choices=CHOICES.get(name), **_range(name))
-            for name, value in LearnerOptions().__dict__.items()})
-        run_dir = d('run_dir', '', 'Run directory (metrics, checkpoints, policy); empty = '
-                    'none.')
-        resume = d('resume', True, 'Continue from the newest checkpoint in run_dir if any.')
-        key_file = d('signing_key_file', '', 'Key file: sign every policy bundle '
-                     '(HMAC-SHA256) for actors given the same file; empty = unsigned.')
-        self.signing_key = signing.load_key(key_file) if key_file else None
-        torch.set_num_threads(d('torch_threads', 1, 'Torch CPU threads for the updates.',
-                                low=1))
+        p = LEARNER_PARAMS.declare(self)
+        self.task = make_task(p['task'])
+        config, options = learner_settings(p)
+        run_dir = p['run_dir']
+        self.signing_key = (signing.load_key(p['signing_key_file']) if p['signing_key_file']
+                            else None)
+        torch.set_num_threads(p['torch_threads'])
 
         self.drops = DropCounter(self.get_logger(), 'transitions')
         self.codec = messages.TransitionCodec(self.task.obs_dim, self.task.num_joints)
@@ -85,7 +51,7 @@ class LearnerNode(Node):
         run = RunDirectory(run_dir) if run_dir else None
         self.learner = Learner(self.task, config, options, run, on_policy=self._publish_policy,
                                on_throttle=self._publish_throttle)
-        if resume and self.learner.resume():
+        if p['resume'] and self.learner.resume():
             stats = self.learner.stats()
             self.get_logger().info(
                 f'resumed from {run_dir}: {stats["updates"]} updates, {stats["env_steps"]} env '

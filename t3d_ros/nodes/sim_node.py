@@ -41,9 +41,9 @@ from t3d_ros.ros.any_qos import AnyQosListener
 from t3d_ros.ros.clocks import steady_timer
 from t3d_ros.ros.drops import DropCounter
 from t3d_ros.ros.message_info import with_message_info
-from t3d_ros.ros.params import declare
 from t3d_ros.ros.spin import run_node
-from t3d_ros.tasks import TASK_DESCRIPTION, make_task
+from t3d_ros.nodes.sim_params import SIM_PARAMS
+from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import ControlInterface, episode_rngs
 
 DIAGNOSTICS_PERIOD = 1.0
@@ -60,38 +60,19 @@ class SimNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('sim', **kwargs)
-        d = lambda *args, **kw: declare(self, *args, **kw)  # noqa: E731
-        self.task = make_task(d('task', 'reacher', 'Task whose robot to '
-                                'simulate. ' + TASK_DESCRIPTION))
-        self.mode = d('mode', 'lockstep', "'lockstep': one control step per command; "
-                      "'realtime': fixed rate, latest command.", choices=('lockstep', 'realtime'))
-        seed = d('seed', 0, 'Seed of initial states (and of noise and dynamics randomisation).',
-                 low=0)
-        command_topic = d('command_topic', '', "Command topic; default: the task's "
-                          'forward command controller topic.') or self.task.command_topic
-        rate_hz = d('rate_hz', 0.0, "Realtime control rate; 0 = 1 / the task's control period.",
-                    low=0.0)
-        self.latency_ns = messages.seconds_to_ns(d('actuation_latency', 0.0, 'Realtime: delay '
-                                                 '(s) before a command takes effect.', low=0.0))
-        self.observation_noise = d('observation_noise', 0.0, 'Std of Gaussian noise on '
-                                   'published joint positions and velocities (and odom '
-                                   'positions and twists).', low=0.0)
-        self.mass_scale = d('mass_scale', [1.0, 1.0], 'Range [low, high] of the per-episode '
-                            'link mass scale (domain randomisation).', low=0.0)
-        self.friction_range = d('friction_range', [], 'Range [low, high] of the per-episode '
-                                "scale of the model's lateral friction (empty = unchanged).",
-                                low=0.0)
-        republish_period = d('republish_period', 1.0, 'Lockstep: republish the last state '
-                             'after this long without a command (s; 0 = never).', low=0.0)
-        actor_node = d('actor_node', 'actor', "Lockstep: the node whose commands step the sim "
-                       "(a relative name is in the sim's namespace); other publishers' "
-                       "commands are counted and ignored. '' = any publisher.")
-        self.publish_clock = d('publish_clock', False, "Publish /clock with this sim's time "
-                               '(one /clock source per graph at most).')
-        for name, bounds in (('mass_scale', self.mass_scale),
-                             ('friction_range', self.friction_range)):
-            if bounds and (len(bounds) != 2 or not 0 < bounds[0] <= bounds[1]):
-                raise ValueError(f'{name} must be [low, high] with 0 < low <= high: {bounds}')
+        p = SIM_PARAMS.declare(self)
+        self.task = make_task(p['task'])
+        self.mode = p['mode']
+        seed = p['seed']
+        command_topic = p['command_topic'] or self.task.command_topic
+        rate_hz = p['rate_hz']
+        self.latency_ns = messages.seconds_to_ns(p['actuation_latency'])
+        self.observation_noise = p['observation_noise']
+        self.mass_scale = p['mass_scale']
+        self.friction_range = p['friction_range']
+        republish_period = p['republish_period']
+        actor_node = p['actor_node']
+        self.publish_clock = p['publish_clock']
 
         self.robot = BulletRobot.for_task(self.task)
         self.state_rng, _ = episode_rngs(seed)

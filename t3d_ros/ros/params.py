@@ -1,21 +1,26 @@
 """
-Declaring typed, described, validated ROS 2 parameters in one call.
+Declaring typed, described, validated ROS 2 parameters from their schema.
 
 Each parameter is statically typed (its type is the default's), and its descriptor carries the
-description, the range (``FloatingPointRange`` / ``IntegerRange``) and the choices, so
-``ros2 param describe`` shows them; rcl refuses a value of another type or out of range, and
-:func:`declare` turns that refusal (and a value outside the choices) into a ValueError naming
-the parameter, which ``run_node`` prints before the process exits 1.
+description, the range (``FloatingPointRange`` / ``IntegerRange``), the read-only flag and, in
+``additional_constraints``, every rule in words (choices, open ends, lengths), so ``ros2 param
+describe`` shows them. rcl refuses a value of another type or out of range; the schema's
+:meth:`~t3d_ros.param_schema.Param.check` refuses the rest. At declaration a refusal is a
+ValueError naming the parameter, which ``run_node`` prints before the process exits 1; a
+writable parameter set later is refused with the same reason.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any
 
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
+                                SetParametersResult)
 from rclpy.exceptions import ParameterException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+
+from t3d_ros.param_schema import Param, ParamSchema
 
 INT64_MIN, INT64_MAX = -2**63, 2**63 - 1
 
@@ -23,86 +28,89 @@ _ARRAY_TYPES = {bool: Parameter.Type.BOOL_ARRAY, int: Parameter.Type.INTEGER_ARR
                 float: Parameter.Type.DOUBLE_ARRAY, str: Parameter.Type.STRING_ARRAY}
 
 
-def declare(node: Node, name: str, default: Any, description: str, *,
-            choices: Sequence | None = None, element_type: type = float,
-            low: float | None = None, high: float | None = None,
-            read_only: bool = True) -> Any:
-    """
-    Declare ``name`` with the default's type and return its value.
+def declare_schema(node: Node, schema: ParamSchema) -> dict[str, Any]:
+    """Declare every parameter of ``schema`` on ``node``, in order; return {name: value}."""
+    values: dict[str, Any] = {}
+    for param in schema.params:
+        values[param.name] = declare_param(node, param, values)
+    node.add_on_set_parameters_callback(lambda changes: _check_changes(schema, changes))
+    return values
 
-    ``low`` / ``high`` (inclusive; None = open) bound a number, or each element of a list;
-    ``choices`` lists the allowed values. An empty-list default needs ``element_type``.
-    Integers given for a float parameter (``rate_hz: 50`` in YAML) are read as floats, as
-    users expect. Raises ValueError with the parameter's name on a value that cannot be used.
+
+def declare(node: Node, name: str, default: Any, description: str, **rules) -> Any:
+    """Declare one parameter, ``Param(name, default, description, **rules)``; return its value."""
+    return declare_param(node, Param(name, default, description, **rules))
+
+
+def declare_param(node: Node, param: Param, declared: dict[str, Any] | None = None) -> Any:
     """
-    kind = _element_kind(default, element_type)
-    is_list = isinstance(default, (list, tuple))
-    descriptor = ParameterDescriptor(description=description, read_only=read_only)
-    if low is not None or high is not None:
-        _add_range(descriptor, kind, low, high)
-    if choices is not None:
-        descriptor.additional_constraints = f'one of: {", ".join(map(str, choices))}'
-    if is_list:  # an empty list has no type to infer: declare the type, unset
-        declared = list(default) if default else _ARRAY_TYPES[kind]
-    else:
-        declared = default
-    override = _float_override(node, name, kind, is_list)
+    Declare ``param`` and return its value, checked.
+
+    ``declared`` holds the values declared before it, for a ``default_from``. Integers given
+    for a float parameter (``rate_hz: 50`` in YAML) are read as floats, as users expect.
+    Raises ValueError with the parameter's name on a value that cannot be used.
+    """
+    default = param.default if param.default_from is None else param.default_from(declared)
+    if param.is_list:  # an empty list has no type to infer: declare the type, unset
+        default = list(default) if default else _ARRAY_TYPES[param.kind]
+    override = _float_override(node, param)
     try:
         if override is not None:
-            value = node.declare_parameter(name, override, descriptor, ignore_override=True)
+            value = node.declare_parameter(param.name, override, _descriptor(param),
+                                           ignore_override=True)
         else:
-            value = node.declare_parameter(name, declared, descriptor)
+            value = node.declare_parameter(param.name, default, _descriptor(param))
     except ParameterException as error:  # wrong type or out of range, as rcl says it
-        raise ValueError(f'parameter {name!r}: {error}') from None
+        raise ValueError(f'parameter {param.name!r}: {error}') from None
     value = value.value
-    if is_list:
-        value = [] if value is None else list(value)  # rcl reads [] in a file as unset
-    for item in value if is_list else [value]:
-        if (low is not None and item < low) or (high is not None and item > high):
-            raise ValueError(f'parameter {name!r}: {item!r} is outside '
-                             f'[{_bound(low, "-inf")}, {_bound(high, "inf")}]')
-    if choices is not None and value not in choices:
-        raise ValueError(f'parameter {name!r} must be one of {list(choices)}, not {value!r}')
-    return value
+    if param.is_list and value is None:
+        value = []  # rcl reads [] in a file as unset
+    return param.check(value)
 
 
-def _element_kind(default: Any, element_type: type) -> type:
-    if isinstance(default, (list, tuple)):
-        return type(default[0]) if default else element_type
-    return type(default)
-
-
-def _add_range(descriptor: ParameterDescriptor, kind: type, low, high) -> None:
-    if kind is float:
+def _descriptor(param: Param) -> ParameterDescriptor:
+    descriptor = ParameterDescriptor(description=param.description, read_only=param.read_only,
+                                     additional_constraints='; '.join(param.constraints()))
+    if param.low is None and param.high is None:
+        return descriptor
+    if param.kind is float:
         descriptor.floating_point_range = [FloatingPointRange(
-            from_value=-math.inf if low is None else float(low),
-            to_value=math.inf if high is None else float(high), step=0.0)]
-    elif kind is int:
-        descriptor.integer_range = [IntegerRange(
-            from_value=INT64_MIN if low is None else int(low),
-            to_value=INT64_MAX if high is None else int(high), step=0)]
+            from_value=-math.inf if param.low is None else float(param.low),
+            to_value=math.inf if param.high is None else float(param.high), step=0.0)]
     else:
-        raise TypeError(f'a range needs a number parameter, not {kind.__name__}')
+        descriptor.integer_range = [IntegerRange(
+            from_value=INT64_MIN if param.low is None else int(param.low),
+            to_value=INT64_MAX if param.high is None else int(param.high), step=0)]
+    return descriptor
 
 
-def _float_override(node: Node, name: str, kind: type, is_list: bool):
+def _check_changes(schema: ParamSchema, changes: list[Parameter]) -> SetParametersResult:
+    """Refuse a set of a schema parameter to a value its ``check`` refuses, with the reason."""
+    for change in changes:
+        param = schema.by_name.get(change.name)
+        if param is None:
+            continue
+        try:
+            param.check(change.value)
+        except ValueError as error:
+            return SetParametersResult(successful=False, reason=str(error))
+    return SetParametersResult(successful=True)
+
+
+def _float_override(node: Node, param: Param):
     """
     Return the user's integer value(s) for a float parameter, as floats; else None.
 
     rcl types ``50`` in a params file as an integer, which a double parameter refuses. rclpy
     keeps the overrides of the command line and params files in ``_parameter_overrides``.
     """
-    if kind is not float:
+    if param.kind is not float:
         return None
-    override = getattr(node, '_parameter_overrides', {}).get(name)
+    override = getattr(node, '_parameter_overrides', {}).get(param.name)
     if override is None:
         return None
-    if is_list and override.type_ == Parameter.Type.INTEGER_ARRAY:
+    if param.is_list and override.type_ == Parameter.Type.INTEGER_ARRAY:
         return [float(v) for v in override.value]
-    if not is_list and override.type_ == Parameter.Type.INTEGER:
+    if not param.is_list and override.type_ == Parameter.Type.INTEGER:
         return float(override.value)
     return None
-
-
-def _bound(value, open_end: str) -> str:
-    return open_end if value is None else repr(value)

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from t3d_ros.param_schema import check_fields
 
 
 @dataclass(frozen=True)
@@ -15,34 +17,41 @@ class TD3Config:
 
     The learning rate is 3e-4 with 256-256 networks, the values of the authors' updated
     implementation (sfujim/TD3); the paper's 1e-3 belongs to its 400-300 networks.
+
+    Each field's docstring and ``metadata`` (its range: ``t3d_ros.param_schema.Param``)
+    are the learner node's parameter declaration too.
     """
 
-    hidden_sizes: tuple[int, ...] = (256, 256)
+    hidden_sizes: tuple[int, ...] = field(default=(256, 256),
+                                          metadata=dict(low=1, min_length=1))
     """Widths of the hidden layers of the actor and of each critic (ReLU)."""
-    actor_lr: float = 3e-4
+    actor_lr: float = field(default=3e-4, metadata=dict(low=0.0, low_open=True))
     """Adam learning rate of the actor."""
-    critic_lr: float = 3e-4
+    critic_lr: float = field(default=3e-4, metadata=dict(low=0.0, low_open=True))
     """Adam learning rate of the two critics (one optimiser over both)."""
-    gamma: float = 0.99
+    gamma: float = field(default=0.99, metadata=dict(low=0.0, high=1.0))
     """Discount factor."""
-    tau: float = 0.005
+    tau: float = field(default=0.005, metadata=dict(low=0.0, high=1.0, low_open=True))
     """Polyak rate: target <- tau * online + (1 - tau) * target."""
-    policy_noise: float = 0.2
+    policy_noise: float = field(default=0.2, metadata=dict(low=0.0))
     """Std of the target-policy smoothing noise, as a fraction of each joint's half range."""
-    noise_clip: float = 0.5
+    noise_clip: float = field(default=0.5, metadata=dict(low=0.0))
     """Clip of the target-policy smoothing noise, same units as ``policy_noise``."""
-    policy_delay: int = 2
+    policy_delay: int = field(default=2, metadata=dict(low=1))
     """Critic updates per actor and target update."""
-    batch_size: int = 256
+    batch_size: int = field(default=256, metadata=dict(low=1))
     """Transitions per update."""
-    replay_capacity: int = 1_000_000
-    """Replay memory size (oldest transitions are overwritten)."""
-    learning_starts: int = 10_000
+    replay_capacity: int = field(default=1_000_000, metadata=dict(low=1))
+    """Replay memory size (oldest transitions are overwritten); at least ``batch_size``."""
+    learning_starts: int = field(default=10_000, metadata=dict(low=0))
     """Transitions in the replay memory before the first update."""
-    updates_per_step: float = 1.0
+    updates_per_step: float = field(default=1.0, metadata=dict(low=0.0, low_open=True))
     """Updates per inserted transition (update-to-data ratio) once learning has started."""
-    seed: int = 0
+    seed: int = field(default=0, metadata=dict(low=0))
     """Seed of network initialisation, noise and replay sampling."""
+
+    def __post_init__(self):
+        self.validate()
 
     def replace(self, **changes) -> 'TD3Config':
         return dataclasses.replace(self, **changes)
@@ -59,48 +68,15 @@ class TD3Config:
             raise ValueError(f'unknown TD3 parameters: {sorted(unknown)}')
         values = dict(values)
         if 'hidden_sizes' in values:
-            values['hidden_sizes'] = tuple(int(v) for v in values['hidden_sizes'])
-        config = cls(**values)
-        config.validate()
-        return config
+            values['hidden_sizes'] = tuple(values['hidden_sizes'])
+        return cls(**values)
 
     def validate(self) -> None:
-        """Raise ValueError on values that cannot work."""
-        checks = [
-            (len(self.hidden_sizes) > 0 and all(h > 0 for h in self.hidden_sizes),
-             'hidden_sizes must be positive widths'),
-            (self.actor_lr > 0 and self.critic_lr > 0, 'learning rates must be > 0'),
-            (0.0 <= self.gamma <= 1.0, 'gamma must be in [0, 1]'),
-            (0.0 < self.tau <= 1.0, 'tau must be in (0, 1]'),
-            (self.policy_noise >= 0 and self.noise_clip >= 0, 'noise must be >= 0'),
-            (self.policy_delay >= 1, 'policy_delay must be >= 1'),
-            (self.batch_size >= 1, 'batch_size must be >= 1'),
-            (self.replay_capacity >= self.batch_size, 'replay_capacity must be >= batch_size'),
-            (self.learning_starts >= 0, 'learning_starts must be >= 0'),
-            (self.updates_per_step > 0, 'updates_per_step must be > 0'),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
-
-
-def field_docs(cls: type | None = None) -> dict[str, str]:
-    """
-    Return each dataclass field's docstring (default: TD3Config's).
-
-    For ROS parameter descriptions and the README.
-    """
-    import ast
-    import inspect
-
-    tree = ast.parse(inspect.getsource(cls or TD3Config))
-    body = tree.body[0].body
-    docs = {}
-    for node, following in zip(body, body[1:]):
-        if (isinstance(node, ast.AnnAssign) and isinstance(following, ast.Expr)
-                and isinstance(following.value, ast.Constant)):
-            docs[node.target.id] = following.value.value
-    return docs
+        """Raise ValueError on values that cannot work, naming the field."""
+        check_fields(self)
+        if self.replay_capacity < self.batch_size:
+            raise ValueError(f'replay_capacity ({self.replay_capacity}) must be >= batch_size '
+                             f'({self.batch_size})')
 
 
 SEED_T3D = TD3Config(replay_capacity=20_000, learning_starts=10_000)

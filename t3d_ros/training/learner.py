@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
 
+from t3d_ros.param_schema import check_fields
 from t3d_ros.tasks.base import Task
 from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.bundle.atomic import remove_temporary_files
@@ -35,25 +36,31 @@ POLICY_VERSION_BLOCK = 1000
 class LearnerOptions:
     """How the learner publishes, checkpoints and paces (TD3 itself is in TD3Config)."""
 
-    publish_every: int = 200
+    publish_every: int = field(default=200, metadata=dict(low=1))
     """Updates between policy versions."""
     publish_target_actor: bool = False
     """Publish the Polyak-averaged actor target instead of the online actor."""
-    checkpoint_every: int = 5000
+    checkpoint_every: int = field(default=5000, metadata=dict(low=0))
     """Updates between training checkpoints (0 = only at shutdown)."""
-    keep_checkpoints: int = 3
+    keep_checkpoints: int = field(default=3, metadata=dict(low=1))
     """Newest checkpoints kept on disk."""
     save_replay: bool = False
     """Save the replay memory with each checkpoint, so a resume loses no data."""
-    max_ahead: int = 1000
+    max_ahead: int = field(default=1000, metadata=dict(low=1))
     """Transitions inserts may run ahead of the update-to-data ratio before actors that can
     wait (lockstep sims) are asked to pause."""
-    device: str = 'cpu'
-    """Torch device of the updates ('cpu', 'cuda', 'auto')."""
+    device: str = field(default='cpu', metadata=dict(choices=('cpu', 'cuda', 'auto')))
+    """Torch device of the updates; on `cuda` the replay memory lives on the GPU too and is
+    sampled there."""
     cuda_graph: bool = False
-    """Replay each update as a CUDA graph (one launch instead of hundreds; device cuda only)."""
-    max_actors: int = 256
-    """Most actor ids tracked (episodes, sequence numbers); messages of more are refused."""
+    """Replay each update as a CUDA graph (one launch instead of hundreds; device cuda only,
+    ignored on the CPU)."""
+    max_actors: int = field(default=256, metadata=dict(low=1))
+    """Most actor ids tracked (episodes, sequence numbers); messages of more are refused
+    (dropped and counted), so memory stays bounded by the replay capacity."""
+
+    def __post_init__(self):
+        check_fields(self)
 
 
 def learner_settings(params: dict) -> tuple[TD3Config, LearnerOptions]:

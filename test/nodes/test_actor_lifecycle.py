@@ -239,7 +239,10 @@ def test_unusable_command_limits_are_refused_at_configure(ros, policy_file, limi
 
 @pytest.mark.parametrize('parameter,value', [('max_delta', -0.1), ('transitions_per_message', 0),
                                              ('transitions_per_message', 10_001),
-                                             ('mode', 'play'), ('control_rate_hz', -5.0)])
+                                             ('mode', 'play'), ('control_rate_hz', -5.0),
+                                             # NaN used to pass: a watchdog that never trips
+                                             ('state_timeout', float('nan')),
+                                             ('exploration_noise', float('inf'))])
 def test_unusable_parameters_are_refused_at_start(ros, policy_file, parameter, value):
     with pytest.raises(ValueError, match=f"parameter '{parameter}'"):
         start_actor(ros, policy_file[0], **{parameter: value})

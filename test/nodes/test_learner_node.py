@@ -648,7 +648,8 @@ def test_parameters_are_typed_with_ranges_in_their_descriptors(ros):
     ('publish_every', 0), ('keep_checkpoints', 0), ('max_actors', 0), ('max_ahead', 0),
     ('checkpoint_every', -1), ('torch_threads', 0), ('tau', 1.5), ('batch_size', 0),
     ('hidden_sizes', [16, 0]), ('device', 'gpu'), ('updates_per_step', -1.0),
-    ('batch_size', 2.5),
+    ('batch_size', 2.5), ('tau', 0.0), ('actor_lr', 0.0),
+    ('policy_noise', float('inf')),  # used to pass the range [0, inf]: NaN target actions
 ])
 def test_a_value_that_cannot_work_is_refused_at_start_with_its_name(ros, name, value):
     """E.g. publish_every 0 used to start, then kill the update thread at its first update."""

@@ -1,10 +1,12 @@
-"""Typed parameters with ranges and choices in their descriptors (issue 8.12)."""
+"""Typed parameters with ranges and choices in their descriptors (issues 8.12 and 17.3)."""
 import math
+import re
 
 import pytest
 from rcl_interfaces.msg import ParameterType
 from rclpy.parameter import Parameter
 
+from t3d_ros.param_schema import Param, ParamSchema
 from t3d_ros.ros.params import declare
 
 
@@ -63,3 +65,60 @@ def test_a_wrong_value_is_refused_with_the_parameter_named(make_node, name, valu
     with pytest.raises(ValueError, match=message) as error:
         declare(node, name, default, 'Something.', **kwargs)
     assert repr(name) in str(error.value)
+
+
+SCHEMA = ParamSchema('test', (
+    Param('mode', 'a', 'A mode.', choices=('a', 'b'), read_only=False),
+    Param('gain', 0.5, 'A gain.', low=0.0, high=1.0, low_open=True, read_only=False),
+    Param('band', [1.0, 2.0], 'A band.', low=0.0, lengths=(2,), ascending=True,
+          read_only=False),
+    Param('offset', 0.0, 'Any finite number.', read_only=False),
+    Param('fixed', 3, 'Set at start only.', low=1),
+    Param('doubled', 0, 'Twice fixed.', default_from=lambda values: 2 * values['fixed'],
+          default_text='2 x fixed'),
+))
+
+
+def test_a_schema_declares_its_rules_in_the_descriptors(make_node):
+    node = make_node(fixed=4)
+    assert SCHEMA.declare(node) == {'mode': 'a', 'gain': 0.5, 'band': [1.0, 2.0],
+                                    'offset': 0.0, 'fixed': 4, 'doubled': 8}
+    mode, gain, band, fixed = node.describe_parameters(['mode', 'gain', 'band', 'fixed'])
+    assert (mode.read_only, fixed.read_only) == (False, True)
+    assert mode.additional_constraints == 'one of: a, b'
+    assert (gain.floating_point_range[0].from_value, gain.floating_point_range[0].to_value) == (
+        0.0, 1.0)
+    assert gain.additional_constraints == '(0.0, 1.0]'  # the open end, which a range cannot say
+    assert band.additional_constraints == 'each in [0.0, inf]; 2 values; ascending'
+
+
+@pytest.mark.parametrize('name,value,reason', [
+    ('mode', 'c', r"parameter 'mode' must be one of \['a', 'b'\], not 'c'"),
+    ('gain', 0.0, r"parameter 'gain': 0.0 is outside \(0.0, 1.0\]"),
+    ('offset', math.inf, "parameter 'offset': inf is not a finite number"),
+    ('band', [2.0, 1.0], "parameter 'band' must be ascending"),
+    ('band', [1.0], "parameter 'band' needs 2 values, not 1"),
+    ('band', [-1.0, 1.0], r"parameter 'band': -1.0 is outside \[0.0, inf\]"),
+])
+def test_a_wrong_value_is_refused_at_declaration_and_when_set(make_node, name, value, reason):
+    with pytest.raises(ValueError, match=reason):
+        SCHEMA.declare(make_node(**{name: value}))
+    node = make_node()
+    SCHEMA.declare(node)
+    before = node.get_parameter(name).value
+    result, = node.set_parameters([Parameter(name, value=value)])
+    assert not result.successful
+    assert re.search(reason, result.reason), result.reason
+    assert node.get_parameter(name).value == before
+
+
+def test_a_good_value_is_taken_when_set_and_a_read_only_one_never(make_node):
+    node = make_node()
+    SCHEMA.declare(node)
+    gain, band, fixed = node.set_parameters([Parameter('gain', value=1.0),
+                                             Parameter('band', value=[0.5, 0.5]),
+                                             Parameter('fixed', value=5)])
+    assert gain.successful and band.successful and not fixed.successful
+    assert node.get_parameter('gain').value == 1.0
+    assert list(node.get_parameter('band').value) == [0.5, 0.5]
+    assert node.get_parameter('fixed').value == 3

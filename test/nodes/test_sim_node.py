@@ -435,3 +435,21 @@ def test_friction_range_is_drawn_anew_per_reset(ros):
     assert len(set(frictions)) == 4, frictions
     assert all(0.2 * nominal <= f <= 3.0 * nominal for f in frictions), frictions
     np.testing.assert_array_equal(_link_dynamics(probe)[:, 0], [1.0])  # masses untouched
+
+
+@pytest.mark.parametrize('name,value', [
+    ('mass_scale', [2.0, 1.0]), ('mass_scale', [0.0, 1.0]), ('friction_range', [0.5]),
+    ('rate_hz', float('inf')),  # used to pass: a timer of period 0
+    ('mode', 'fast'), ('seed', -1),
+])
+def test_a_value_that_cannot_work_is_refused_at_start_with_its_name(ros, name, value):
+    with pytest.raises(ValueError, match=f"parameter '{name}'"):
+        ros.start(SimNode, task='pendulum', **{name: value})
+
+
+def test_an_empty_mass_scale_in_a_params_file_is_refused_with_its_name(ros, tmp_path):
+    """A file's ``[]`` is unset to rcl: it used to reach the first reset, a traceback."""
+    params = tmp_path / 'sim.yaml'
+    params.write_text('/**:\n  ros__parameters:\n    task: pendulum\n    mass_scale: []\n')
+    with pytest.raises(ValueError, match="parameter 'mass_scale' needs 2 values, not 0"):
+        SimNode(context=ros.context, cli_args=['--ros-args', '--params-file', str(params)])
