@@ -151,9 +151,9 @@ class PolicyBundle:
         """
         Return the task this bundle was trained for.
 
-        Rebuilt from its task file and URDF copies, else the built-in task of its name. The model
-        the sim loads is the task file's if it exists here, else the bundle's URDF (fine for
-        primitive shapes; meshes it names must then be where the URDF says).
+        Rebuilt from its task file and URDF copies, else the built-in task of its name. The sim
+        loads the bundle's URDF with the meshes it names found on this machine (``package://``
+        through its ament index, ...); the kinematics need none.
         """
         from t3d_ros.tasks import make_task, task_from_bundle_text
 

@@ -287,7 +287,7 @@ def train_graph(task: str, num_actors: int = 1, config_files: Sequence[PathLike]
     if use_sim_time and num_actors > 1:
         raise ValueError(f'use_sim_time needs one /clock source, but the {num_actors} sims of '
                          'this graph each have their own time; use one robot, or wall time')
-    task = checked_task(task)
+    task = checked_task(task, with_sim=True)
     files = _config_files([TRAIN_CONFIG, *_task_config(task)], config_files)
     extra = _node_overrides(overrides, ('learner', 'sim', 'actor'))
     learner = {'task': task, 'seed': seed, **({'run_dir': str(run_dir)} if run_dir else {})}
@@ -321,7 +321,7 @@ def deploy_graph(task: str | None, policy_file: PathLike, with_sim: bool = False
     """
     if not str(policy_file):
         raise ValueError('deploying needs a policy file')
-    task = checked_task(task or task_of_bundle(policy_file))
+    task = checked_task(task or task_of_bundle(policy_file), with_sim)
     files = _config_files([DEPLOY_CONFIG], config_files)
     extra = _node_overrides(overrides, ('sim', 'actor'))
     remaps = tuple((str(source), str(target)) for source, target in remappings)
@@ -362,20 +362,19 @@ def task_of_bundle(policy_file: PathLike) -> str:
     Return the ``task`` argument for a policy bundle's own task.
 
     Its built-in name, or for a task from a task file, that file rebuilt from the bundle's copy
-    (written to the temporary folder, its ``robot`` the model found here or the bundle's URDF
-    copy).
+    (written to the temporary folder, its ``robot`` the bundle's URDF with the files it names
+    found here: :func:`~t3d_ros.tasks.task_file.with_resolved_robot`).
     """
     import hashlib
     import tempfile
 
     from t3d_ros.bundle.policy_bundle import PolicyBundle
+    from t3d_ros.tasks.task_file import with_resolved_robot
 
     bundle = PolicyBundle.load(policy_file)
     if not bundle.task_file:
         return bundle.task
-    document = yaml.safe_load(bundle.task_file)
-    document['robot'] = str(bundle.make_task().model_path())
-    text = yaml.safe_dump(document, sort_keys=False)
+    text = with_resolved_robot(bundle.make_task().config)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     path = Path(tempfile.gettempdir()) / 't3d_ros_tasks' / f'{digest}-{bundle.task}.yaml'
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -383,19 +382,21 @@ def task_of_bundle(policy_file: PathLike) -> str:
     return str(path)
 
 
-def checked_task(task: str | os.PathLike) -> str:
+def checked_task(task: str | os.PathLike, with_sim: bool) -> str:
     """
     ``task`` as the nodes' ``task`` parameter.
 
     A built-in name, or a task file's absolute path (the nodes may run elsewhere). The task is
     built here once, so a bad task file is refused (TaskFileError naming the field) before any node
-    starts.
+    starts; ``with_sim``, so is a robot model whose meshes are not found (an actor needs none).
     """
     from t3d_ros.tasks import make_task
     from t3d_ros.tasks.task_file import is_task_file
 
     task = os.path.abspath(task) if is_task_file(task) else str(task)
-    make_task(task)
+    made = make_task(task)
+    if with_sim:
+        made.model_path()
     return task
 
 

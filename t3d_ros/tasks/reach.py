@@ -1,8 +1,6 @@
 """Reach: bring an arm's end effector to a goal point, for any URDF arm (a task file)."""
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +31,7 @@ class ReachTask(Task):
         spec = config.spec
         self.config = config
         self.name = spec.name
-        self.urdf = config.urdf_path.name
+        self.urdf = Path(spec.robot).name
         self.joint_names = tuple(spec.joints)
         self.interface = config.interface
         self._command_low = _read_only(config.command_low)
@@ -83,21 +81,11 @@ class ReachTask(Task):
 
     def model_path(self) -> Path:
         """
-        Return the URDF for the simulator.
+        Return the URDF for the simulator: the kinematics' URDF, every file it names found.
 
-        The task file's model, else (a task rebuilt from a policy bundle on another machine) the
-        bundle's URDF text written to a cache file.
+        TaskFileError (field ``robot``) naming each file that is not found and where it looked.
         """
-        path = self.config.urdf_path
-        if path.is_file():
-            return path
-        text = self.config.urdf_text
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        copy = Path(tempfile.gettempdir()) / 't3d_ros_models' / f'{digest}-{path.name}'
-        if not copy.is_file():
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            copy.write_text(text, encoding='utf-8')
-        return copy
+        return self.config.simulator_model()
 
     def end_effector(self, position: np.ndarray) -> np.ndarray:
         """End-effector position in the base frame for joint positions ``position``."""

@@ -4,7 +4,8 @@ Task files (DESIGN section 11): a YAML reach task for any serial arm, loaded and
 The schema is :class:`ReachTaskFile`; :func:`load_task_file` reads, type-checks and validates a
 file against its URDF (through :class:`~t3d_ros.tasks.kinematics.ChainKinematics`) and raises
 :class:`TaskFileError`, naming the field, on anything wrong. Every default is filled in here,
-so the result says exactly what the task is.
+so the result says exactly what the task is. The robot is found, expanded and its files
+resolved by :mod:`t3d_ros.tasks.description`.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import yaml
 
 from t3d_ros.paths import PYBULLET_DATA, pybullet_data_path
 from t3d_ros.tasks.base import ControlInterface
+from t3d_ros.tasks.description import (XACRO_SUFFIX, DescriptionError, PackageFinder,
+                                       RobotDescription, describe, read_robot)
 from t3d_ros.tasks.kinematics import ChainKinematics, JointLimits, KinematicsError
 
 SATURATION_ERROR = 0.1
@@ -99,7 +102,9 @@ class ReachTaskFile:
     name: str
     """Task name, stored in policy bundles."""
     robot: str
-    """URDF path: absolute, relative to the task file, or ``pybullet_data/<file>``."""
+    """The URDF, or a ``.xacro`` expanded with ``xacro_args``: a ``package://NAME/...`` or
+    ``file://`` URI, a path (absolute or relative to the task file) or ``pybullet_data/<file>``.
+    """
     base_link: str
     end_effector: str
     joints: tuple[str, ...]
@@ -107,6 +112,11 @@ class ReachTaskFile:
     interface: str
     """``position``, ``velocity`` or ``effort``."""
     goal: GoalRegion
+    package_paths: tuple[str, ...] | None = None
+    """Folders holding ROS packages (relative to the task file), searched for ``package://``
+    URIs after the ament index on AMENT_PREFIX_PATH and ROS_PACKAGE_PATH."""
+    xacro_args: dict[str, str] | None = None
+    """The arguments of a ``.xacro`` robot, ``{name: value}``."""
     command_low: tuple[float, ...] | None = None
     command_high: tuple[float, ...] | None = None
     """Command limits; default the URDF's (position, velocity or effort); only tighter."""
@@ -138,10 +148,13 @@ class ReachTaskConfig:
     """A validated task file with every default filled in and its model resolved."""
 
     spec: ReachTaskFile
-    urdf_path: Path
-    """The model the simulator loads."""
-    urdf_text: str
-    """The URDF the kinematics is built from (stored in policy bundles)."""
+    source: str
+    """The task file's path, or what it came from (names it in errors)."""
+    urdf_path: Path | None
+    """The robot file ``robot`` names (a URDF or a .xacro); None for a policy bundle's task
+    whose robot file is not on this machine."""
+    description: RobotDescription
+    """The URDF (the kinematics and the simulator read its resolved text)."""
     source_text: str
     """The task file as written (stored in policy bundles)."""
     source_dir: Path
@@ -157,6 +170,18 @@ class ReachTaskConfig:
     @property
     def interface(self) -> ControlInterface:
         return ControlInterface(self.spec.interface)
+
+    @property
+    def urdf_text(self) -> str:
+        """The URDF as its package ships it, xacro expanded (stored in policy bundles)."""
+        return self.description.text
+
+    def simulator_model(self) -> Path:
+        """Return the URDF file the sim loads; TaskFileError if a file it names is not found."""
+        try:
+            return self.description.simulator_model()
+        except DescriptionError as error:
+            raise TaskFileError(self.source, 'robot', str(error)) from None
 
     @property
     def decimation(self) -> int:
@@ -205,8 +230,8 @@ def parse_task_file(text: str, source_dir: str | os.PathLike, source: str = '<te
     """
     Validate a task file's ``text``; relative robot paths resolve from ``source_dir``.
 
-    With ``urdf_text`` (a policy bundle's copy), the kinematics use it and the sim uses the
-    model file if it exists, else a copy of that text.
+    With ``urdf_text`` (a policy bundle's copy) the robot file is not read (nor expanded); the
+    files the URDF names are resolved on this machine where they are found.
     """
     try:
         document = yaml.safe_load(text)
@@ -214,19 +239,46 @@ def parse_task_file(text: str, source_dir: str | os.PathLike, source: str = '<te
         raise TaskFileError(source, 'file', f'not valid YAML: {error}') from None
     spec = _spec_from_document(document, source)
     source_dir = Path(source_dir)
-    urdf_path = _resolve_robot(spec.robot, source_dir, source, must_exist=urdf_text is None)
-    if urdf_text is None:
-        try:
-            urdf_text = urdf_path.read_text(encoding='utf-8')
-        except OSError as error:
-            raise TaskFileError(source, 'robot', f'cannot read {urdf_path}: '
-                                f'{error.strerror}') from None
+    finder = PackageFinder(_package_folders(spec, source_dir))
+    urdf_path = _resolve_robot(spec.robot, source_dir, finder, source,
+                               must_exist=urdf_text is None)
+    if spec.xacro_args is not None and not spec.robot.endswith(XACRO_SUFFIX):
+        raise TaskFileError(source, 'xacro_args', f'only for a {XACRO_SUFFIX} robot, not '
+                            f'{spec.robot!r}')
     try:
-        kinematics = ChainKinematics(urdf_text, spec.base_link, spec.end_effector, spec.joints)
+        if urdf_text is None:
+            urdf_text = read_robot(urdf_path, spec.xacro_args or {}, finder)
+        model_dir = None if urdf_path is None else urdf_path.parent
+        description = describe(urdf_text, model_dir, finder, Path(spec.robot).name)
+    except DescriptionError as error:
+        raise TaskFileError(source, 'robot', str(error)) from None
+    try:
+        kinematics = ChainKinematics(description.resolved_text, spec.base_link,
+                                     spec.end_effector, spec.joints)
     except KinematicsError as error:
         raise TaskFileError(source, error.field, str(error).partition(': ')[2]) from None
     limits = kinematics.limits()
-    return _checked(spec, source, urdf_path, urdf_text, text, source_dir, kinematics, limits)
+    return _checked(spec, source, urdf_path, description, text, source_dir, kinematics, limits)
+
+
+def with_resolved_robot(config: ReachTaskConfig) -> str:
+    """
+    Return the task file with ``robot`` the resolved URDF's file, to be loaded anywhere here.
+
+    For a policy bundle's task, rebuilt by nodes: their kinematics are the bundle's URDF, which
+    is not expanded again; ``package_paths`` become absolute.
+    """
+    document = yaml.safe_load(config.source_text)
+    document.pop('xacro_args', None)
+    document['robot'] = str(config.description.resolved_file())
+    if config.spec.package_paths is not None:
+        document['package_paths'] = [str(folder) for folder in
+                                     _package_folders(config.spec, config.source_dir)]
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def _package_folders(spec: ReachTaskFile, source_dir: Path) -> list[Path]:
+    return [source_dir / Path(folder).expanduser() for folder in spec.package_paths or ()]
 
 
 # --- schema and types ----------------------------------------------------------------------
@@ -262,6 +314,7 @@ def _build(schema: type, document: dict, source: str, prefix: str):
 
 
 _NESTED = {'GoalRegion': GoalRegion, 'Gains': Gains, 'RewardWeights': RewardWeights}
+_SCALARS = (str, int, float, bool)
 
 
 def _typed(annotation: str, value: Any, source: str, name: str):
@@ -285,6 +338,15 @@ def _typed(annotation: str, value: Any, source: str, name: str):
         return value
     if kind == 'float':
         return _number(value, source, name)
+    if kind == 'dict[str, str]':
+        if not isinstance(value, dict) or not value:
+            raise TaskFileError(source, name, f'must be a non-empty mapping, not {value!r}')
+        for key, item in value.items():
+            if not isinstance(key, str) or not isinstance(item, _SCALARS):
+                raise TaskFileError(source, f'{name}.{key}', 'must map a name to a string, '
+                                    f'number or boolean, not {item!r}')
+        return {key: str(item).lower() if isinstance(item, bool) else str(item)
+                for key, item in value.items()}
     if kind in ('tuple[str, ...]', 'tuple[float, ...]'):
         if not isinstance(value, list) or not value:
             raise TaskFileError(source, name, f'must be a non-empty list, not {value!r}')
@@ -302,20 +364,24 @@ def _number(value: Any, source: str, name: str) -> float:
 
 # --- checks against the model --------------------------------------------------------------
 
-def _resolve_robot(robot: str, source_dir: Path, source: str, must_exist: bool) -> Path:
+def _resolve_robot(robot: str, source_dir: Path, finder: PackageFinder, source: str,
+                   must_exist: bool) -> Path | None:
+    """Return the robot file; None where it is not found and need not be."""
     if robot.startswith(PYBULLET_DATA):
-        path = pybullet_data_path(robot)
-    else:
-        path = Path(robot).expanduser()
-        path = path if path.is_absolute() else source_dir / path
-    if must_exist and not path.is_file():
-        raise TaskFileError(source, 'robot', f'the model {path} does not exist')
-    return path
+        robot = str(pybullet_data_path(robot))
+    elif '://' not in robot:
+        robot = str(Path(robot).expanduser())
+    try:
+        return finder.resolve(robot, source_dir)
+    except DescriptionError as error:
+        if must_exist:
+            raise TaskFileError(source, 'robot', str(error)) from None
+        return None
 
 
-def _checked(spec: ReachTaskFile, source: str, urdf_path: Path, urdf_text: str, text: str,
-             source_dir: Path, kinematics: ChainKinematics,
-             limits: JointLimits) -> ReachTaskConfig:
+def _checked(spec: ReachTaskFile, source: str, urdf_path: Path | None,
+             description: RobotDescription, text: str, source_dir: Path,
+             kinematics: ChainKinematics, limits: JointLimits) -> ReachTaskConfig:
     n = len(spec.joints)
     if len(set(spec.joints)) != n:
         raise TaskFileError(source, 'joints', f'lists a joint twice: {list(spec.joints)}')
@@ -357,8 +423,8 @@ def _checked(spec: ReachTaskFile, source: str, urdf_path: Path, urdf_text: str, 
     _check_goal(spec.goal, source)
     _check_position_action(spec, interface, source)
     home = _home(spec, limits, n, source)
-    return ReachTaskConfig(spec, urdf_path, urdf_text, text, source_dir, kinematics, limits,
-                           low, high, kp, kd, home)
+    return ReachTaskConfig(spec, source, urdf_path, description, text, source_dir, kinematics,
+                           limits, low, high, kp, kd, home)
 
 
 def _joint_values(values, default: np.ndarray, n: int, source: str, name: str) -> np.ndarray:
