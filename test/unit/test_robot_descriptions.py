@@ -287,7 +287,7 @@ def example_robot_data_prefix() -> Path:
     try:
         return Path(metadata.distribution('example-robot-data').locate_file('cmeel.prefix'))
     except metadata.PackageNotFoundError:
-        pytest.skip('the real SO-101 needs example-robot-data (131 MB, not a CI requirement): '
+        pytest.skip('the real SO-101 needs example-robot-data (requirements-test.txt): '
                     'pip install example-robot-data==6.0.0')
 
 
