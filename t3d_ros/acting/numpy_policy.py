@@ -1,11 +1,10 @@
 """
 A policy bundle's actor run in numpy: the actor and deploy path import no torch.
 
-The actor is TD3's MLP (``t3d_ros.td3.networks.Actor``): Linear layers with ReLU between them
-and tanh after the last, stored under ``net.<2 i>.weight`` / ``net.<2 i>.bias`` as
-``nn.Sequential`` numbers its layers. At these sizes (one observation, 64-256 units) a numpy
-forward pass costs a fraction of a torch call's overhead; the result equals torch's to float32
-rounding (test/unit/test_numpy_policy.py).
+The actor is the one ``t3d_ros.td3.architecture`` describes (torch-free), which also names its
+tensors. At these sizes (one observation, 64-256 units) a numpy forward pass costs a fraction
+of a torch call's overhead; the result equals torch's to float32 rounding
+(test/unit/test_numpy_policy.py).
 """
 from __future__ import annotations
 
@@ -14,17 +13,16 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.td3.architecture import MLPArchitecture, actor_architecture
+
+ACTIVATIONS = {'relu': lambda x: np.maximum(x, 0.0), 'tanh': np.tanh, None: lambda x: x}
+"""The numpy function of each activation ``t3d_ros.td3.architecture`` names."""
 
 
 def actor_tensor_shapes(obs_dim: int, act_dim: int, hidden_sizes: Sequence[int]
                         ) -> dict[str, tuple[int, ...]]:
     """Name and shape of every tensor in the state dict of an Actor of these sizes."""
-    widths = [obs_dim, *hidden_sizes, act_dim]
-    shapes = {}
-    for layer, (width_in, width_out) in enumerate(zip(widths, widths[1:])):
-        shapes[f'net.{2 * layer}.weight'] = (width_out, width_in)
-        shapes[f'net.{2 * layer}.bias'] = (width_out,)
-    return shapes
+    return actor_architecture(obs_dim, act_dim, hidden_sizes).tensor_shapes()
 
 
 def checked_normaliser(obs_mean, obs_std, obs_dim: int
@@ -57,9 +55,10 @@ class NumpyPolicy:
 
     def __init__(self, actor_state: Mapping[str, np.ndarray], hidden_sizes: Sequence[int],
                  scaler: ActionScaler, obs_mean=None, obs_std=None):
-        first = np.asarray(actor_state['net.0.weight'])
+        first = np.asarray(actor_state[f'{MLPArchitecture.layer_name(0)}.weight'])
         self.obs_dim, self.act_dim = first.shape[1], scaler.act_dim
-        shapes = actor_tensor_shapes(self.obs_dim, self.act_dim, hidden_sizes)
+        architecture = actor_architecture(self.obs_dim, self.act_dim, hidden_sizes)
+        shapes = architecture.tensor_shapes()
         if set(actor_state) != set(shapes) or any(
                 np.shape(actor_state[name]) != shape for name, shape in shapes.items()):
             raise ValueError(f'actor tensors do not make an actor with obs_dim={self.obs_dim}, '
@@ -68,9 +67,9 @@ class NumpyPolicy:
         self.obs_mean, self.obs_std = checked_normaliser(obs_mean, obs_std, self.obs_dim)
         # x @ W.T + b, with W.T stored contiguous so each layer is one BLAS call.
         self._layers = [
-            (np.ascontiguousarray(np.asarray(actor_state[f'net.{2 * i}.weight'], np.float32).T),
-             np.array(actor_state[f'net.{2 * i}.bias'], np.float32))
-            for i in range(len(hidden_sizes) + 1)]
+            (np.ascontiguousarray(np.asarray(actor_state[f'{name}.weight'], np.float32).T),
+             np.array(actor_state[f'{name}.bias'], np.float32), ACTIVATIONS[activation])
+            for name, activation in zip(architecture.layer_names, architecture.activations)]
 
     @classmethod
     def from_bundle(cls, bundle) -> 'NumpyPolicy':
@@ -89,10 +88,9 @@ class NumpyPolicy:
             raise ValueError('observation is not finite')
         if self.obs_mean is not None:
             x = (x - self.obs_mean) / self.obs_std
-        *hidden, (weight, bias) = self._layers
-        for hidden_weight, hidden_bias in hidden:
-            x = np.maximum(x @ hidden_weight + hidden_bias, 0.0)
-        return np.tanh(x @ weight + bias).astype(np.float64)
+        for weight, bias, activation in self._layers:
+            x = activation(x @ weight + bias)
+        return x.astype(np.float64)
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         """Return the physical action (float64), within the per-joint limits."""

@@ -1,5 +1,5 @@
 """
-Actor and critic networks.
+Actor and critic networks, built from their description in ``architecture``.
 
 The networks work in the normalised action space [-1, 1]^act_dim; ``ActionScaler`` (numpy, in
 ``t3d_ros.acting.scaling``, re-exported here) maps it to each joint's own ``[low, high]`` at
@@ -14,36 +14,55 @@ from torch import nn
 
 from t3d_ros.acting.scaling import ActionScaler  # noqa: F401
 
+from .architecture import MLPArchitecture, actor_architecture, critic_architecture
 
-def mlp(in_dim: int, out_dim: int, hidden_sizes: Sequence[int]) -> nn.Sequential:
-    """Linear layers with ReLU between them and no activation after the last one."""
-    widths = [in_dim, *hidden_sizes]
+ACTIVATIONS = {'relu': nn.ReLU, 'tanh': nn.Tanh, None: nn.Identity}
+"""The torch module of each activation ``architecture`` names."""
+
+
+def mlp(architecture: MLPArchitecture) -> nn.Sequential:
+    """Return ``net``: the Linear layers with the hidden activations between them."""
     layers: list[nn.Module] = []
-    for width_in, width_out in zip(widths, widths[1:]):
-        layers += [nn.Linear(width_in, width_out), nn.ReLU()]
-    layers.append(nn.Linear(widths[-1], out_dim))
-    return nn.Sequential(*layers)
+    for (width_out, width_in), activation in zip(architecture.weight_shapes,
+                                                 architecture.activations):
+        layers += [nn.Linear(width_in, width_out), ACTIVATIONS[activation]()]
+    return nn.Sequential(*layers[:-1])  # the output activation comes after ``net``
 
 
-class Actor(nn.Module):
-    """Deterministic policy: observation -> normalised action in [-1, 1] (tanh output)."""
+class Network(nn.Module):
+    """An MLP as ``architecture`` describes it: ``net``, then the output activation."""
+
+    def __init__(self, obs_dim: int, act_dim: int, architecture: MLPArchitecture):
+        super().__init__()
+        self.obs_dim, self.act_dim, self.architecture = obs_dim, act_dim, architecture
+        self.net = mlp(architecture)
+        self.output_activation = ACTIVATIONS[architecture.output_activation]()
+
+    def run(self, x: torch.Tensor) -> torch.Tensor:
+        """Return the output for the network's input ``x``."""
+        return self.output_activation(self.net(x))
+
+
+class Actor(Network):
+    """Deterministic policy: observation -> normalised action in [-1, 1]."""
 
     def __init__(self, obs_dim: int, act_dim: int, hidden_sizes: Sequence[int]):
-        super().__init__()
-        self.obs_dim, self.act_dim = obs_dim, act_dim
-        self.net = mlp(obs_dim, act_dim, hidden_sizes)
+        super().__init__(obs_dim, act_dim, actor_architecture(obs_dim, act_dim, hidden_sizes))
 
     def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.net(obs))
+        return self.run(obs)
 
 
-class Critic(nn.Module):
+def critic_input(obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+    """Return what a critic reads: the observation, then the normalised action."""
+    return torch.cat([obs, action], dim=-1)
+
+
+class Critic(Network):
     """Q(s, a) for a normalised action a; returns shape (B,)."""
 
     def __init__(self, obs_dim: int, act_dim: int, hidden_sizes: Sequence[int]):
-        super().__init__()
-        self.obs_dim, self.act_dim = obs_dim, act_dim
-        self.net = mlp(obs_dim + act_dim, 1, hidden_sizes)
+        super().__init__(obs_dim, act_dim, critic_architecture(obs_dim, act_dim, hidden_sizes))
 
     def forward(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
-        return self.net(torch.cat([obs, action], dim=-1)).squeeze(-1)
+        return self.run(critic_input(obs, action)).squeeze(-1)

@@ -12,7 +12,7 @@ from .config import TD3Config
 from .cuda_graph import CapturedUpdate, CudaGraphs
 from .fused_adam import FUSED_ADAM, FusedAdamStep
 from .mlp_gradients import MLPLayers
-from .networks import ActionScaler, Actor, Critic
+from .networks import ActionScaler, Actor, Critic, critic_input
 from .policy import Policy
 from .replay import Batch
 
@@ -151,11 +151,11 @@ class TD3:
         cfg = self.config
         # 6. Target policy smoothing: clipped noise on the target action, clamped to [-1, 1].
         noise = noise.clamp(-cfg.noise_clip, cfg.noise_clip)
-        target_action = self._actor_target.forward(batch.next_obs)[0].tanh_()
-        next_sa = torch.cat([batch.next_obs, target_action.add_(noise).clamp_(-1.0, 1.0)], 1)
+        target_action = self._actor_target.forward(batch.next_obs)[0]
+        next_sa = critic_input(batch.next_obs, target_action.add_(noise).clamp_(-1.0, 1.0))
         # 7, 10. The critics score (s, a) and their targets (s', a'), in one stacked pass.
-        sa = torch.cat([batch.obs, batch.action], 1)
-        out, inputs = self._critics.forward(torch.stack([sa, sa, next_sa, next_sa]))
+        sa = critic_input(batch.obs, batch.action)
+        out, saved = self._critics.forward(torch.stack([sa, sa, next_sa, next_sa]))
         # 8. Clipped double Q: the smaller of the two target critics.
         target_q_min = out[2:].amin(0)
         # 9. Bellman target; only termination stops bootstrapping (truncation does not).
@@ -166,7 +166,7 @@ class TD3:
         # d loss / d q_i = 2 (q_i - target) / B.
         q = out[:2]
         error = q - target_q
-        grads = self._online_critics.parameter_gradients([x[:2] for x in inputs],
+        grads = self._online_critics.parameter_gradients([x[:2] for x in saved],
                                                          error * (2.0 / len(target_q)))
         # 12. Step the critics.
         self._step_critics(grads)
@@ -174,14 +174,13 @@ class TD3:
             return torch.cat([error, q, target_q[None]])
         # 13. Delayed policy update: maximise Q1(s, actor(s)), so d loss / d Q1 = -1 / B, the
         # same in every row: one row, which the ReLU masks broadcast. It flows back through
-        # critic_1 (its weights get no gradient) and the tanh.
-        action, actor_inputs = self._actor.forward(batch.obs)
-        action = action.tanh_()
-        policy_q, critic_inputs = self._critic_1.forward(torch.cat([batch.obs, action], 1))
-        grad_sa = self._critic_1.input_gradient(critic_inputs,
+        # critic_1 (its weights get no gradient) into the action's columns of its input.
+        action, actor_saved = self._actor.forward(batch.obs)
+        policy_q, critic_saved = self._critic_1.forward(critic_input(batch.obs, action))
+        grad_sa = self._critic_1.input_gradient(critic_saved,
                                                 policy_q.new_full((1, 1), -1.0 / len(policy_q)))
-        grad_pre_tanh = torch.ops.aten.tanh_backward(grad_sa[:, batch.obs.shape[1]:], action)
-        self._step_actor(self._actor.parameter_gradients(actor_inputs, grad_pre_tanh))
+        grad_action = grad_sa[:, batch.obs.shape[1]:]
+        self._step_actor(self._actor.parameter_gradients(actor_saved, grad_action))
         # 14-15. Polyak averaging of the actor target and both critic targets, in place:
         # target <- target + tau * (online - target), all tensors in one foreach call.
         torch._foreach_lerp_(*self._averaged, cfg.tau)
