@@ -1,8 +1,8 @@
 """
 Learner updates/s.
 
-Our TD3 update against the plain reference (and Stable-Baselines3's TD3 where it is
-installed), on batches of the same memory, in alternating rounds.
+Our TD3 update (the fast backend) against the plain backend (and Stable-Baselines3's TD3 where
+it is installed), on batches of the same memory, in alternating rounds.
 """
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import numpy as np
 
 from t3d_ros.tasks import make_task
 from t3d_ros.td3.config import TD3Config
-from t3d_ros.td3.reference import ReferenceTD3
 from t3d_ros.td3.replay import ReplayMemory
 from t3d_ros.td3.td3 import TD3
 
@@ -24,7 +23,7 @@ from .common import TASK
 def bench_updates(updates: int = 400, hidden_sizes=(256, 256), batch_size: int = 256,
                   memory_size: int = 20_000, rounds: int = 4, task: str = TASK) -> dict:
     """
-    Measure updates/s of our TD3 update, the plain reference and (if installed) SB3's TD3.
+    Measure updates/s of the fast and the plain backend and (if installed) SB3's TD3.
 
     All on batches from one replay memory, in alternating rounds.
     """
@@ -35,10 +34,10 @@ def bench_updates(updates: int = 400, hidden_sizes=(256, 256), batch_size: int =
     n = memory_size
     memory.add_batch(rng.normal(size=(n, task.obs_dim)), rng.uniform(-1, 1, (n, task.num_joints)),
                      rng.normal(size=n), rng.normal(size=(n, task.obs_dim)), rng.random(n) < 0.02)
-    ours = TD3(task.obs_dim, task.action_low, task.action_high, config)
-    reference = ReferenceTD3(task.obs_dim, task.num_joints, config)
+    ours = TD3(task.obs_dim, task.action_low, task.action_high, config.replace(backend='fast'))
+    plain = TD3(task.obs_dim, task.action_low, task.action_high, config.replace(backend='plain'))
     steps = {'ours': (lambda: ours.update(memory.sample(batch_size)), 1),
-             'reference': (lambda: reference.train(memory.sample(batch_size)), 1)}
+             'reference': (lambda: plain.update(memory.sample(batch_size)), 1)}
     if sb3.installed():
         steps['sb3'] = (sb3.update_step(task.obs_dim, task.num_joints, config, memory.sample),
                         sb3.UPDATES_PER_CALL)

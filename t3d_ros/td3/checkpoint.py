@@ -1,5 +1,5 @@
 """
-Training checkpoints: one directory per save, complete or absent (DESIGN section 6).
+Training checkpoints: one directory per save, complete or absent (docs/architecture.md).
 
 ``root/step_<total_updates:09d>/`` holds
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from t3d_ros.param_schema import check_fields
 
+BACKENDS = ('fast', 'plain')
+"""Implementations of the update (``TD3Config.backend``), equal to float rounding."""
+
 
 @dataclass(frozen=True)
 class TD3Config:
@@ -49,6 +52,10 @@ class TD3Config:
     """Updates per inserted transition (update-to-data ratio) once learning has started."""
     seed: int = field(default=0, metadata=dict(low=0))
     """Seed of network initialisation, noise and replay sampling."""
+    backend: str = field(default='fast', metadata=dict(choices=BACKENDS))
+    """How the update is computed: 'fast' (gradients written out, critics stacked, fused Adam)
+    or 'plain' (autograd, as the TD3 authors wrote it; easier to read and change, slower).
+    Checkpoints and policies of either load into the other."""
 
     def __post_init__(self):
         self.validate()

@@ -55,7 +55,7 @@ class CudaGraphs:
 
 
 class CapturedUpdate:
-    """``step(batch, noise, delayed)`` (``TD3._update``) run through captured graphs."""
+    """``step(batch, noise, delayed)`` (``FastUpdate.step``) run through captured graphs."""
 
     def __init__(self, step: Step, graphs, warmup: int = 3):
         self.step, self.graphs, self.warmup = step, graphs, warmup

@@ -1,8 +1,8 @@
 """
 ``torch.optim.Adam.step()`` for gradients the update computed itself, as one fused kernel call.
 
-The optimiser stays a plain ``torch.optim.Adam`` (its state dict, checkpoints and the reference
-check depend on it); ``FusedAdamStep`` only does its step faster:
+The optimiser stays a plain ``torch.optim.Adam`` (its state dict, checkpoints and the plain
+backend depend on it); ``FusedAdamStep`` only does its step faster:
 
 - one call of torch's fused Adam kernel for all parameters, without ``Optimizer.step``'s
   per-parameter Python bookkeeping, which at 64-64 costs more than the kernel itself;
@@ -81,7 +81,10 @@ class FusedAdamStep:
                     step=torch.zeros((), dtype=torch.float32, device=param.device),
                     exp_avg=torch.zeros_like(param, memory_format=torch.preserve_format),
                     exp_avg_sq=torch.zeros_like(param, memory_format=torch.preserve_format))
-        count = torch.stack([state[param]['step'] for param in params])
+        # On the parameters' device, as the kernel takes it (a state loaded from a checkpoint
+        # of the plain backend has its counts on the CPU).
+        count = torch.stack([state[param]['step'] for param in params]).to(
+            params[0].device, torch.float32)
         if not torch.equal(count, count[:1].expand_as(count)):
             raise ValueError('FusedAdamStep needs one step count for all parameters')
         for index, param in enumerate(params):

@@ -52,7 +52,7 @@ def same_networks(a: TD3, b: TD3) -> bool:
 
 def test_graph_updates_equal_eager_updates():
     eager, graphed, graphs = agent(), agent(), EagerGraphs()
-    graphed.graphs = CapturedUpdate(graphed._update, graphs, warmup=2)
+    graphed.backend.graphs = CapturedUpdate(graphed.backend.step, graphs, warmup=2)
     replay = memory()
     kept = []
     for _ in range(20):
@@ -62,34 +62,38 @@ def test_graph_updates_equal_eager_updates():
         kept.append((metrics, dict(expected)))
     assert same_networks(eager, graphed)
     assert graphs.warm_ups == 4 and graphs.captures == 2  # 2 eager of each kind, 1 graph each
-    assert set(graphed.graphs.replays) == {False, True}
+    assert set(graphed.backend.graphs.replays) == {False, True}
     # Metrics are copies: later replays did not overwrite earlier results.
     assert all(dict(metrics) == expected for metrics, expected in kept)
 
 
 def test_load_state_dict_drops_the_graphs_and_updates_continue_alike():
     eager, graphed = agent(), agent()
-    graphed.graphs = CapturedUpdate(graphed._update, EagerGraphs(), warmup=1)
+    graphed.backend.graphs = CapturedUpdate(graphed.backend.step, EagerGraphs(), warmup=1)
     replay = memory()
     for _ in range(6):
         batch = replay.sample(CONFIG.batch_size)
         eager.update(batch)
         graphed.update(batch)
-    assert graphed.graphs.replays
+    assert graphed.backend.graphs.replays
     other = agent()
     other.load_state_dict(eager.state_dict())
     graphed.load_state_dict(eager.state_dict())
-    assert not graphed.graphs.replays and graphed.graphs.eager_calls == {False: 0, True: 0}
+    graphs = graphed.backend.graphs
+    assert not graphs.replays and graphs.eager_calls == {False: 0, True: 0}
     for _ in range(6):
         batch = replay.sample(CONFIG.batch_size)
         assert dict(graphed.update(batch)) == dict(other.update(batch))
     assert same_networks(other, graphed)
 
 
-def test_cuda_graph_needs_a_cuda_device():
+def test_cuda_graph_needs_a_cuda_device_and_the_fast_backend():
     with pytest.raises(ValueError, match='cuda_graph needs a CUDA device'):
         TD3(OBS_DIM, -np.ones(ACT_DIM), np.ones(ACT_DIM), CONFIG, cuda_graph=True)
-    assert agent().graphs is None
+    with pytest.raises(ValueError, match="cuda_graph needs backend 'fast', not 'plain'"):
+        TD3(OBS_DIM, -np.ones(ACT_DIM), np.ones(ACT_DIM), CONFIG.replace(backend='plain'),
+            cuda_graph=True)
+    assert agent().backend.graphs is None
 
 
 def test_learner_on_the_cpu_ignores_cuda_graph_and_keeps_a_host_memory():
@@ -98,7 +102,7 @@ def test_learner_on_the_cpu_ignores_cuda_graph_and_keeps_a_host_memory():
     from t3d_ros.training.learner import Learner, LearnerOptions
 
     learner = Learner(make_task('pendulum'), CONFIG, LearnerOptions(cuda_graph=True))
-    assert learner.agent.graphs is None and type(learner.memory) is ReplayMemory
+    assert learner.agent.backend.graphs is None and type(learner.memory) is ReplayMemory
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')

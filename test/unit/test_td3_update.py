@@ -1,4 +1,8 @@
-"""TD3 update maths (DESIGN section 5, steps 5-15) on tiny networks with hand-set weights."""
+"""
+TD3 update maths (steps 5-15, docs/architecture.md) on tiny networks with hand-set weights.
+
+Every test runs on both backends.
+"""
 import copy
 
 import numpy as np
@@ -6,6 +10,7 @@ import pytest
 import torch
 
 from t3d_ros.td3 import TD3, Batch, TD3Config
+from t3d_ros.td3.config import BACKENDS
 from t3d_ros.td3.mlp_gradients import MLPLayers
 
 OBS_DIM = 2
@@ -14,8 +19,12 @@ HIGH = np.array([3.0, 0.5])
 TINY = TD3Config(hidden_sizes=(4,), batch_size=4, replay_capacity=16)
 
 
-def make_agent(**changes) -> TD3:
-    return TD3(OBS_DIM, LOW, HIGH, TINY.replace(**changes))
+@pytest.fixture(params=BACKENDS)
+def make_agent(request):
+    """Make an agent of TINY with changes, on the backend of the test's parameter."""
+    def make(**changes) -> TD3:
+        return TD3(OBS_DIM, LOW, HIGH, TINY.replace(backend=request.param, **changes))
+    return make
 
 
 def random_batch(size=4, seed=0) -> Batch:
@@ -61,7 +70,7 @@ def same(params_a, params_b) -> bool:
 
 
 @pytest.fixture
-def known_agent() -> TD3:
+def known_agent(make_agent) -> TD3:
     """
     Actor target plays unit action (0.9, -0.2).
 
@@ -84,19 +93,29 @@ def transitions(next_obs_0, reward, terminated) -> Batch:
                  terminated=torch.tensor(terminated, dtype=torch.float32))
 
 
-def test_target_action_has_clipped_noise_and_is_clamped_per_joint(known_agent, monkeypatch):
+def record_target_actions(agent: TD3, monkeypatch) -> list[torch.Tensor]:
+    """Return a list that gets each a' the first target critic scores in (s', a')."""
     seen = []
+    if agent.config.backend == 'plain':
+        agent.critic_1_target.register_forward_hook(
+            lambda module, args, output: seen.append(args[1].clone()))
+        return seen
     forward = MLPLayers.forward
 
-    def recording_forward(layers, x):  # the (s', a') that the first target critic scores
+    def recording_forward(layers, x):
         # the first target critic's weights, alone or in a stack
         weight = layers.weights[0]
         for index, network in enumerate(weight if layers.stacked else [weight]):
-            if network.data_ptr() == known_agent.critic_1_target.net[0].weight.data_ptr():
+            if network.data_ptr() == agent.critic_1_target.net[0].weight.data_ptr():
                 seen.append((x[index] if x.dim() == 3 else x)[:, OBS_DIM:].clone())
         return forward(layers, x)
 
     monkeypatch.setattr(MLPLayers, 'forward', recording_forward)
+    return seen
+
+
+def test_target_action_has_clipped_noise_and_is_clamped_per_joint(known_agent, monkeypatch):
+    seen = record_target_actions(known_agent, monkeypatch)
     replay_noise = torch.Generator().set_state(known_agent.noise_generator.get_state())
     raw_noise = torch.randn(8, 2, generator=replay_noise) * 0.5  # policy_noise
     known_agent.update(transitions([0.0] * 8, [0.0] * 8, [0.0] * 8))
@@ -141,7 +160,7 @@ def test_critic_loss_is_sum_of_both_mses(known_agent):
     assert 'actor_loss' not in metrics
 
 
-def test_critic_step_moves_both_critics_only():
+def test_critic_step_moves_both_critics_only(make_agent):
     agent = make_agent(policy_delay=1000)
     before = {name: parameters(getattr(agent, name)) for name in
               ('critic_1', 'critic_2', 'actor', 'actor_target', 'critic_1_target')}
@@ -153,7 +172,7 @@ def test_critic_step_moves_both_critics_only():
         assert same(before[name], parameters(getattr(agent, name)))
 
 
-def test_actor_and_targets_update_only_every_policy_delay_calls():
+def test_actor_and_targets_update_only_every_policy_delay_calls(make_agent):
     agent = make_agent(policy_delay=3)
     for call in range(1, 7):
         actor, targets = parameters(agent.actor), parameters(agent.critic_2_target)
@@ -165,7 +184,7 @@ def test_actor_and_targets_update_only_every_policy_delay_calls():
     assert agent.total_updates == 6
 
 
-def test_actor_step_reaches_only_the_actor():
+def test_actor_step_reaches_only_the_actor(make_agent):
     """The same first update with and without an actor step leaves identical critics."""
     with_actor, without_actor = make_agent(policy_delay=1), make_agent(policy_delay=1000)
     batch = random_batch()
@@ -180,7 +199,7 @@ def test_actor_step_reaches_only_the_actor():
     assert metrics['actor_loss'] == pytest.approx(expected.item(), abs=1e-7)
 
 
-def test_polyak_moves_all_three_targets_by_tau():
+def test_polyak_moves_all_three_targets_by_tau(make_agent):
     tau = 0.25
     agent = make_agent(policy_delay=1, tau=tau)
     pairs = (('actor', 'actor_target'), ('critic_1', 'critic_1_target'),
@@ -196,7 +215,7 @@ def test_polyak_moves_all_three_targets_by_tau():
             assert not torch.allclose(new_target, tau * new_online + (1 + tau) * old_target)
 
 
-def test_targets_start_as_frozen_copies():
+def test_targets_start_as_frozen_copies(make_agent):
     agent = make_agent()
     for online, target in (('actor', 'actor_target'), ('critic_1', 'critic_1_target'),
                            ('critic_2', 'critic_2_target')):
@@ -206,7 +225,7 @@ def test_targets_start_as_frozen_copies():
         *agent.critic_1.parameters(), *agent.critic_2.parameters()]
 
 
-def test_same_seed_same_networks_and_global_rng_untouched():
+def test_same_seed_same_networks_and_global_rng_untouched(make_agent):
     torch.manual_seed(123)
     expected_draw = torch.rand(1)
     torch.manual_seed(123)
@@ -220,7 +239,7 @@ def test_same_seed_same_networks_and_global_rng_untouched():
     assert first.update(batch) == second.update(batch)
 
 
-def test_state_dict_round_trip_continues_bit_identically():
+def test_state_dict_round_trip_continues_bit_identically(make_agent):
     trained, resumed = make_agent(), make_agent(seed=99)
     for seed in range(3):
         trained.update(random_batch(seed=seed))
@@ -239,7 +258,7 @@ def test_state_dict_round_trip_continues_bit_identically():
     assert resumed.total_updates == trained.total_updates == 7
 
 
-def test_load_state_dict_is_all_or_nothing():
+def test_load_state_dict_is_all_or_nothing(make_agent):
     agent, other = make_agent(), make_agent(seed=1)
     state = other.state_dict()
     state['critic_2'] = make_agent(hidden_sizes=(5,)).critic_2.state_dict()
@@ -250,7 +269,7 @@ def test_load_state_dict_is_all_or_nothing():
         assert same(params, parameters(getattr(agent, name)))
 
 
-def test_act_is_the_deterministic_actor_scaled_to_the_limits():
+def test_act_is_the_deterministic_actor_scaled_to_the_limits(make_agent):
     agent = make_agent()
     obs = np.array([[0.3, -2.0], [10.0, 10.0]])
     with torch.no_grad():
@@ -261,7 +280,7 @@ def test_act_is_the_deterministic_actor_scaled_to_the_limits():
     np.testing.assert_allclose(agent.act(obs[0]), action[0], rtol=1e-6)
 
 
-def test_export_actor_state_copies_the_actor_or_its_target():
+def test_export_actor_state_copies_the_actor_or_its_target(make_agent):
     agent = make_agent(policy_delay=1)
     agent.update(random_batch())
     exported, exported_target = agent.export_actor_state(), agent.export_actor_state(True)
