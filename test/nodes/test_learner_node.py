@@ -631,7 +631,7 @@ def test_parameters_are_typed_with_ranges_in_their_descriptors(ros):
     node = ros.start(LearnerNode, **SMALL)
     described = {d.name: d for d in node.describe_parameters(
         ['tau', 'gamma', 'batch_size', 'hidden_sizes', 'publish_every', 'max_actors',
-         'updates_per_step', 'torch_threads', 'device'])}
+         'updates_per_step', 'torch_threads', 'device', 'backend'])}
     assert not any(d.dynamic_typing for d in described.values())
     tau = described['tau'].floating_point_range[0]
     assert (tau.from_value, tau.to_value) == (0.0, 1.0)
@@ -642,13 +642,14 @@ def test_parameters_are_typed_with_ranges_in_their_descriptors(ros):
     assert described['max_actors'].integer_range[0].from_value == 1
     assert described['torch_threads'].integer_range[0].from_value == 1
     assert 'cuda' in described['device'].additional_constraints
+    assert described['backend'].additional_constraints == 'one of: fast, plain'
 
 
 @pytest.mark.parametrize('name, value', [
     ('publish_every', 0), ('keep_checkpoints', 0), ('max_actors', 0), ('max_ahead', 0),
     ('checkpoint_every', -1), ('torch_threads', 0), ('tau', 1.5), ('batch_size', 0),
     ('hidden_sizes', [16, 0]), ('device', 'gpu'), ('updates_per_step', -1.0),
-    ('batch_size', 2.5), ('tau', 0.0), ('actor_lr', 0.0),
+    ('batch_size', 2.5), ('tau', 0.0), ('actor_lr', 0.0), ('backend', 'autograd'),
     ('policy_noise', float('inf')),  # used to pass the range [0, inf]: NaN target actions
 ])
 def test_a_value_that_cannot_work_is_refused_at_start_with_its_name(ros, name, value):
