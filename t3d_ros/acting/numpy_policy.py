@@ -1,10 +1,9 @@
 """
 A policy bundle's actor run in numpy: the actor and deploy path import no torch.
 
-The actor is the one ``t3d_ros.td3.architecture`` describes (torch-free), which also names its
-tensors. At these sizes (one observation, 64-256 units) a numpy forward pass costs a fraction
-of a torch call's overhead; the result equals torch's to float32 rounding
-(test/unit/test_numpy_policy.py).
+The actor is the one ``network_architecture`` describes, which also names its tensors. At these
+sizes (one observation, 64-256 units) a numpy forward pass costs a fraction of a torch call's
+overhead; the result equals torch's to float32 rounding (test/unit/test_numpy_policy.py).
 """
 from __future__ import annotations
 
@@ -13,10 +12,10 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from t3d_ros.acting.scaling import ActionScaler
-from t3d_ros.td3.architecture import MLPArchitecture, actor_architecture
+from t3d_ros.acting.network_architecture import MLPArchitecture, actor_architecture
 
 ACTIVATIONS = {'relu': lambda x: np.maximum(x, 0.0), 'tanh': np.tanh, None: lambda x: x}
-"""The numpy function of each activation ``t3d_ros.td3.architecture`` names."""
+"""The numpy function of each activation the architecture names."""
 
 
 def actor_tensor_shapes(obs_dim: int, act_dim: int, hidden_sizes: Sequence[int]

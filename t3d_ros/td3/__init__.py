@@ -1,9 +1,8 @@
 """
 TD3 in PyTorch: networks, the update, replay memory, checkpoints.
 
-The names below are imported on first use, so that ``t3d_ros.td3.config``,
-``t3d_ros.td3.architecture`` and ``t3d_ros.bundle.policy_bundle`` (read with numpy) load without
-torch, as the actor node needs.
+The names below are imported on first use, so that ``t3d_ros.td3.config`` and
+``t3d_ros.bundle.policy_bundle`` (read with numpy) load without torch, as the actor node needs.
 """
 import importlib
 

@@ -1,5 +1,5 @@
 """
-Training checkpoints: one directory per save, complete or absent (docs/architecture.md).
+Training checkpoints: one directory per save, complete or absent (docs/architecture.md, Files).
 
 ``root/step_<total_updates:09d>/`` holds
 

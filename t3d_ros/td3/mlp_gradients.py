@@ -1,5 +1,5 @@
 """
-The MLPs of ``architecture`` run forward and backward with their gradients written out.
+TD3's MLPs (``t3d_ros.acting.network_architecture``) run with their gradients written out.
 
 TD3's update needs three backward passes of a fixed form: the critics' weights from their
 losses, the critic's input from the actor loss, and the actor's weights from that. Written

@@ -1,5 +1,5 @@
 """
-Actor and critic networks, built from their description in ``architecture``.
+Actor and critic networks, built from their description (``acting.network_architecture``).
 
 The networks work in the normalised action space [-1, 1]^act_dim; ``ActionScaler`` (numpy, in
 ``t3d_ros.acting.scaling``, re-exported here) maps it to each joint's own ``[low, high]`` at
@@ -12,12 +12,12 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from t3d_ros.acting.network_architecture import (MLPArchitecture, actor_architecture,
+                                                 critic_architecture)
 from t3d_ros.acting.scaling import ActionScaler  # noqa: F401
 
-from .architecture import MLPArchitecture, actor_architecture, critic_architecture
-
 ACTIVATIONS = {'relu': nn.ReLU, 'tanh': nn.Tanh, None: nn.Identity}
-"""The torch module of each activation ``architecture`` names."""
+"""The torch module of each activation the architecture names."""
 
 
 def mlp(architecture: MLPArchitecture) -> nn.Sequential:

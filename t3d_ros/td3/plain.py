@@ -3,7 +3,7 @@ The plain backend of ``TD3.update``: the fifteen steps as the TD3 authors wrote 
 
 As in sfujim/TD3's TD3.py: autograd, one optimiser over both critics, ``backward`` and
 ``Optimizer.step`` per network, Polyak averaging parameter by parameter. The place to read the
-algorithm (docs/architecture.md), to change it, and the yardstick of the fast backend
+algorithm (docs/architecture.md, TD3), to change it, and the yardstick of the fast backend
 (test/unit/test_td3_backends.py holds the two equal for 100 updates).
 """
 from __future__ import annotations

@@ -29,7 +29,7 @@ class TD3:
     """
     Six networks, two optimisers, the target-noise generator and the update (steps 5-15).
 
-    The steps are those of docs/architecture.md; ``config.backend`` picks how the update
+    The steps are those of docs/architecture.md, TD3; ``config.backend`` picks how the update
     computes them: ``plain.PlainUpdate`` (autograd) or ``fast.FastUpdate`` (the same numbers,
     faster). Both work on the same modules and optimisers, so state dicts, checkpoints and
     policy bundles are the same whichever ran.

@@ -9,7 +9,7 @@ from t3d_ros.td3.networks import Actor, Critic
 @pytest.mark.parametrize('network', ['critic', 'actor'])
 @pytest.mark.parametrize('hidden_sizes', [(16,), (8, 4), (6, 5, 7)])
 def test_gradients_equal_autograd(network, hidden_sizes):
-    """The critic's output is linear, the actor's ends in tanh (both read from architecture)."""
+    """The critic's output is linear, the actor's ends in tanh (as their architecture says)."""
     torch.manual_seed(0)
     net = Critic(3, 2, hidden_sizes) if network == 'critic' else Actor(5, 2, hidden_sizes)
     layers = MLPLayers.of(net)

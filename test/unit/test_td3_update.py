@@ -1,5 +1,5 @@
 """
-TD3 update maths (steps 5-15, docs/architecture.md) on tiny networks with hand-set weights.
+TD3 update maths (steps 5-15, docs/architecture.md, TD3) on tiny networks with hand-set weights.
 
 Every test runs on both backends.
 """

@@ -1,8 +1,9 @@
 """
 TD3's actor and critic networks, described once, without torch.
 
-Read by the torch networks (``networks``), the fast update's written-out gradients
-(``mlp_gradients``) and the numpy policy the actors run (``t3d_ros.acting.numpy_policy``).
+Read by the numpy policy the actors run (``numpy_policy``) and, a layer up, by the torch
+networks (``t3d_ros.td3.networks``) and the fast update's written-out gradients
+(``t3d_ros.td3.mlp_gradients``).
 
 Both networks are MLPs: Linear layers of the widths ``hidden_sizes`` with a ReLU after each,
 then an output layer. The actor maps an observation to a normalised action, its output layer

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from t3d_ros.acting.numpy_policy import ACTIVATIONS as NUMPY_ACTIVATIONS
-from t3d_ros.td3.architecture import (ACTOR_OUTPUT_ACTIVATION, HIDDEN_ACTIVATION,
-                                      actor_architecture, critic_architecture)
+from t3d_ros.acting.network_architecture import (ACTOR_OUTPUT_ACTIVATION, HIDDEN_ACTIVATION,
+                                                 actor_architecture, critic_architecture)
 from t3d_ros.td3.mlp_gradients import MLPLayers
 from t3d_ros.td3.networks import ACTIVATIONS as TORCH_ACTIVATIONS
 from t3d_ros.td3.networks import Actor, Critic
