@@ -1,5 +1,5 @@
 """
-The fast backend of ``TD3.update``: the plain backend's numbers, about 1.3-2.8x its speed.
+The fast backend of ``TD3.update``: the plain backend's numbers, 1.3-3x its speed.
 
 - Gradients written out, no autograd (``mlp_gradients``), and only those that are used (no
   critic-weight gradients in the actor step).
