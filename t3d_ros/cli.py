@@ -234,20 +234,15 @@ def _check_deployment(policy_file: str, graph):
     """
     Refuse a bundle that does not match the actor, before any node starts; return the task.
 
-    Refused: a bundle whose task, joints or interface the actor's task and command topic do not
-    match (the actor's configure checks again). The warnings (e.g. a control rate other than the
-    trained one) are printed.
+    The actor's configure runs the same check (``bundle/deployment.py``) again. The warnings
+    (e.g. a control rate other than the trained one) are printed.
     """
-    from t3d_ros.bundle.policy_bundle import PolicyBundle
+    from t3d_ros.bundle.deployment import check_deployment
 
-    actor = next(spec for spec in graph if spec.executable == 'actor_node')
-    params = actor.resolved_parameters()
+    params = next(spec for spec in graph if spec.executable == 'actor_node').resolved_parameters()
     task = make_task(params['task'])
-    bundle = PolicyBundle.load(policy_file)
-    bundle.check_matches(task)
-    rate = params.get('control_rate_hz') or 0.0
-    for warning in bundle.check_deployment(params.get('command_topic') or task.command_topic,
-                                           1.0 / rate if rate else task.control_dt):
+    _, warnings = check_deployment(policy_file, task, params)
+    for warning in warnings:
         print(f'warning: {warning}', file=sys.stderr)
     return task
 

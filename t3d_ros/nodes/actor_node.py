@@ -44,6 +44,7 @@ from t3d_ros.acting.state_sync import StateSync
 from t3d_ros.acting.safety import CommandSafety
 from t3d_ros.nodes.actor_params import ACTOR_PARAMS
 from t3d_ros.tasks import make_task
+from t3d_ros.bundle.deployment import check_deployment, command_topic, control_period
 from t3d_ros.bundle.policy_bundle import BundleError, PolicyBundle
 from t3d_ros.tasks.base import RobotState
 
@@ -96,7 +97,7 @@ class ActorNode(LifecycleNode):
         self.task = make_task(p['task'])
         self.actor_id = p['actor_id'] or self.get_namespace().strip('/') or self.get_name()
         self.training = p['mode'] == 'train'
-        self.period = 1.0 / (p['control_rate_hz'] or 1.0 / self.task.control_dt)
+        self.period = control_period(self.task, p)
         self.state_timeout = 3 * self.period if p['state_timeout'] < 0 else p['state_timeout']
         self.settings = ActorSettings.from_parameters(p)
         self.codec = messages.TransitionCodec(self.task.obs_dim, self.task.num_joints)
@@ -181,9 +182,7 @@ class ActorNode(LifecycleNode):
         bundle = None
         if p['policy_file']:
             try:
-                bundle = PolicyBundle.load(p['policy_file'])
-                bundle.check_matches(self.task)
-                warnings = bundle.check_deployment(self._command_topic(), self.period)
+                bundle, warnings = check_deployment(p['policy_file'], self.task, p)
             except (BundleError, OSError) as error:
                 return self._refuse(f'refusing policy {p["policy_file"]}: {error}')
             for warning in warnings:
@@ -201,9 +200,6 @@ class ActorNode(LifecycleNode):
         self._create_entities()
         return TransitionCallbackReturn.SUCCESS
 
-    def _command_topic(self) -> str:
-        return self.p['command_topic'] or self.task.command_topic
-
     def _refuse(self, reason: str) -> TransitionCallbackReturn:
         """Fail the configure transition, saying why."""
         self.refusal = reason
@@ -213,7 +209,7 @@ class ActorNode(LifecycleNode):
     def _create_entities(self) -> None:
         p = self.p
         self.command_pub = self.create_lifecycle_publisher(
-            Float64MultiArray, self._command_topic(), messages.ROBOT_QOS)
+            Float64MultiArray, command_topic(self.task, p), messages.ROBOT_QOS)
         publishers, clients = [], []
         # From a publisher of any reliability and durability (nodes/any_qos.py).
         self.e_stop_listener = AnyQosListener(self, Bool, 'e_stop', self._on_e_stop)

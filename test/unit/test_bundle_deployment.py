@@ -12,6 +12,7 @@ import pytest
 
 from t3d_ros.tasks import make_task
 from t3d_ros.td3 import TD3, BundleError, BundleMismatch, PolicyBundle, TD3Config
+from t3d_ros.bundle.deployment import check_deployment
 from t3d_ros.bundle.policy_bundle import controller_interface
 
 
@@ -135,3 +136,23 @@ def test_deploy_rebuilds_a_task_file_task_from_the_bundle_alone(odd_arm, tmp_pat
     rebuilt = make_task(task_file)
     PolicyBundle.load(policy).check_matches(rebuilt)
     assert rebuilt.model_path().is_file()
+
+
+def test_the_deploy_check_reads_the_actors_command_topic_and_control_rate(tmp_path):
+    """One check for ``t3d-ros deploy`` and the actor's configure (``bundle/deployment.py``)."""
+    task = make_task('panda_reach')  # velocity, 0.04 s
+    path = tmp_path / 'policy.safetensors'
+    bundle_for(task).save(path)
+    bundle, warnings = check_deployment(str(path), task, {'command_topic': '',
+                                                          'control_rate_hz': 0.0})
+    assert bundle.task == task.name and warnings == []  # the task's topic and period
+    assert check_deployment(str(path), task, {'control_rate_hz': 25})[1] == []
+    _, warnings = check_deployment(str(path), task, {'control_rate_hz': 100.0})
+    assert len(warnings) == 1 and '0.01 s differs' in warnings[0]
+    with pytest.raises(BundleMismatch, match='position controller'):
+        check_deployment(str(path), task,
+                         {'command_topic': 'forward_position_controller/commands'})
+    with pytest.raises(BundleMismatch, match='task is'):
+        check_deployment(str(path), make_task('reacher'), {})
+    with pytest.raises(OSError):
+        check_deployment(str(tmp_path / 'missing.safetensors'), task, {})
