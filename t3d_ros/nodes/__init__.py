@@ -1,1 +1,1 @@
-"""The ROS nodes, one class per file: sim, actor, learner, their group processes and parameters."""
+"""The ROS nodes, one class per file: sim, actor (and its parts), learner, groups, parameters."""

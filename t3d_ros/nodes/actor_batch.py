@@ -4,23 +4,29 @@ The actor nodes of one actor group process: one policy, one forward pass per rou
 Every member is an ordinary :class:`~t3d_ros.nodes.actor_node.ActorNode` in its own namespace
 with its own topics, services, seeds and episodes. What they share:
 
-- **the policy**: the first member (the leader) alone subscribes to ``/t3d/policy`` and runs
-  the loader thread; each policy it loads is handed to every member, so the process holds one
-  copy of the weights and decodes each bundle once;
+- **the policy**: one policy client (``nodes/policy_client.py``) per process, made by the
+  first member (the leader), which alone subscribes to ``/t3d/policy`` and runs the loader
+  thread; every member runs the client's current policy, so the process holds one copy of the
+  weights and decodes each bundle once;
 - **inference**: a member's control step is submitted here instead of run at once, and the
   first submission of a round hands the executor a task, :meth:`ActorBatch.run_steps`. Either
   executor runs a new task after the callbacks that were already due (the events executor
   queues it behind the events that came before it, the wait-set executor runs it after the
   callbacks of the current wait), so it comes after the states that arrived together. It runs
   the submitted steps: each robot observes (closes its transition, checks its e_stop and
-  episode), one forward pass evaluates the observations that need the policy, and each robot
-  sends its command. No step waits for a state that has not arrived (the task is due at once),
-  so in lockstep nothing is lost or reordered, and each robot's numbers are those it would have
-  alone (its exploration noise comes from its own generator).
+  episode), one forward pass of the client's current policy evaluates the observations that
+  ask for it, and each robot sends its command. No step waits for a state that has not
+  arrived (the task is due at once), so in lockstep nothing is lost or reordered, and each
+  robot's numbers are those it would have alone (its exploration noise comes from its own
+  generator).
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
+
+from t3d_ros.nodes.policy_client import PolicyClient
 
 
 class PolicyAnswer:
@@ -41,6 +47,7 @@ class ActorBatch:
     def __init__(self):
         self.members = []
         self.pending = {}  # member -> (joint state reading, time received): the latest only
+        self.policies: PolicyClient | None = None
         self.forward_passes = 0
         self.batched_observations = 0
 
@@ -48,13 +55,20 @@ class ActorBatch:
     def leader(self):
         return self.members[0]
 
-    def join(self, node) -> None:
-        """Add ``node`` (from its constructor, before it configures). One task per group."""
+    def join(self, node, make_policy_client: Callable[[], PolicyClient]) -> PolicyClient:
+        """
+        Add ``node`` (from its constructor, before it configures); return the group's client.
+
+        The first member makes it (``make_policy_client``) and leads. One task per group.
+        """
         if self.members and node.task.name != self.leader.task.name:
             raise ValueError(f'an actor group runs one task: {node.get_namespace()} has '
                              f'{node.task.name!r}, {self.leader.get_namespace()} '
                              f'{self.leader.task.name!r}')
+        if not self.members:
+            self.policies = make_policy_client()
         self.members.append(node)
+        return self.policies
 
     def counters(self) -> dict:
         """Return the group's robots, forward passes and observations evaluated (diagnostics)."""
@@ -75,26 +89,24 @@ class ActorBatch:
         """
         Run the submitted control steps.
 
-        Observe each, one forward pass per policy for those whose choice asks it, then each
-        command.
+        Observe each, one forward pass for those whose choice asks the policy, then each
+        command. The round runs one policy: the client's when it began (the loader thread may
+        take a new one meanwhile).
         """
         submitted, self.pending = self.pending, {}
+        policy = self.policies.policy
         steps = []
         for node, (reading, received) in submitted.items():
             step = node.observe_step(reading)
             if step is not None:
                 steps.append((node, step, received))
+        asking = [(node, step) for node, step, _ in steps if node.wants_policy(policy)]
         answers = {}
-        by_policy = {}  # id(policy) -> [(node, step)]: members may differ while one is handed
-        for node, step, _ in steps:
-            if node.core.wants_policy(node.policy):
-                by_policy.setdefault(id(node.policy), []).append((node, step))
-        for group in by_policy.values():
-            policy = group[0][0].policy
-            units = policy.unit_action(np.stack([step.obs for _, step in group]))
+        if asking:
+            units = policy.unit_action(np.stack([step.obs for _, step in asking]))
             self.forward_passes += 1
-            self.batched_observations += len(group)
-            for (node, step), unit in zip(group, units):
+            self.batched_observations += len(asking)
+            for (node, step), unit in zip(asking, units):
                 answers[node] = PolicyAnswer(step.obs, unit)
         for node, step, received in steps:
-            node.command_step(step, received, answers.get(node, node.policy))
+            node.command_step(step, received, answers.get(node, policy))

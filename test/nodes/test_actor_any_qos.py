@@ -121,7 +121,7 @@ def test_e_stop_from_any_publisher_qos_engages_and_releases(ros, tmp_path, combi
         expected = policy_command(bundle, task)
         assert not is_zero(expected)
         assert ros.spin_until(lambda: len(robot.commands) >= 40, TIMEOUT)
-        assert actor.e_stop
+        assert actor.e_stop_gate.engaged
         assert all(is_zero(c) for c in robot.values()), 'engaged before start: safe only'
         assert actor.counters['commands'] == 0
     else:
@@ -135,14 +135,14 @@ def test_e_stop_from_any_publisher_qos_engages_and_releases(ros, tmp_path, combi
         press(True)
         first_zero = wait_for(ros, robot, is_zero, mark)
         ros.spin_for(0.4)
-        assert actor.e_stop
+        assert actor.e_stop_gate.engaged
         assert len(robot.values(first_zero)) >= 5
         assert all(is_zero(c) for c in robot.values(first_zero)), 'engaged: safe only'
     # Released: the policy commands again; engaged again: safe commands only.
     mark = len(robot.commands)
     press(False)
     wait_for(ros, robot, lambda c: np.array_equal(c, expected), mark)
-    assert not actor.e_stop
+    assert not actor.e_stop_gate.engaged
     mark = len(robot.commands)
     press(True)
     first_zero = wait_for(ros, robot, is_zero, mark)

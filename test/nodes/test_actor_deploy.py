@@ -207,7 +207,7 @@ def test_a_state_missing_a_joint_never_reaches_the_policy_and_is_counted(ros, tm
         'dropped_input_not_finite', 0)) == 1, timeout=10), robot.actor_diagnostics()
     values = np.array(robot.values())
     assert np.all(values == 0.0), 'only safe (zero effort) commands without a full state'
-    assert actor.latest is None and actor.stale
+    assert actor.robot_state.latest is None and actor.robot_state.stale
     diagnostics = robot.actor_diagnostics()
     assert int(diagnostics['watchdog_trips']) >= 1 and diagnostics['stale_state'] == 'True'
     assert int(diagnostics['safe_commands']) >= 10 and int(diagnostics['commands']) == 0

@@ -11,7 +11,8 @@ from std_srvs.srv import Trigger
 
 from fake_robot import FakeRobotBase
 from t3d_ros.ros import messages
-from t3d_ros.nodes.actor_node import RESTART_STATES, ActorNode
+from t3d_ros.acting.stamp_order import RESTART_STATES
+from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
 from t3d_ros.bundle.policy_bundle import PolicyBundle
@@ -100,7 +101,7 @@ def test_a_restarted_sim_ends_the_training_episode_and_training_goes_on(ros):
     actor = ros.start(ActorNode, NS, task='pendulum', mode='train', seed=1, start_steps=10**6,
                       state_timeout=0.0, transitions_per_message=4)
     robot.stamp_ns = 100 * 10**9
-    assert ros.spin_until(lambda: actor.active and not actor.awaiting_reset, timeout=20)
+    assert ros.spin_until(lambda: actor.active and not actor.reset.awaiting, timeout=20)
     for _ in range(5):
         robot.publish_state()
         ros.spin_for(0.05)
@@ -110,7 +111,7 @@ def test_a_restarted_sim_ends_the_training_episode_and_training_goes_on(ros):
         robot.publish_state()
         ros.spin_for(0.05)
     assert ros.spin_until(lambda: actor.counters['state_restarts'] == 1
-                          and not actor.awaiting_reset, timeout=10)
+                          and not actor.reset.awaiting, timeout=10)
     steps = actor.core.env_steps
     assert actor.core.episode_steps == 0
     for _ in range(5):
@@ -167,11 +168,11 @@ def test_a_refused_bundle_is_an_error_at_configure_and_from_the_learner(ros, tmp
 def test_logs_say_no_state_yet_instead_of_inf_seconds(ros, tmp_path, capfd):
     robot = Robot(ros)
     actor = deploy_actor(ros, tmp_path, state_timeout=0.1, trigger='timer')
-    assert ros.spin_until(lambda: actor.stale, timeout=10)
+    assert ros.spin_until(lambda: actor.robot_state.stale, timeout=10)
     robot.stream()
-    assert ros.spin_until(lambda: not actor.stale, timeout=10)
+    assert ros.spin_until(lambda: not actor.robot_state.stale, timeout=10)
     robot.stop()
-    assert ros.spin_until(lambda: actor.stale, timeout=10)
+    assert ros.spin_until(lambda: actor.robot_state.stale, timeout=10)
     logged = capfd.readouterr().err
     assert 'no joint state received yet: safe commands' in logged
     assert 'no fresh joint state for 0.' in logged and ' inf s' not in logged

@@ -142,7 +142,7 @@ def test_a_tick_queued_before_cleanup_or_shutdown_does_nothing(ros, policy_file,
     ros.spin_for(0.3)
     timers = [entity for _, entity in actor._entities if hasattr(entity, 'timer_period_ns')]
     assert len(timers) >= (4 if mode == 'train' else 1)
-    actor.flow_blocked = True  # as a stalled learner leaves it
+    actor.sender.waiting = True  # as a stalled learner leaves it
     if end == 'cleanup':
         assert actor.trigger_deactivate() == SUCCESS
     assert getattr(actor, f'trigger_{end}')() == SUCCESS

@@ -63,7 +63,7 @@ def start(ros, path, **params):
                       state_timeout=0.0, autostart=True, **params)
     assert ros.spin_until(lambda: robot.odom_pub.get_subscription_count() >= 1
                           and robot.state_pub.get_subscription_count() >= 1
-                          and actor.command_pub.get_subscription_count() >= 1, TIMEOUT)
+                          and actor.commands.publisher.get_subscription_count() >= 1, TIMEOUT)
     return robot, actor
 
 
@@ -91,7 +91,8 @@ def test_a_step_is_taken_only_once_joint_states_and_odom_of_one_stamp_are_in(ros
     assert ros.spin_until(lambda: len(robot.commands) == 2, TIMEOUT)
     np.testing.assert_allclose(robot.values()[1], expected_command(bundle, 2_000_000_000),
                                rtol=1e-5, atol=1e-6)
-    assert actor.sync.discarded == 1  # the 1.5 s odometry, older than the pair that was made
+    # The 1.5 s odometry, older than the pair that was made:
+    assert actor.robot_state.sync.discarded == 1
 
 
 def test_bad_odometry_is_dropped_counted_and_never_acted_on(ros, bundle):

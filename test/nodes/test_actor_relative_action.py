@@ -56,7 +56,7 @@ def test_deploy_moves_the_target_by_the_policy_and_restarts_it_after_a_safe_hold
     actor = ros.start(ActorNode, NS, task=task_file, mode='deploy', autostart=True,
                       policy_file=str(tmp_path / 'policy.safetensors'), trigger='state',
                       state_timeout=0.0)
-    assert ros.spin_until(lambda: actor.core.goal is not None and actor.e_stop_settled,
+    assert ros.spin_until(lambda: actor.core.goal is not None and actor.e_stop_gate.settled,
                           timeout=20)
     change = np.array([STEP, -STEP, STEP])
 
@@ -73,10 +73,10 @@ def test_deploy_moves_the_target_by_the_policy_and_restarts_it_after_a_safe_hold
     assert commands[-1][2] == HIGH[2]  # joint 3 reached its command limit and stays there
 
     robot.e_stop_pub.publish(Bool(data=True))
-    assert ros.spin_until(lambda: actor.e_stop, timeout=10)
+    assert ros.spin_until(lambda: actor.e_stop_gate.engaged, timeout=10)
     np.testing.assert_array_equal(command_for_next_state(), robot.position)  # hold measured
     robot.e_stop_pub.publish(Bool(data=False))
-    assert ros.spin_until(lambda: not actor.e_stop, timeout=10)
+    assert ros.spin_until(lambda: not actor.e_stop_gate.engaged, timeout=10)
     ros.spin_for(0.3)  # every safe command has arrived
     robot.position = np.array([0.4, 0.0, -0.2])  # moved while held (pushed by hand)
     np.testing.assert_allclose(command_for_next_state(), robot.position + change, atol=1e-12)

@@ -11,7 +11,7 @@ from std_msgs.msg import Float32MultiArray
 from std_srvs.srv import Trigger
 
 from t3d_ros.ros import messages
-from t3d_ros.nodes import actor_node
+from t3d_ros.nodes import reset_client
 from test_actor_safety import NS, FakeRobot, start_train_actor
 
 DYING_SIM = textwrap.dedent('''
@@ -34,7 +34,7 @@ DYING_SIM = textwrap.dedent('''
 
 
 def test_a_reset_call_to_a_sim_that_died_times_out_and_is_retried(ros, monkeypatch):
-    monkeypatch.setattr(actor_node, 'RESET_TIMEOUT', 2.0)
+    monkeypatch.setattr(reset_client, 'RESET_TIMEOUT', 2.0)
     sim = subprocess.Popen([sys.executable, '-c', DYING_SIM, NS], stdout=subprocess.PIPE,
                            text=True)
     try:
@@ -56,7 +56,7 @@ def test_a_reset_call_to_a_sim_that_died_times_out_and_is_retried(ros, monkeypat
     robot.node.create_service(Trigger, 'reset', lambda request, response: (
         resets.append(True), setattr(response, 'success', True), response)[-1])
     assert ros.spin_until(lambda: resets, timeout=60), actor.counters
-    assert ros.spin_until(lambda: not actor.awaiting_reset, timeout=30)
+    assert ros.spin_until(lambda: not actor.reset.awaiting, timeout=30)
     assert actor.counters['reset_timeouts'] >= 1
     assert ros.spin_until(lambda: robot.actor_diagnostics().get('reset_timeouts', '0') != '0',
                           timeout=10)

@@ -126,14 +126,14 @@ def test_watchdog_sends_zero_effort_within_timeout_plus_a_period_and_resumes(ros
         ros.spin_for(0.3)  # still stale: a zero command every period, nothing else
         stale_commands = robot.values(first_zero)
         assert len(stale_commands) >= 5 and np.all(np.array(stale_commands) == 0.0)
-        assert actor.stale
+        assert actor.robot_state.stale
         for command in robot.values(mark)[:first_zero - mark]:  # before it: the policy's
             np.testing.assert_array_equal(command, expected)
         robot.stream(rate_hz)
         resumed = len(robot.commands)
         assert ros.spin_until(lambda: first_index(robot.commands, lambda c: np.array_equal(
             c, expected), resumed) is not None, timeout=10)
-        assert not actor.stale
+        assert not actor.robot_state.stale
     robot.stop()
     print(f'\nwatchdog reaction (last state sent -> first zero command received), '
           f'state_timeout {timeout * 1e3:.0f} ms, period {1e3 / rate_hz:.0f} ms: '
@@ -181,7 +181,7 @@ def test_e_stop_sends_only_safe_commands_until_released(ros, tmp_path):
     robot = FakeRobot(ros)
     robot.e_stop_pub.publish(Bool(data=True))  # engaged before the actor starts (latched)
     actor = start_deploy_actor(ros, tmp_path, bundle, state_timeout=0.5)
-    assert ros.spin_until(lambda: actor.e_stop, timeout=10)
+    assert ros.spin_until(lambda: actor.e_stop_gate.engaged, timeout=10)
     robot.stream()
     assert ros.spin_until(lambda: len(robot.commands) >= 25, timeout=20)
     assert np.all(np.array(robot.values()) == 0.0), 'e_stop engaged: zero effort only'
@@ -334,7 +334,7 @@ def test_a_training_actor_takes_its_start_steps_before_a_learner_listens_losing_
     assert ros.spin_until(lambda: robot.resets >= 1 and len(robot.commands) >= 40, timeout=20)
     ros.spin_for(1.0)
     waited = len(robot.commands)
-    assert waited <= 41 and actor.flow_blocked  # no more than start_steps without a learner
+    assert waited <= 41 and actor.sender.waiting  # no more than start_steps without a learner
     ros.spin_for(0.5)
     assert len(robot.commands) == waited
     codec = messages.TransitionCodec(TASK.obs_dim, TASK.num_joints)
@@ -348,7 +348,7 @@ def test_a_training_actor_takes_its_start_steps_before_a_learner_listens_losing_
     robot.stop()
     assert [batch.seq for batch in received] == list(range(len(received)))
     assert sum(len(batch.reward) for batch in received[:5]) == 40  # the held steps, all of them
-    assert not actor.flow_blocked and actor.counters['flow_waits'] == 0
+    assert not actor.sender.waiting and actor.counters['flow_waits'] == 0
 
 
 def test_after_a_reset_the_actor_acts_only_on_a_state_received_after_its_request(ros):
@@ -362,9 +362,9 @@ def test_after_a_reset_the_actor_acts_only_on_a_state_received_after_its_request
     robot = FakeRobot(ros)  # its reset answers before any new state
     actor = start_train_actor(ros, start_steps=10)  # steps it may take with no learner
     robot.publish_state()
-    assert ros.spin_until(lambda: actor.latest is not None, timeout=10)
+    assert ros.spin_until(lambda: actor.robot_state.latest is not None, timeout=10)
     robot.serve_reset()  # now the actor asks for its first episode
-    assert ros.spin_until(lambda: robot.resets == 1 and not actor.awaiting_reset, timeout=10)
+    assert ros.spin_until(lambda: robot.resets == 1 and not actor.reset.awaiting, timeout=10)
     ros.spin_for(0.5)
     assert robot.commands == []
     robot.publish_state()  # the new episode's first state
@@ -383,10 +383,10 @@ def test_the_episode_begins_on_the_state_the_reset_reply_names_not_an_older_copy
     robot = FakeRobot(ros)
     actor = start_train_actor(ros, start_steps=10)  # steps it may take with no learner
     robot.publish_state()
-    assert ros.spin_until(lambda: actor.latest is not None, timeout=10)
+    assert ros.spin_until(lambda: actor.robot_state.latest is not None, timeout=10)
     robot.episode_stamp_ns = robot.stamp_ns + 20_000_000  # two states from now
     robot.serve_reset()  # now the actor asks for its first episode
-    assert ros.spin_until(lambda: robot.resets == 1 and not actor.awaiting_reset, timeout=10)
+    assert ros.spin_until(lambda: robot.resets == 1 and not actor.reset.awaiting, timeout=10)
     robot.publish_state()  # a copy of the kept state, still on its way when the reply came
     ros.spin_for(0.5)
     assert robot.commands == []
@@ -404,7 +404,7 @@ def test_a_throttle_from_a_learner_that_is_gone_does_not_stop_the_actor(ros):
     robot.stream()
     assert ros.spin_until(lambda: len(robot.commands) >= 5, timeout=10)
     throttle.publish(Bool(data=True))
-    assert ros.spin_until(lambda: actor.throttled, timeout=5)
+    assert ros.spin_until(lambda: actor.sender.throttled, timeout=5)
     ros.spin_for(0.5)
     paused_at = len(robot.commands)
     ros.spin_for(1.0)

@@ -61,7 +61,8 @@ def test_deploy_actor_drives_the_realtime_sim_and_its_watchdog_trips_when_the_si
     # What deploy.launch.py and `t3d-ros deploy` do once the nodes are up.
     assert actor.trigger_configure() == TransitionCallbackReturn.SUCCESS
     assert actor.trigger_activate() == TransitionCallbackReturn.SUCCESS
-    assert ros.spin_until(lambda: actor.latest is not None and not actor.stale
+    state = actor.robot_state
+    assert ros.spin_until(lambda: state.latest is not None and not state.stale
                           and sim.counters['commands'] >= 10, timeout=20)
 
     # While the sim runs: commands at the control rate, the watchdog quiet.
@@ -74,7 +75,7 @@ def test_deploy_actor_drives_the_realtime_sim_and_its_watchdog_trips_when_the_si
     print(f'\ndeploy on realtime sim: {len(window) / elapsed:.1f} commands/s '
           f'(control rate {rate_hz:.0f} Hz), sim took {sim.counters["commands"] - sim_commands}')
     assert 0.5 * rate_hz <= len(window) / elapsed <= 1.2 * rate_hz
-    assert actor.counters['watchdog_trips'] == trips and not actor.stale
+    assert actor.counters['watchdog_trips'] == trips and not actor.robot_state.stale
     assert np.all(np.isfinite(window)) and np.all(np.abs(window) <= TASK.action_high)
     assert np.count_nonzero(np.any(window != 0.0, axis=1)) == len(window), 'policy commands'
     assert sim.counters['commands'] - sim_commands >= len(window) // 2
@@ -99,7 +100,7 @@ def test_deploy_actor_drives_the_realtime_sim_and_its_watchdog_trips_when_the_si
         return next((i for i in range(mark, len(commands)) if np.all(commands[i][1] == 0.0)),
                     None)
     assert ros.spin_until(lambda: first_zero() is not None, timeout=10)
-    assert actor.stale and actor.counters['watchdog_trips'] == trips + 1
+    assert actor.robot_state.stale and actor.counters['watchdog_trips'] == trips + 1
     first_zero = first_zero()
     reaction = commands[first_zero][0] - gone
     ros.spin_for(0.5)

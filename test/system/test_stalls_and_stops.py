@@ -20,7 +20,7 @@ rclpy = pytest.importorskip('rclpy', reason='needs rclpy (the ros-* wheels or a 
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 
 from t3d_ros.graph.bringup import train_graph  # noqa: E402
-from t3d_ros.nodes.actor_node import FLOW_WINDOW  # noqa: E402
+from t3d_ros.nodes.learner_topics import FLOW_WINDOW  # noqa: E402
 from t3d_ros.graph.monitor import DiagnosticsMonitor  # noqa: E402
 from t3d_ros.graph.supervisor import ProcessGroup  # noqa: E402
 
