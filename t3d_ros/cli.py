@@ -15,9 +15,10 @@ from pathlib import Path
 import yaml
 
 from t3d_ros.graph.supervisor import sigterm_as_interrupt
-from t3d_ros.tasks import make_task, task_names
+from t3d_ros.tasks import make_task, plugin_task_names, task_names
 
-TASK_HELP = f'a built-in task ({", ".join(task_names())}) or a task file (.yaml)'
+TASK_HELP = (f'a built-in task ({", ".join(task_names())}), a task of an installed package ('
+             f'{", ".join(plugin_task_names()) or "none installed"}) or a task file (.yaml)')
 
 
 def main(argv=None) -> int:

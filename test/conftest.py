@@ -1,10 +1,16 @@
 """
-Test isolation, and the task file of a URDF the tests write themselves.
+Test isolation, the task file of a URDF the tests write themselves, and a task package.
 
 Isolation: a private ROS domain per test session unless ROS_DOMAIN_ID is set, localhost-only
-discovery.
+discovery. The task package is ``test/data/t3d_example_task``, installed by pip into a folder of
+the session's own (``example_task``).
 """
+import importlib
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -127,3 +133,42 @@ def odd_arm(tmp_path):
         return path
 
     return write
+
+
+EXAMPLE_TASK_SOURCE = Path(__file__).parent / 'data' / 't3d_example_task'
+"""A task of its own package (the README's example): it registers ``slider``."""
+
+
+class InstalledPackage:
+    """A package pip installed into ``site``; visible here through sys.path, ``env`` for others."""
+
+    def __init__(self, site: Path):
+        self.site = site
+
+    def env(self) -> dict[str, str]:
+        """Return this process's environment with ``site`` first on PYTHONPATH."""
+        path = os.pathsep.join(filter(None, [str(self.site), os.environ.get('PYTHONPATH')]))
+        return dict(os.environ, PYTHONPATH=path)
+
+
+@pytest.fixture(scope='session')
+def example_task_site(tmp_path_factory) -> InstalledPackage:
+    """Install the example task package (built from a copy: no build files in the source)."""
+    root = tmp_path_factory.mktemp('example_task')
+    source = shutil.copytree(EXAMPLE_TASK_SOURCE, root / 'source')
+    result = subprocess.run(
+        [sys.executable, '-m', 'pip', 'install', '--quiet', '--no-deps', '--no-build-isolation',
+         '--no-index', '--target', str(root / 'site'), str(source)],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return InstalledPackage(root / 'site')
+
+
+@pytest.fixture
+def example_task(example_task_site, monkeypatch) -> InstalledPackage:
+    """Make the installed example task package importable in this process during the test."""
+    monkeypatch.syspath_prepend(str(example_task_site.site))
+    yield example_task_site
+    for name in [name for name in sys.modules if name.split('.')[0] == 't3d_example_task']:
+        del sys.modules[name]
+    importlib.invalidate_caches()

@@ -17,6 +17,10 @@ task file its text (``task_file``), the folder its relative paths start from
 (``task_file_dir``) and the URDF text (``urdf``), so a task is rebuilt from the bundle alone
 (:meth:`PolicyBundle.make_task`). Version 1 bundles (the toy tasks, before task files) still
 load, with those fields unknown.
+
+Format version 3 adds ``task_package`` (JSON ``{"name": ..., "version": ...}``): the Python
+distribution whose entry point provides the task (``t3d_ros/tasks/plugins.py``). Only a bundle of
+such a task is written as version 3, so the others stay readable by version 2 readers.
 """
 from __future__ import annotations
 
@@ -34,6 +38,8 @@ import safetensors.numpy
 from t3d_ros.acting.numpy_policy import actor_tensor_shapes, checked_normaliser
 from t3d_ros.acting.scaling import ActionScaler
 from t3d_ros.tasks.base import ControlInterface
+from t3d_ros.tasks.plugins import (TaskPackage, TaskPluginError, installed_package,
+                                   missing_package_message)
 
 from t3d_ros.bundle.atomic import write_bytes_atomic
 
@@ -44,7 +50,8 @@ if TYPE_CHECKING:
     from t3d_ros.td3.td3 import TD3
 
 FORMAT = 't3d_ros.policy_bundle'
-FORMAT_VERSION = '2'
+FORMAT_VERSION = '3'
+"""The newest format; a bundle is written in the oldest one that holds its fields."""
 MAX_BUNDLE_BYTES = 64 * 2**20
 _ACTOR_PREFIX = 'actor.'
 _TORCH_DTYPE_NAMES = {np.dtype(np.float32): 'torch.float32'}
@@ -52,7 +59,8 @@ _METADATA_KEYS_V1 = {'format', 'format_version', 'task', 'interface', 'policy_ve
                      'update_step', 'joint_names', 'obs_layout', 'action_low', 'action_high',
                      'hidden_sizes', 'content_hash'}
 _DEPLOYMENT_KEYS = {'control_period', 'gains', 'task_file', 'task_file_dir', 'urdf'}
-_METADATA_KEYS = {'1': _METADATA_KEYS_V1, '2': _METADATA_KEYS_V1 | _DEPLOYMENT_KEYS}
+_METADATA_KEYS = {'1': _METADATA_KEYS_V1, '2': _METADATA_KEYS_V1 | _DEPLOYMENT_KEYS,
+                  '3': _METADATA_KEYS_V1 | _DEPLOYMENT_KEYS | {'task_package'}}
 _CONTROLLER_INTERFACE = re.compile(r'(?:^|(?<=_))(position|velocity|effort)(?=_|$)')
 RATE_TOLERANCE = 0.01
 """Relative control-rate difference from training above which a deployment is warned."""
@@ -103,8 +111,12 @@ class PolicyBundle:
     """Where the task file's relative ``robot`` path starts from."""
     urdf: str = ''
     """The URDF text the task's kinematics were built from."""
-    format_version: str = FORMAT_VERSION
-    """The format of the bytes this bundle was read from (new bundles: the current one)."""
+    task_package: TaskPackage | None = None
+    """The Python distribution (name, version) whose entry point provides the task; None for a
+    task of this package or a task file."""
+    format_version: str | None = None
+    """The format of the bytes this bundle was read from (new bundles, None: the oldest format
+    that holds their fields, 3 with a ``task_package``, else 2)."""
 
     def __post_init__(self):
         try:
@@ -151,22 +163,32 @@ class PolicyBundle:
         """
         Return the task this bundle was trained for.
 
-        Rebuilt from its task file and URDF copies, else the built-in task of its name. The sim
-        loads the bundle's URDF with the meshes it names found on this machine (``package://``
-        through its ament index, ...); the kinematics need none.
+        Rebuilt from its task file and URDF copies, else the task of its name: built in, or of
+        the installed package the bundle names (TaskPluginError, naming the package and its
+        version, where it is not installed). The sim loads the bundle's URDF with the meshes it
+        names found on this machine (``package://`` through its ament index, ...); the
+        kinematics need none.
         """
         from t3d_ros.tasks import make_task, task_from_bundle_text
 
         if self.task_file:
             return task_from_bundle_text(self.task_file, self.task_file_dir, self.urdf)
+        self.check_task_installed()
         return make_task(self.task)
+
+    def check_task_installed(self) -> None:
+        """Raise TaskPluginError, naming it, where the package providing the task is not here."""
+        if self.task_package is not None and installed_package(self.task) is None:
+            raise TaskPluginError('policy bundle: ' + missing_package_message(
+                self.task, self.task_package))
 
     def check_deployment(self, command_topic: str, control_period: float) -> list[str]:
         """
         Raise BundleMismatch if ``command_topic`` is another interface's controller.
 
         E.g. a velocity policy on ``forward_position_controller/commands``. Return warnings (a
-        control period other than the one trained at, a controller of unknown interface).
+        control period other than the one trained at, a controller of unknown interface, a task
+        package other than the one trained with).
         """
         controller = controller_interface(command_topic)
         if controller is not None and controller != self.interface:
@@ -180,6 +202,10 @@ class PolicyBundle:
         if trained is not None and abs(control_period - trained) > RATE_TOLERANCE * trained:
             warnings.append(f'control period {control_period:g} s differs from the '
                             f'{trained:g} s the policy was trained at')
+        installed = self.task_package and installed_package(self.task)
+        if installed and installed != self.task_package:
+            warnings.append(f'task {self.task!r} is {installed} here; the policy was trained '
+                            f'with {self.task_package}')
         return warnings
 
     def make_policy(self, device: str | torch.device = 'cpu') -> Policy:
@@ -283,6 +309,8 @@ class PolicyBundle:
                 gains=json.dumps(None if self.gains is None else
                                  {'kp': list(self.gains[0]), 'kd': list(self.gains[1])}),
                 task_file=self.task_file, task_file_dir=self.task_file_dir, urdf=self.urdf)
+        if self.format_version == '3':
+            metadata['task_package'] = json.dumps(self.task_package._asdict())
         tensors = {_ACTOR_PREFIX + name: tensor for name, tensor in self.actor_state.items()}
         if self.obs_mean is not None:
             tensors['obs_mean'], tensors['obs_std'] = self.obs_mean, self.obs_std
@@ -320,6 +348,7 @@ class PolicyBundle:
                                                          self.obs_dim)
 
     def _validate_deployment_fields(self) -> None:
+        self._validate_task_package()
         if self.format_version not in _METADATA_KEYS:
             raise BundleError(f'policy bundle: unknown format version {self.format_version!r}')
         if self.control_period is not None:
@@ -346,12 +375,28 @@ class PolicyBundle:
                                            or self.task_file or self.urdf):
             raise BundleError('policy bundle: format version 1 has no deployment fields')
 
+    def _validate_task_package(self) -> None:
+        """Check ``task_package`` and the format version that must hold it (3, and only 3)."""
+        if self.task_package is not None:
+            if (not isinstance(self.task_package, (tuple, list)) or len(self.task_package) != 2
+                    or not all(isinstance(part, str) and part for part in self.task_package)):
+                raise BundleError(f'policy bundle: task_package must be (name, version), '
+                                  f'non-empty strings, got {self.task_package!r}')
+            self.task_package = TaskPackage(*self.task_package)
+        if self.format_version is None:
+            self.format_version = '2' if self.task_package is None else '3'
+        if (self.format_version == '3') != (self.task_package is not None):
+            raise BundleError('policy bundle: format version 3 holds a task_package, and only '
+                              f'it does (format version {self.format_version!r}, task_package '
+                              f'{self.task_package!r})')
+
 
 def deployment_fields(task) -> dict:
     """
     Return the bundle fields a deployment of ``task`` must match.
 
-    The control period, gains, and the task file and URDF texts for a task from a task file.
+    The control period, gains, the task file and URDF texts for a task from a task file, and
+    the providing distribution for a task of another package.
     """
     period = getattr(task, 'control_dt', None)  # None: a task-like object without one
     fields = {'control_period': None if period is None else float(period)}
@@ -361,6 +406,8 @@ def deployment_fields(task) -> dict:
     if config is not None:
         fields.update(task_file=config.source_text, task_file_dir=str(config.source_dir),
                       urdf=config.urdf_text)
+    if getattr(task, 'package', None) is not None:
+        fields['task_package'] = task.package
     return fields
 
 
@@ -438,7 +485,7 @@ def _fields_from_metadata(metadata: dict[str, str]) -> dict:
     """Return PolicyBundle keyword arguments from the metadata (checked by the constructor)."""
     version = metadata.get('format_version')
     if metadata.get('format') != FORMAT or version not in _METADATA_KEYS:
-        raise BundleError(f'not a policy bundle of format {FORMAT} v1 or v{FORMAT_VERSION}: '
+        raise BundleError(f'not a policy bundle of format {FORMAT} v1 to v{FORMAT_VERSION}: '
                           f'{metadata.get("format")!r} v{version!r}')
     keys = _METADATA_KEYS[version]
     missing, unknown = keys - set(metadata), set(metadata) - keys
@@ -460,6 +507,8 @@ def _fields_from_metadata(metadata: dict[str, str]) -> dict:
                     raise BundleError('policy bundle metadata gains must be {"kp", "kd"}')
                 value = (value['kp'], value['kd'])
             fields[key] = value
+    if version == '3':
+        fields['task_package'] = _task_package(metadata['task_package'])
     for key in ('policy_version', 'update_step'):
         if not re.fullmatch(r'[0-9]{1,19}', metadata[key]):
             raise BundleError(f'policy bundle metadata {key!r} is not a count: '
@@ -473,6 +522,17 @@ def _fields_from_metadata(metadata: dict[str, str]) -> dict:
         if not isinstance(fields[key], list):
             raise BundleError(f'policy bundle metadata {key!r} is not a list')
     return fields
+
+
+def _task_package(text: str) -> tuple[str, str]:
+    """Return (name, version) from the ``task_package`` metadata (checked by the constructor)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BundleError(f'policy bundle metadata task_package is not JSON: {exc}') from exc
+    if not isinstance(value, dict) or set(value) != {'name', 'version'}:
+        raise BundleError('policy bundle metadata task_package must be {"name", "version"}')
+    return value['name'], value['version']
 
 
 def _fields_from_tensors(tensors: dict[str, np.ndarray]) -> dict:

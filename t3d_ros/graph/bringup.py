@@ -361,9 +361,10 @@ def task_of_bundle(policy_file: PathLike) -> str:
     """
     Return the ``task`` argument for a policy bundle's own task.
 
-    Its built-in name, or for a task from a task file, that file rebuilt from the bundle's copy
-    (written to the temporary folder, its ``robot`` the bundle's URDF with the files it names
-    found here: :func:`~t3d_ros.tasks.task_file.with_resolved_robot`).
+    Its name (built in, or of the installed package the bundle names: refused, naming the
+    package, where it is not installed), or for a task from a task file, that file rebuilt from
+    the bundle's copy (written to the temporary folder, its ``robot`` the bundle's URDF with the
+    files it names found here: :func:`~t3d_ros.tasks.task_file.with_resolved_robot`).
     """
     import hashlib
     import tempfile
@@ -373,6 +374,7 @@ def task_of_bundle(policy_file: PathLike) -> str:
 
     bundle = PolicyBundle.load(policy_file)
     if not bundle.task_file:
+        bundle.check_task_installed()
         return bundle.task
     text = with_resolved_robot(bundle.make_task().config)
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]

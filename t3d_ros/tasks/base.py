@@ -103,8 +103,12 @@ class Task(ABC):
 
     name: str
     """Registry name, also stored in policy bundles."""
+    package = None
+    """The Python distribution (a ``TaskPackage``: name, version) whose entry point provides
+    this task (``t3d_ros.tasks.plugins``); None for a task of this package or a task file."""
     urdf: str
-    """Robot model file name inside the package's ``sim/`` folder."""
+    """Robot model file name inside the package's ``sim/`` folder, or ``pybullet_data/<file>``
+    (a task of another package overrides :meth:`model_path` to load its own model)."""
     joint_names: tuple[str, ...]
     """Controlled joints, in command order."""
     interface: ControlInterface

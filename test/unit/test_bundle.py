@@ -166,7 +166,7 @@ def test_non_finite_weights_are_rejected(bundle):
 
 @pytest.mark.parametrize('change, message', [
     ({'format': 'something.else'}, 'not a policy bundle of format'),
-    ({'format_version': '3'}, 'not a policy bundle of format'),
+    ({'format_version': '4'}, 'not a policy bundle of format'),
     ({'format_version': '1'}, 'unexpected'),  # a v2 bundle's keys under v1's name
     ({'hidden_sizes': '[8, 7]'}, "'net.2.weight' is float32 .* expected"),
     ({'hidden_sizes': '[8]'}, '6 actor tensors for 1 hidden layers'),

@@ -1,0 +1,1 @@
+"""An example t3d_ros task from its own package: ``slider``."""
