@@ -255,6 +255,9 @@ def _add_eval(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--task', help=f"{TASK_HELP}; default: the bundle's task")
     parser.add_argument('--episodes', type=int, default=10)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--video', metavar='FILE',
+                        help='record the episodes: FILE.mp4 or FILE.gif (the video extra, '
+                             'requirements-video.txt), or FILE.png, a strip of frames')
     parser.set_defaults(run=_eval)
 
 
@@ -265,11 +268,25 @@ def _eval(args) -> int:
     bundle = PolicyBundle.load(args.policy)
     task = make_task(args.task) if args.task else bundle.make_task()
     bundle.check_matches(task)
-    evaluation = evaluate_episodes(bundle.make_policy(), task, args.episodes, args.seed)
+    if args.video:
+        evaluation = _evaluate_on_video(bundle.make_policy(), task, args)
+    else:
+        evaluation = evaluate_episodes(bundle.make_policy(), task, args.episodes, args.seed)
     mean, extras = _summary(task, evaluation)
     print(f'{task.name}: mean return {mean} over {args.episodes} episodes (policy '
           f'v{bundle.policy_version}, {bundle.update_step} updates{extras})')
     return 0
+
+
+def _evaluate_on_video(policy, task, args):
+    """Evaluate as ``_eval`` does, recording the episodes into ``args.video``."""
+    from t3d_ros.training.evaluate import evaluate_episodes
+    from t3d_ros.training.video import EpisodeVideo
+
+    with EpisodeVideo(args.video, task, args.episodes) as video:
+        evaluation = evaluate_episodes(policy, task, args.episodes, args.seed, watch=video)
+    print(f'video: {args.video} ({video.frames} frames)')
+    return evaluation
 
 
 # --- bench ------------------------------------------------------------------------------

@@ -321,6 +321,12 @@ class BulletRobot:
         self._client.resetBasePositionAndOrientation(
             self._goal_marker, point.tolist(), (0.0, 0.0, 0.0, 1.0))
 
+    def shown_goal(self) -> np.ndarray | None:
+        """Return where ``show_goal`` put the goal marker, in the world frame; None: nowhere."""
+        if self._goal_marker is None:
+            return None
+        return np.array(self._client.getBasePositionAndOrientation(self._goal_marker)[0])
+
     def randomize_dynamics(
         self,
         rng: np.random.Generator,

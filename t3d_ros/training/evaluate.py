@@ -30,18 +30,30 @@ def evaluate(policy: Callable[[np.ndarray], np.ndarray], task: Task | str, episo
 
 
 def evaluate_episodes(policy: Callable[[np.ndarray], np.ndarray], task: Task | str,
-                      episodes: int = 10, seed: int = 0) -> Evaluation:
-    """Return and successes (at each episode's end) of ``episodes`` episodes of ``policy``."""
+                      episodes: int = 10, seed: int = 0,
+                      watch: Callable[[TaskEnv, int, int, float], None] | None = None
+                      ) -> Evaluation:
+    """
+    Return and successes (at each episode's end) of ``episodes`` episodes of ``policy``.
+
+    ``watch(env, episode, step, episode_return)``, if given, sees every reset (step 0) and step
+    (e.g. ``training/video.py``'s recorder).
+    """
     env = TaskEnv(task)
     returns, successes = [], []
     try:
         obs, _ = env.reset(seed=seed + EVAL_SEED_OFFSET)
-        for _ in range(episodes):
-            total, done = 0.0, False
+        for episode in range(episodes):
+            total, done, step = 0.0, False, 0
+            if watch is not None:
+                watch(env, episode, step, total)
             while not done:
                 obs, reward, terminated, truncated, info = env.step(policy(obs))
                 total += reward
+                step += 1
                 done = terminated or truncated
+                if watch is not None:
+                    watch(env, episode, step, total)
             returns.append(total)
             successes.append(info.get('is_success'))
             obs, _ = env.reset()

@@ -22,6 +22,7 @@ ROSDEP_KEYS = {
     'pytest': 'python3-pytest',
     'flake8': 'python3-flake8',
     'pydocstyle': 'python3-pydocstyle',
+    'PIL': 'python3-pil',
 }
 """Python modules with a rosdep key: the key is declared, not the module name."""
 
@@ -33,6 +34,8 @@ PIP_ONLY = {
     'pybullet_data': 'pybullet',
     'safetensors': 'safetensors',
     'stable_baselines3': 'stable-baselines3',  # optional: requirements-bench.txt
+    'imageio': 'imageio',  # optional: requirements-video.txt
+    'imageio_ffmpeg': 'imageio-ffmpeg',
 }
 """Modules without a rosdep key on every platform -> their requirements.txt name."""
 
@@ -109,7 +112,8 @@ def test_every_import_of_the_tests_is_declared_and_every_test_depend_is_imported
 
 def test_pip_only_modules_are_in_requirements_txt():
     requirements = {line.split('#')[0].split('==')[0].split('>=')[0].strip().lower()
-                    for name in ('requirements.txt', 'requirements-bench.txt')
+                    for name in ('requirements.txt', 'requirements-bench.txt',
+                                 'requirements-video.txt')
                     for line in (ROOT / name).read_text().splitlines()}
     assert set(PIP_ONLY.values()) <= requirements
     imported = imported_modules(['t3d_ros', 'launch', 'test'])
