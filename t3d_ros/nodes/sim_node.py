@@ -4,7 +4,8 @@ sim_node: a PyBullet robot behind the ros2_control contract.
 Publishes ``joint_states`` (task joint order), for a floating-base task ``odom``
 (nav_msgs/Odometry of the base link, stamped like joint_states) and, with ``publish_clock``,
 ``/clock``; takes ``std_msgs/Float64MultiArray`` on the forward command controller topic;
-serves ``reset`` (std_srvs/Trigger: a new seeded initial state); shows the ``goal``.
+serves ``reset`` (std_srvs/Trigger: a new seeded initial state); shows the ``goal``; latches the
+URDF it loaded on ``robot_description``.
 
 - ``lockstep``: one control step of physics per command of its own actor (the node
   ``actor_node``), then publish: no step is lost or stale, and the numbers equal the gymnasium
@@ -41,6 +42,7 @@ from t3d_ros.ros.any_qos import AnyQosListener
 from t3d_ros.ros.clocks import steady_timer
 from t3d_ros.ros.drops import DropCounter
 from t3d_ros.ros.message_info import with_message_info
+from t3d_ros.ros.robot_description import publish_robot_description
 from t3d_ros.ros.spin import run_node
 from t3d_ros.nodes.sim_params import SIM_PARAMS
 from t3d_ros.tasks import make_task
@@ -93,6 +95,7 @@ class SimNode(Node):
         self.clock_pub = (self.create_publisher(Clock, '/clock', 10) if self.publish_clock
                           else None)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.description_pub = publish_robot_description(self, self.robot.urdf_path)
         self.command_sub = self.create_subscription(
             Float64MultiArray, command_topic, with_message_info(self._on_command),
             messages.ROBOT_QOS)
