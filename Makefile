@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 REQUIREMENTS := requirements.txt requirements-ros.txt requirements-descriptions.txt \
-	requirements-test.txt requirements-video.txt
+	requirements-test.txt requirements-video.txt requirements-onnx.txt
 PYTEST_ARGS ?=
 # reacher over ROS 2 (1 sim + 1 actor + learner): ~60k env steps, about 10 min on 2 cores.
 TRAIN_ARGS ?= --task reacher --steps 60000

@@ -1,5 +1,5 @@
 """
-`t3d-ros train | deploy | eval | bench`.
+`t3d-ros train | deploy | eval | export | bench`.
 
 The node graph as processes over DDS, without `ros2 launch` (or the one-process direct trainer with
 `train --direct`).
@@ -27,6 +27,7 @@ def main(argv=None) -> int:
     _add_train(commands.add_parser('train', help='train a policy (sim, actors, learner)'))
     _add_deploy(commands.add_parser('deploy', help='drive a robot with a policy bundle'))
     _add_eval(commands.add_parser('eval', help="evaluate a policy bundle on its task's env"))
+    _add_export(commands.add_parser('export', help='write a policy bundle for other runtimes'))
     _add_bench(commands.add_parser('bench', help='measure speed against in-run references'))
     args = parser.parse_args(argv)
     try:
@@ -287,6 +288,29 @@ def _evaluate_on_video(policy, task, args):
         evaluation = evaluate_episodes(policy, task, args.episodes, args.seed, watch=video)
     print(f'video: {args.video} ({video.frames} frames)')
     return evaluation
+
+
+# --- export -----------------------------------------------------------------------------
+
+def _add_export(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('policy', help='policy bundle (.safetensors)')
+    parser.add_argument('--onnx', metavar='FILE', required=True,
+                        help='the actor as an ONNX model: observation in, command in the '
+                             "task's units out, the bundle's metadata as its metadata_props "
+                             '(the export extra, requirements-onnx.txt)')
+    parser.set_defaults(run=_export)
+
+
+def _export(args) -> int:
+    from t3d_ros.bundle.onnx_export import INPUT, OUTPUT, export_onnx
+    from t3d_ros.bundle.policy_bundle import PolicyBundle
+
+    bundle = PolicyBundle.load(args.policy)
+    export_onnx(bundle, args.onnx)
+    print(f'{args.onnx}: {INPUT} float32 (batch, {bundle.obs_dim}) -> {OUTPUT} float64 (batch, '
+          f'{bundle.act_dim}) {bundle.interface} commands for {list(bundle.joint_names)} '
+          f'(task {bundle.task}, policy v{bundle.policy_version})')
+    return 0
 
 
 # --- bench ------------------------------------------------------------------------------

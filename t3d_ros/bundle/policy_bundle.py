@@ -249,10 +249,14 @@ class PolicyBundle:
 
     # -- bytes and files -----------------------------------------------------------------------
 
-    def to_bytes(self) -> bytes:
+    def metadata(self) -> dict[str, str]:
+        """Return the metadata strings the bundle's file holds, its content hash included."""
         metadata, tensors = self._content()
         metadata['content_hash'] = _digest(metadata, tensors)
-        return safetensors.numpy.save(tensors, metadata=metadata)
+        return metadata
+
+    def to_bytes(self) -> bytes:
+        return safetensors.numpy.save(self._content()[1], metadata=self.metadata())
 
     @classmethod
     def from_bytes(cls, data: bytes, max_bytes: int = MAX_BUNDLE_BYTES) -> 'PolicyBundle':

@@ -15,7 +15,7 @@ from t3d_ros.envs.robot import BulletRobot
 
 FIELD_OF_VIEW = 45.0
 """Vertical field of view, degrees."""
-MARGIN = 1.05
+MARGIN = 1.25
 """Room around the robot's reach, as a factor of its radius."""
 ELEVATION = 0.2
 """How far above the plane of a planar robot the camera looks from (rise per unit run)."""

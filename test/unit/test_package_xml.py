@@ -36,6 +36,8 @@ PIP_ONLY = {
     'stable_baselines3': 'stable-baselines3',  # optional: requirements-bench.txt
     'imageio': 'imageio',  # optional: requirements-video.txt
     'imageio_ffmpeg': 'imageio-ffmpeg',
+    'onnx': 'onnx',  # optional: requirements-onnx.txt
+    'onnxruntime': 'onnxruntime',
 }
 """Modules without a rosdep key on every platform -> their requirements.txt name."""
 
@@ -113,7 +115,7 @@ def test_every_import_of_the_tests_is_declared_and_every_test_depend_is_imported
 def test_pip_only_modules_are_in_requirements_txt():
     requirements = {line.split('#')[0].split('==')[0].split('>=')[0].strip().lower()
                     for name in ('requirements.txt', 'requirements-bench.txt',
-                                 'requirements-video.txt')
+                                 'requirements-video.txt', 'requirements-onnx.txt')
                     for line in (ROOT / name).read_text().splitlines()}
     assert set(PIP_ONLY.values()) <= requirements
     imported = imported_modules(['t3d_ros', 'launch', 'test'])
