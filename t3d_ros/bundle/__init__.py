@@ -1,1 +1,1 @@
-"""The policy bundle, torch-free: its file format, deployment checks, signing, atomic writes."""
+"""The policy bundle, torch-free: file format, deployment checks, signing, atomic writes, ONNX."""

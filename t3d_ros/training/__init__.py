@@ -1,1 +1,1 @@
-"""Training without ROS: the learner core, the direct trainer, evaluation and run directories."""
+"""Training without ROS: the learner core, the direct trainer, evaluation, videos, run dirs."""
