@@ -4,9 +4,9 @@ A policy bundle's actor as an ONNX model, for C++ controllers: ``t3d-ros export 
 One input, ``observation`` (float32, batch x obs_dim, the fields of the bundle's observation
 layout in order), and one output, ``command`` (float64, batch x joints, in the bundle's joint
 order): the joint command in the task's units, within the bundle's limits. Inside: the
-observation normaliser (if the bundle has one), the actor (Linear and ReLU layers, tanh after
-the last, in float32), then the scaling to each joint's limits in float64, the same steps and
-numbers as ``NumpyPolicy`` (``acting/numpy_policy.py``). The bundle's metadata (task, joints,
+observation normaliser (if the bundle has one), the actor as ``acting/network_architecture.py``
+describes it (in float32), then the scaling to each joint's limits in float64, the same steps
+and numbers as ``NumpyPolicy`` (``acting/numpy_policy.py``). The bundle's metadata (task, joints,
 interface, control period, observation layout, limits, gains, ...) are the model's
 ``metadata_props``, all strings, JSON where the bundle's are.
 
@@ -19,6 +19,7 @@ import os
 
 import numpy as np
 
+from t3d_ros.acting.network_architecture import actor_architecture
 from t3d_ros.acting.scaling import ActionScaler
 from t3d_ros.bundle.atomic import write_bytes_atomic
 from t3d_ros.bundle.policy_bundle import PolicyBundle
@@ -31,6 +32,8 @@ IR_VERSION = 8
 FORMAT = 't3d_ros.onnx_policy/1'
 INPUT, OUTPUT = 'observation', 'command'
 _BUNDLE_FORMAT_KEYS = ('format', 'format_version', 'content_hash')
+ACTIVATIONS = {'relu': 'Relu', 'tanh': 'Tanh'}
+"""The ONNX operator of each activation ``acting/network_architecture.py`` names."""
 
 
 def onnx_metadata(bundle: PolicyBundle) -> dict[str, str]:
@@ -61,19 +64,19 @@ def onnx_model(bundle: PolicyBundle):
     if bundle.obs_mean is not None:
         x = node('Sub', [x, constant('obs_mean', bundle.obs_mean)], 'centred')
         x = node('Div', [x, constant('obs_std', bundle.obs_std)], 'normalised')
-    layers = len(bundle.hidden_sizes) + 1
-    for layer in range(layers):
-        weight = bundle.actor_state[f'net.{2 * layer}.weight'].T  # x @ W.T, as nn.Linear
-        x = node('MatMul', [x, constant(f'net.{2 * layer}.weight', weight)], f'matmul_{layer}')
-        x = node('Add', [x, constant(f'net.{2 * layer}.bias',
-                                     bundle.actor_state[f'net.{2 * layer}.bias'])],
+    architecture = actor_architecture(bundle.obs_dim, bundle.act_dim, bundle.hidden_sizes)
+    for layer, (name, activation) in enumerate(zip(architecture.layer_names,
+                                                   architecture.activations)):
+        weight = bundle.actor_state[f'{name}.weight'].T  # x @ W.T, as nn.Linear
+        x = node('MatMul', [x, constant(f'{name}.weight', weight)], f'matmul_{layer}')
+        x = node('Add', [x, constant(f'{name}.bias', bundle.actor_state[f'{name}.bias'])],
                  f'linear_{layer}')
-        x = node('Relu' if layer < layers - 1 else 'Tanh', [x],
-                 f'relu_{layer}' if layer < layers - 1 else 'unit_action')
-    nodes.append(helper.make_node('Cast', [x], ['unit_action_f64'], name='unit_action_f64',
+        if activation is not None:
+            x = node(ACTIVATIONS[activation], [x], f'{activation}_{layer}')
+    nodes.append(helper.make_node('Cast', [x], ['unit_action'], name='unit_action',
                                   to=TensorProto.DOUBLE))
     scaler = ActionScaler(bundle.action_low, bundle.action_high)
-    x = node('Clip', ['unit_action_f64', constant('unit_low', np.array(-1.0)),
+    x = node('Clip', ['unit_action', constant('unit_low', np.array(-1.0)),
                       constant('unit_high', np.array(1.0))], 'unit_action_clipped')
     x = node('Mul', [x, constant('half_range', scaler.half_range)], 'scaled')
     x = node('Add', [x, constant('center', scaler.center)], 'shifted')
