@@ -3,9 +3,10 @@
 
 Published once, latched, in the robot's namespace, as ros2_control's controller manager and
 robot_state_publisher do, so robot_state_publisher and RViz show the simulated robot. Mesh file
-names relative to the URDF's folder (as PyBullet reads them) become ``file://`` URIs, which RViz
-resolves (the file is then published as re-written XML, without its comments); ``package://``
-and other URIs stay as they are, and a URDF without relative mesh names goes out as it is.
+names without a URI scheme (absolute, or relative to the URDF's folder as PyBullet reads them)
+become ``file://`` URIs, which RViz resolves (the file then goes out as re-written XML, without
+its comments); ``package://`` and other URIs stay as they are, and a URDF without such names
+goes out as it is.
 """
 from __future__ import annotations
 
@@ -37,10 +38,10 @@ def publish_robot_description(node: Node, model_path: str | Path) -> Publisher |
     if root.tag != 'robot':
         node.get_logger().info(f'no {TOPIC}: {model_path.name} is not a URDF (<{root.tag}>)')
         return None
-    relative = [mesh for mesh in root.iter('mesh')
-                if mesh.get('filename') and '://' not in mesh.get('filename')]
-    for mesh in relative:
+    plain = [mesh for mesh in root.iter('mesh')
+             if mesh.get('filename') and '://' not in mesh.get('filename')]
+    for mesh in plain:
         mesh.set('filename', (model_path.parent / mesh.get('filename')).resolve().as_uri())
     publisher = node.create_publisher(String, TOPIC, LATCHED_QOS)
-    publisher.publish(String(data=ET.tostring(root, encoding='unicode') if relative else text))
+    publisher.publish(String(data=ET.tostring(root, encoding='unicode') if plain else text))
     return publisher

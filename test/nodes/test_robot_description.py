@@ -36,7 +36,7 @@ def test_a_late_subscriber_gets_the_urdf_the_sim_loaded(ros):
     assert received[0].data == sim_model_path('pendulum.urdf').read_text()
 
 
-def test_mesh_file_names_relative_to_the_urdf_become_file_uris(ros):
+def test_plain_mesh_file_names_become_file_uris(ros):
     sim = ros.start(SimNode, 'arm', task='iiwa_reach')  # meshes/link_0.obj, ...
     received = late_description(ros, 'arm')
     assert ros.spin_until(lambda: received, TIMEOUT)
