@@ -7,8 +7,9 @@ stops. With ``autostart`` (training) it configures and activates itself.
 
 The node runs the lifecycle, the timers and the control step. Its parts: robot state in, e_stop
 in (and gate), commands out (safety layer), goal, the actor core (episodes, exploration, time
-limit; shared with the direct trainer), and in ``train`` mode the reset client, the transition
-sender (to the learner, and when to wait for it) and the policy client (``/t3d/policy``).
+limit; shared with the direct trainer), and in ``train`` mode the reset client (parameter
+``reset``: ``reset_modes.py``), the transition sender (to the learner, and when to wait for it)
+and the policy client (``/t3d/policy``).
 """
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ from t3d_ros.nodes.e_stop_input import E_STOP_CHECK_PERIOD, EStopInput
 from t3d_ros.nodes.goal_topic import GoalTopic
 from t3d_ros.nodes.learner_topics import FLOW_WINDOW, LearnerTopics
 from t3d_ros.nodes.policy_client import PolicyClient
-from t3d_ros.nodes.reset_client import RESET_RETRY_PERIOD, ResetClient, ServiceReset
+from t3d_ros.nodes.reset_client import RESET_RETRY_PERIOD, ResetClient
+from t3d_ros.nodes.reset_modes import make_reset_client
 from t3d_ros.nodes.robot_state_input import RobotStateInput
 from t3d_ros.ros import messages
 from t3d_ros.ros.clocks import steady_timer
@@ -121,7 +123,7 @@ class ActorNode(LifecycleNode):
         self.commands = CommandOutput(self.command_order)
         self.goal = GoalTopic(self.drops, self._on_goal)
         self.core = ActorCore(self.task, self.settings, self.p['seed'], self.training)
-        self.reset: ResetClient = ServiceReset(self.get_logger(), self._begin_episode)
+        self.reset: ResetClient = make_reset_client(self)
         self.sender.clear()
 
     @property
@@ -344,7 +346,7 @@ class ActorNode(LifecycleNode):
         self.core.interrupt()
         self.reset.begin(self.robot_state.latest_stamp(-1))
 
-    def _begin_episode(self, start: EpisodeStart) -> None:
+    def begin_episode(self, start: EpisodeStart) -> None:
         """Begin the episode the reset made: a new goal; act once its first state is in."""
         goal = self.core.begin_episode()
         if goal is not None:
