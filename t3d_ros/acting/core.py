@@ -176,6 +176,19 @@ class ActorCore:
         """No transition across this point: the pending command's is discarded."""
         self._pending = None
 
+    def cut(self) -> None:
+        """
+        End the episode here (e_stop, watchdog, pause): no transition after its last one.
+
+        It counts as an episode (its return is the last) if it had steps; the caller marks its
+        last transition truncated.
+        """
+        self._pending = None
+        if self.episode_steps:
+            self.episodes += 1
+            self.last_episode_return = self.episode_return
+            self.episode_steps = 0
+
     def held(self) -> None:
         """
         Note that a safe command (hold the measured position) went out instead of a chosen one.

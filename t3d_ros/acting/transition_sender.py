@@ -2,9 +2,11 @@
 What a training actor sends the learner, and when it waits for it (Acme's adder; no ROS).
 
 Closed transitions go into an outbox and out in messages of ``per_message`` transitions (and
-at episode end). Before a learner first listens, the actor takes its ``start_steps`` (random
-actions: no policy needed) and holds their messages, at most ``window`` of them, so a learner
-that starts slower than the robot loses neither its data nor the time; then it waits. Once a
+at episode end); the latest stays back until the next, so an episode cut short (e_stop,
+watchdog, pause) still ends at it, truncated. Before a learner first listens, the actor takes
+its ``start_steps`` (random actions: no policy needed) and holds their messages, at most
+``window`` of them, so a learner that starts slower than the robot loses neither its data nor
+the time; then it waits. Once a
 learner listens: flow control (``follow_throttle``), i.e. wait while the learner asks to on
 /t3d/throttle, and while ``window`` messages are not acknowledged by every reliable reader (a
 learner that is stalled, e.g. stopped or swapped out, cannot even say so). The transport is
@@ -80,12 +82,26 @@ class TransitionSender:
         return dict(flow_waits=self.waits)
 
     def record(self, transition: Transition | None) -> None:
-        """Queue a closed transition (None: none was closed); send a full message."""
+        """
+        Queue a closed transition (None: none was closed); send a full message.
+
+        The latest transition stays in the outbox until the next one or a flush, so that
+        ``truncate_last`` can still end the episode at it.
+        """
         if transition is None:
             return
         self.outbox.append(transition)
-        if len(self.outbox) >= self.per_message:
+        if len(self.outbox) > self.per_message:
+            latest = self.outbox.pop()
             self.flush()
+            self.outbox.append(latest)
+
+    def truncate_last(self) -> bool:
+        """End the episode at the latest transition recorded (it bootstraps); False if none."""
+        if not self.outbox or self.outbox[-1].done:
+            return False
+        self.outbox[-1] = self.outbox[-1]._replace(truncated=True)
+        return True
 
     def flush(self) -> None:
         """Send the queued transitions (hold them while no learner ever listened)."""

@@ -7,8 +7,9 @@ stops. With ``autostart`` (training) it configures and activates itself.
 
 The node runs the lifecycle, the timers and the control step. Its parts: robot state in, e_stop
 in (and gate), commands out (safety layer), goal, the actor core (episodes, exploration, time
-limit; shared with the direct trainer), and in ``train`` mode the reset client, the transition
-sender (to the learner, and when to wait for it) and the policy client (``/t3d/policy``).
+limit; shared with the direct trainer), and in ``train`` mode the reset client (parameter
+``reset``: ``reset_modes.py``), the transition sender (to the learner, and when to wait for it)
+and the policy client (``/t3d/policy``).
 """
 from __future__ import annotations
 
@@ -28,13 +29,15 @@ from t3d_ros.acting.transition_sender import TransitionSender
 from t3d_ros.bundle import signing
 from t3d_ros.bundle.deployment import check_deployment, command_topic, control_period
 from t3d_ros.bundle.policy_bundle import BundleError
+from t3d_ros.nodes.actor_health import actor_health
 from t3d_ros.nodes.actor_params import ACTOR_PARAMS
 from t3d_ros.nodes.command_output import CommandOutput, controller_order
 from t3d_ros.nodes.e_stop_input import E_STOP_CHECK_PERIOD, EStopInput
 from t3d_ros.nodes.goal_topic import GoalTopic
 from t3d_ros.nodes.learner_topics import FLOW_WINDOW, LearnerTopics
 from t3d_ros.nodes.policy_client import PolicyClient
-from t3d_ros.nodes.reset_client import RESET_RETRY_PERIOD, ResetClient, ServiceReset
+from t3d_ros.nodes.reset_client import RESET_RETRY_PERIOD, ResetClient
+from t3d_ros.nodes.reset_modes import make_reset_client
 from t3d_ros.nodes.robot_state_input import RobotStateInput
 from t3d_ros.ros import messages
 from t3d_ros.ros.clocks import steady_timer
@@ -121,7 +124,7 @@ class ActorNode(LifecycleNode):
         self.commands = CommandOutput(self.command_order)
         self.goal = GoalTopic(self.drops, self._on_goal)
         self.core = ActorCore(self.task, self.settings, self.p['seed'], self.training)
-        self.reset: ResetClient = ServiceReset(self.get_logger(), self._begin_episode)
+        self.reset: ResetClient = make_reset_client(self)
         self.sender.clear()
 
     @property
@@ -204,6 +207,7 @@ class ActorNode(LifecycleNode):
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._publish_safe()
         self.active = False
+        self._cut_episode()  # activate resets the robot and begins the next
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -252,8 +256,8 @@ class ActorNode(LifecycleNode):
             return
         if (self.state_timeout > 0 and not self.reset.awaiting
                 and self.robot_state.stale_after(self.state_timeout)):
-            self.core.interrupt()
             self._publish_safe()
+            self._cut_episode()
         elif self.p['trigger'] == 'timer':
             self._act_on_latest()
 
@@ -302,6 +306,7 @@ class ActorNode(LifecycleNode):
         if not self.e_stop_input.allows_policy() or (self.policy is None and not self.training):
             self._publish_safe(reading.position)
             self.sender.record(transition)
+            self._cut_episode()  # (e_stop: the episode ends at the transition it closed)
             return None
         return ControlStep(reading, state, obs, transition)
 
@@ -333,18 +338,27 @@ class ActorNode(LifecycleNode):
 
     # --- episodes -------------------------------------------------------------------------
 
-    def _end_episode(self, transition: Transition) -> None:
+    def _end_episode(self, transition: Transition | None) -> None:
         """Send the episode's last transitions, ask for the reset, then report the episode."""
         self.sender.record(transition)
+        self.sender.truncate_last()  # (its last already ends it, unless cut short)
         self.sender.flush()
-        self._begin_reset()
+        if self.active:  # (else at activate)
+            self._begin_reset()
         self._publish_diagnostics()  # while the sim resets
+
+    def _cut_episode(self) -> None:
+        """End a training episode that has steps here: its last transition is truncated."""
+        self.core.interrupt()  # the pending command's transition is not data
+        if self.training and self.core.episode_steps and not self.reset.awaiting:
+            self.core.cut()
+            self._end_episode(None)
 
     def _begin_reset(self) -> None:
         self.core.interrupt()
         self.reset.begin(self.robot_state.latest_stamp(-1))
 
-    def _begin_episode(self, start: EpisodeStart) -> None:
+    def begin_episode(self, start: EpisodeStart) -> None:
         """Begin the episode the reset made: a new goal; act once its first state is in."""
         goal = self.core.begin_episode()
         if goal is not None:
@@ -366,23 +380,10 @@ class ActorNode(LifecycleNode):
             values.update(self.batch.counters())
         if self.task.floating_base:
             values['unpaired_states'] = self.robot_state.sync.discarded
-        level, message = messages.diagnostic_level(*self._health())
+        level, message = messages.diagnostic_level(*actor_health(self))
         self.diagnostics_pub.publish(messages.diagnostics_msg(
             self.get_clock().now().nanoseconds, f't3d/actor/{self.actor_id}', self.actor_id,
             values, level, message))
-
-    def _health(self) -> tuple[list[str], list[str]]:
-        """Say what is wrong now: errors (a setup to fix) and warnings (the robot is held)."""
-        errors = [f'not configured: {self.refusal}'] if self.refusal else []
-        errors += self.faults.values()
-        if self.e_stop_gate.unheard:
-            errors.append(f'{self.e_stop_gate.unheard} e_stop publisher(s) it cannot hear: '
-                          'safe commands')
-        warnings = [warning for warning, now in (
-            ('stale joint state: safe commands', self.robot_state.stale),
-            ('e_stop engaged: safe commands', self.e_stop_gate.engaged),
-            ('throttled: waiting for the learner', self.sender.throttled)) if now]
-        return errors, warnings
 
 
 def main(args=None) -> int:

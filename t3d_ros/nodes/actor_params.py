@@ -43,6 +43,20 @@ ACTOR_PARAMS = ParamSchema('actor', (
     Param('policy_file', '', 'Policy bundle (.safetensors) to load at configure (deploy); '
           "'' in training (weights come on /t3d/policy)."),
     *settings_params(ActorSettings, note='train mode'),
+    Param('reset', 'service', 'Train mode: how the robot is reset at episode end. `service`: '
+          'call `reset` (std_srvs/Trigger, as the sim offers); `home`: drive it to the '
+          "task's start pose (home plus the seeded initial noise) through the safety layer; "
+          '`none`: the episode goes on from the current state.',
+          choices=('service', 'home', 'none')),
+    Param('home_tolerance', 0.02, '`reset: home`: done once every joint is this close to the '
+          'pose (rad or m) and slower than this per s.', low=0.0, low_open=True),
+    Param('home_timeout', 15.0, '`reset: home`: seconds before it gives up: safe commands and '
+          'ERROR until `~/clear_fault` (std_srvs/Trigger) is called.', low=0.0, low_open=True),
+    Param('home_speed', 0.5, '`reset: home`, position interface: how fast the target ramps '
+          '(rad/s or m/s).', low=0.0, low_open=True),
+    Param('home_kp', [], '`reset: home`, per joint: velocity P gain (1/s; [] = 2) or effort '
+          "P gain ([] = the task's gains; required for a task without gains)."),
+    Param('home_kd', [], "`reset: home`, effort D gain per joint ([] = the task's gains)."),
     # The learner refuses larger messages: a larger value would lose every one.
     Param('transitions_per_message', 64, 'Transitions sent per /t3d/transitions message (and '
           'at episode end).', low=1, high=messages.MAX_TRANSITIONS_PER_MESSAGE),

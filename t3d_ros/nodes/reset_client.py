@@ -3,8 +3,8 @@ How a training actor has its robot reset at episode end.
 
 :class:`ResetClient` is what the actor node calls; :class:`ServiceReset` calls the robot's
 ``reset`` service (std_srvs/Trigger), as a sim offers it, and learns from the reply which state
-begins the episode. Another way to reset (e.g. driving the robot home) is another
-``ResetClient``.
+begins the episode; :class:`NoReset` lets the episode go on from the current state;
+``homing_reset.HomingReset`` drives the robot to the start pose.
 """
 from __future__ import annotations
 
@@ -117,3 +117,30 @@ class ServiceReset:
         self.awaiting = False
         self.on_episode(EpisodeStart(messages.parse_reset_reply(response.message),
                                      self._floor_stamp_ns, self._called_at))
+
+
+class NoReset:
+    """
+    A :class:`ResetClient` for tasks that simply continue: the next state begins the episode.
+
+    No call, no motion: the robot goes on from where the last episode left it.
+    """
+
+    def __init__(self, on_episode: Callable[[EpisodeStart], None]):
+        self.on_episode = on_episode
+        self.awaiting = False
+
+    def connect(self, node: Node) -> list:
+        return []
+
+    def counters(self) -> dict:
+        return {}
+
+    def begin(self, floor_stamp_ns: int) -> None:
+        self.on_episode(EpisodeStart(None, floor_stamp_ns, time.monotonic()))
+
+    def poll(self, active: bool) -> None:
+        """Nothing is ever under way."""
+
+    def stream_restarted(self, stamp_ns: int) -> None:
+        """Nothing is ever under way."""

@@ -118,6 +118,19 @@ def test_interrupt_drops_the_pending_transition():
     assert step(core, [0.1], [0.0], policy)[0] is None and core.env_steps == 0
 
 
+def test_a_cut_ends_the_episode_with_its_return_and_drops_the_pending_transition():
+    core = ActorCore(make_task('pendulum'), ActorSettings(start_steps=0), seed=1)
+    core.begin_episode()
+    policy = ConstantPolicy([0.5])
+    rewards = [step(core, [0.1 * i], [0.0], policy)[0] for i in range(3)][1:]
+    core.cut()
+    assert core.episodes == 1 and core.episode_steps == 0
+    assert core.last_episode_return == pytest.approx(sum(t.reward for t in rewards))
+    assert core.observe(np.array([0.5]), np.array([0.0]))[2] is None  # nothing after the cut
+    core.cut()  # no steps since: no episode
+    assert core.episodes == 1
+
+
 def test_goals_follow_the_env_goal_stream_for_the_seed():
     task = make_task('reacher')
     core = ActorCore(task, seed=9)

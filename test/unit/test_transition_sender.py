@@ -23,11 +23,13 @@ class FakeLink:
 
     def __init__(self):
         self.sent = []
+        self.truncated = []  # per message made: its transitions' truncated flags
         self.listening_now = False
         self.acknowledged_now = False
         self.throttlers = 1
 
     def message(self, transitions, seq):
+        self.truncated.append([t.truncated for t in transitions])
         return seq, [t.reward for t in transitions]
 
     def publish(self, message):
@@ -70,7 +72,7 @@ def test_start_steps_are_held_until_a_learner_listens_then_sent_in_order():
     made, link = sender(start_steps=10)
     for reward in range(4):
         made.record(transition(reward))
-    assert link.sent == [] and len(made.held) == 2
+    assert link.sent == [] and len(made.held) == 1  # the latest transition stays back
     assert not made.behind(env_steps=4)  # within start_steps: go on
     link.listening_now = True
     made.record(transition(4))
@@ -83,7 +85,7 @@ def test_without_a_learner_it_waits_after_start_steps_or_a_full_window():
     made, link = sender(start_steps=10, per_message=1)
     assert made.behind(env_steps=10) and made.waiting
     made, link = sender(start_steps=10, per_message=1)
-    for reward in range(WINDOW):
+    for reward in range(WINDOW + 1):  # (the latest stays back)
         made.record(transition(reward))
     assert made.behind(env_steps=WINDOW)  # as many held as it may hold
     link.listening_now = link.acknowledged_now = True
@@ -94,7 +96,7 @@ def test_without_a_learner_it_waits_after_start_steps_or_a_full_window():
 def test_it_waits_while_a_window_of_messages_is_not_acknowledged():
     made, link = sender(per_message=1)
     link.listening_now = True
-    for reward in range(WINDOW):
+    for reward in range(WINDOW + 1):  # (the latest stays back)
         made.record(transition(reward))
     assert made.behind(env_steps=100) and made.waits == 1
     assert made.behind(env_steps=100) and made.waits == 1  # one wait, however long
@@ -149,3 +151,15 @@ def test_deploy_never_waits_and_never_asks_the_link():
     assert not made.behind(env_steps=10**6) and not made.asked_to_wait()
     made.flush()
     assert made.held is None
+
+
+def test_a_cut_episode_ends_at_its_latest_transition_truncated():
+    made, link = sender(per_message=2)
+    link.listening_now = True
+    for reward in range(3):
+        made.record(transition(reward))
+    assert link.sent == [(0, [0.0, 1.0])]  # the latest stays back
+    assert made.truncate_last()
+    made.flush()
+    assert made.outbox == [] and not made.truncate_last()  # nothing left to end
+    assert link.sent[-1] == (1, [2.0]) and link.truncated == [[False, False], [True]]
