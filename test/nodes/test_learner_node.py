@@ -354,6 +354,19 @@ def test_resume_false_starts_fresh(ros, tmp_path):
     assert second.learner.counters['env_steps'] == 0 and second.learner.updates == 0
 
 
+def test_a_ceiling_lets_the_learner_run_ahead_of_the_floor_and_no_further(ros):
+    """Floor 0.5, ceiling 2: 60 transitions (40 past learning_starts) make 80 updates."""
+    h = LearnerHarness(ros, max_updates_per_step=2.0, max_ahead=12)
+    for i in range(6):  # a batch at a time: each 10 ahead of the floor at most
+        h.send(transitions(10, seed=i))
+        h.wait_env_steps(10 * (i + 1))
+        h.wait_updates(2 * max(0, 10 * (i + 1) - 20))
+    values = h.wait_diagnostics(updates=80, env_steps=60, updates_per_step=2.0,
+                                recent_updates_per_step=2.0)
+    assert h.learner.updates == 80, values
+    assert h.throttle == [False]  # above the floor: never asked to wait
+
+
 def test_throttle_asks_actors_to_wait_while_inserts_run_ahead(ros):
     h = LearnerHarness(ros, max_ahead=4, updates_per_step=1.0)
     statuses = learner_statuses(h)
