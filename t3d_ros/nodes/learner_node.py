@@ -2,9 +2,10 @@
 learner_node: transitions in, TD3 updates in their own thread, policy bundles out.
 
 Ingests ``/t3d/transitions`` from any number of actors (validated, bad rows dropped and
-counted), keeps the update-to-data ratio with a rate limiter (and asks lockstep actors to wait
-on ``/t3d/throttle`` when they run ahead), publishes the actor on ``/t3d/policy`` (transient
-local) every ``publish_every`` updates, writes checkpoints, and resumes from them.
+counted), keeps the update-to-data ratio between a floor and a ceiling with a rate limiter (and
+asks lockstep actors to wait on ``/t3d/throttle`` when they run ahead of the floor), publishes
+the actor on ``/t3d/policy`` (transient local) every ``publish_every`` updates, writes
+checkpoints, and resumes from them.
 """
 from __future__ import annotations
 
@@ -69,8 +70,15 @@ class LearnerNode(Node):
         # One readable line; every value: `ros2 param dump` (or the run's config.yaml).
         self.get_logger().info(
             f'learning {self.task.name}: {"-".join(map(str, config.hidden_sizes))} networks, '
-            f'batch {config.batch_size}, {config.updates_per_step:g} updates per env step '
+            f'batch {config.batch_size}, {self._ratio_text(config)} updates per env step '
             f'after {config.learning_starts} steps, on {options.device}')
+
+    @staticmethod
+    def _ratio_text(config) -> str:
+        ceiling = config.max_updates_per_step
+        if ceiling in (0, config.updates_per_step):
+            return f'{config.updates_per_step:g}'
+        return f'{config.updates_per_step:g} to {ceiling:g}'
 
     def _on_transitions(self, msg: Float32MultiArray) -> None:
         try:

@@ -49,7 +49,12 @@ class TD3Config:
     learning_starts: int = field(default=10_000, metadata=dict(low=0))
     """Transitions in the replay memory before the first update."""
     updates_per_step: float = field(default=1.0, metadata=dict(low=0.0, low_open=True))
-    """Updates per inserted transition (update-to-data ratio) once learning has started."""
+    """Updates per inserted transition (update-to-data ratio) once learning has started: the
+    floor, which lockstep actors wait for (``/t3d/throttle``) when they run ahead of it."""
+    max_updates_per_step: float = field(default=0.0, metadata=dict(low=0.0))
+    """The ceiling of the update-to-data ratio: above the floor the learner runs as fast as it
+    can up to it (over the run and its last 1,000 transitions), and actors are not asked to
+    wait. For robots that cannot wait; 0 = ``updates_per_step`` (a 1:1 lock)."""
     seed: int = field(default=0, metadata=dict(low=0))
     """Seed of network initialisation, noise and replay sampling."""
     backend: str = field(default='fast', metadata=dict(choices=BACKENDS))
@@ -81,6 +86,9 @@ class TD3Config:
     def validate(self) -> None:
         """Raise ValueError on values that cannot work, naming the field."""
         check_fields(self)
+        if 0 < self.max_updates_per_step < self.updates_per_step:
+            raise ValueError(f'max_updates_per_step ({self.max_updates_per_step}) must be 0 or '
+                             f'>= updates_per_step ({self.updates_per_step})')
         if self.replay_capacity < self.batch_size:
             raise ValueError(f'replay_capacity ({self.replay_capacity}) must be >= batch_size '
                              f'({self.batch_size})')

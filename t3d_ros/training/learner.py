@@ -1,9 +1,9 @@
 """
 The learner core.
 
-Replay memory, TD3 updates at a fixed update-to-data ratio, policy versions, episode metrics and
-checkpoints. No ROS: the learner node converts messages and calls this; the direct trainer calls it
-in one thread.
+Replay memory, TD3 updates between an update-to-data floor and ceiling, policy versions,
+episode metrics and checkpoints. No ROS: the learner node converts messages and calls this; the
+direct trainer calls it in one thread.
 """
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ class Learner:
         self.memory = replay_memory(task.obs_dim, task.num_joints, config.replay_capacity,
                                     config.seed, self.agent.device)
         self.limiter = UpdateRateLimiter(config.updates_per_step, config.learning_starts,
-                                         options.max_ahead)
+                                         options.max_ahead, config.max_updates_per_step or None)
         self.episodes = EpisodeTracker()
         self.streams = ActorStreams(options.max_actors)
         self.recent_returns: list[float] = []
@@ -168,6 +168,7 @@ class Learner:
                                       reward[inside], next_obs[inside], terminated[inside])
             self.counters['env_steps'] += int(inside.sum())
             self.counters['dropped_out_of_limits'] += dropped
+            self.limiter.record(self.counters['env_steps'], self.updates)
             self._wake.notify()
         for episode in finished:
             self._log_episode(episode)
@@ -178,9 +179,11 @@ class Learner:
         self.counters['episodes'] += 1
         self.recent_returns = (self.recent_returns + [episode.episode_return])[-10:]
         if self.run is not None:
+            with self._lock:
+                recent_ratio = self.limiter.ratios(self.counters['env_steps'], self.updates)[1]
             self.run.log_episode(self.counters['env_steps'], self.updates,
                                  self.counters['policy_version'], episode.actor_id,
-                                 episode.episode_return, episode.length)
+                                 episode.episode_return, episode.length, recent_ratio)
 
     def should_throttle(self) -> bool:
         with self._lock:
@@ -344,11 +347,20 @@ class Learner:
             self.run.close()
 
     def stats(self) -> dict:
+        """
+        Return the counters, losses and rates.
+
+        ``updates_per_step`` and ``recent_updates_per_step`` are the actual update-to-data
+        ratios since learning started and over the rate limiter's window.
+        """
         recent = float(np.mean(self.recent_returns)) if self.recent_returns else float('nan')
+        with self._lock:
+            ratio, recent_ratio = self.limiter.ratios(self.counters['env_steps'], self.updates)
         lost = {f'lost_messages.{actor}': n for actor, n in self.streams.lost.items() if n}
         return dict(self.counters, updates=self.updates, buffer_size=len(self.memory),
                     recent_return=recent, policy_age_s=time.monotonic() - self.last_publish,
                     throttled=self.limiter.throttled, actors=len(self.streams),
+                    updates_per_step=ratio, recent_updates_per_step=recent_ratio,
                     lost_messages=self.streams.total_lost(),
                     actor_restarts=self.streams.total_restarts(),
                     refused_actor_messages=self.streams.refused,

@@ -19,7 +19,9 @@ import yaml
 from t3d_ros.bundle.atomic import write_bytes_atomic
 
 EPISODE_FIELDS = ('wall_time_s', 'env_steps', 'updates', 'policy_version', 'actor_id',
-                  'episode_return', 'episode_length')
+                  'episode_return', 'episode_length', 'recent_updates_per_step')
+"""``recent_updates_per_step``: the learner's update-to-data ratio over its last 1,000
+transitions (``UpdateRateLimiter``), nan before it learns."""
 EVALUATION_FIELDS = ('wall_time_s', 'env_steps', 'updates', 'mean_return', 'std_return',
                      'episodes')
 TAIL_BYTES = 4096
@@ -69,10 +71,11 @@ class RunDirectory:
         self.config_file.write_text(yaml.safe_dump(config, sort_keys=False))
 
     def log_episode(self, env_steps: int, updates: int, policy_version: int, actor_id: str,
-                    episode_return: float, episode_length: int) -> None:
+                    episode_return: float, episode_length: int,
+                    recent_updates_per_step: float = math.nan) -> None:
         self._append(self.metrics_file, EPISODE_FIELDS, (
             self.elapsed(), env_steps, updates, policy_version, actor_id,
-            f'{episode_return:.6g}', episode_length))
+            f'{episode_return:.6g}', episode_length, f'{recent_updates_per_step:.4g}'))
         self.log_scalars(env_steps, {'episode/return': episode_return,
                                      'episode/length': episode_length})
 

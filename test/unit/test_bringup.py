@@ -455,3 +455,12 @@ def test_rclpy_gives_each_member_of_a_group_what_resolved_parameters_says(tmp_pa
     for member, parameters in zip(members, given, strict=True):
         expected = as_json(member.resolved_parameters())
         assert {key: parameters.get(key) for key in expected} == expected, member
+
+
+def test_the_realtime_config_lets_the_learner_run_up_to_its_measured_ceiling():
+    learner, sim, actor = (spec.resolved_parameters()
+                           for spec in train_graph('reacher', config_files=['realtime.yaml']))
+    assert (learner['updates_per_step'], learner['max_updates_per_step']) == (1.0, 4.0)
+    assert (sim['mode'], actor['trigger'], actor['follow_throttle']) == (
+        'realtime', 'timer', False)
+    assert train_graph('reacher')[0].resolved_parameters()['max_updates_per_step'] == 0.0
