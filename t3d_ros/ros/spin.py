@@ -1,7 +1,6 @@
-"""The thin ``main()`` every node shares: init, spin, clean shutdown on Ctrl-C/SIGTERM."""
+"""The thin ``main()`` every node shares: init, spin, clean shutdown on a stop signal."""
 from __future__ import annotations
 
-import signal
 import sys
 from typing import Callable, Iterable
 
@@ -9,6 +8,8 @@ import rclpy
 from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
+
+from t3d_ros.ros.stop_signals import on_stop_signals
 
 try:
     from rclpy.experimental import EventsExecutor
@@ -37,7 +38,7 @@ def new_executor(context=None) -> Executor:
 
 def run_node(make_node: Callable[[], Node | Iterable[Node]], args=None) -> int:
     """
-    Spin the node until SIGINT/SIGTERM.
+    Spin the node until a stop signal (SIGINT, SIGTERM, SIGHUP: :mod:`.stop_signals`).
 
     Then ``node.close()`` (if defined) runs while the ROS context is still up, so an actor can
     still send its safe command and a learner can still save.
@@ -53,8 +54,7 @@ def run_node(make_node: Callable[[], Node | Iterable[Node]], args=None) -> int:
     # node could publish anything on its way out. Installed before rclpy.init, so that a stop
     # while DDS starts is not lost (t3d_ros.nodes.entry covers the imports before this call).
     stop = []  # a flag, not an exception: a callback is never cut off half way
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.append(True))
+    on_stop_signals(lambda *_: stop.append(True))
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     executor = new_executor()
     nodes: list[Node] = []
