@@ -1,8 +1,8 @@
 """
 Running a node graph as separate processes.
 
-Start, watch, stop cleanly (the `t3d-ros` command's stand-in for `ros2 launch` where launch is not
-installed).
+Start, watch, restart, stop cleanly (the `t3d-ros` command's stand-in for `ros2 launch` where
+launch is not installed).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from t3d_ros.graph.bringup import NodeSpec
+from t3d_ros.graph.bringup import ProcessSpec
 from t3d_ros.nodes.parent_death import parent_environment
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -24,8 +24,11 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class NodeProcess:
-    def __init__(self, spec: NodeSpec, process: subprocess.Popen, log_file: Path):
+    def __init__(self, spec: ProcessSpec, process: subprocess.Popen, log_file: Path):
         self.spec, self.process, self.log_file = spec, process, log_file
+        self.restarts = 0
+        self.exited_at: float | None = None
+        """When :meth:`ProcessGroup.supervise` saw it exit, while its restart is due."""
 
     @property
     def label(self) -> str:
@@ -48,10 +51,11 @@ class ProcessGroup:
     which then stops the nodes in order: SIGINT (nodes save and exit), SIGTERM, SIGKILL. And
     each ends when this process dies, however it dies: the kernel sends it SIGTERM
     (:mod:`t3d_ros.nodes.parent_death`). The kernel ties that to the thread that started the
-    node, so start them from one that lives as long as they should (the main thread).
+    node, so start and supervise from one that lives as long as the nodes should (the main
+    thread).
     """
 
-    def __init__(self, specs: Sequence[NodeSpec], log_dir: str | Path,
+    def __init__(self, specs: Sequence[ProcessSpec], log_dir: str | Path,
                  env: dict | None = None):
         self.specs = list(specs)
         self.log_dir = Path(log_dir)
@@ -65,16 +69,51 @@ class ProcessGroup:
         for spec in self.specs:
             name = f'{spec.namespace.strip("/").replace("/", "_") or "root"}_{spec.name}'
             log_file = self.log_dir / f'{name}.log'
-            with open(log_file, 'ab') as log:
-                process = subprocess.Popen(spec.command(self.params_dir, sys.executable),
-                                           stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                                           start_new_session=True)
-            self.processes.append(NodeProcess(spec, process, log_file))
+            self.processes.append(NodeProcess(spec, self._popen(spec, log_file), log_file))
         return self
 
     def first_exited(self) -> NodeProcess | None:
         """Return a node that stopped on its own (nodes run until told to stop)."""
         return next((p for p in self.processes if p.process.poll() is not None), None)
+
+    def restart(self, node: NodeProcess) -> None:
+        """Start an exited node again: same command and parameters, output appended to its log."""
+        if node.process.poll() is None:
+            raise ValueError(f'{node.label} is still running')
+        node.process = self._popen(node.spec, node.log_file)
+        node.restarts += 1
+        node.exited_at = None
+
+    def supervise(self) -> NodeProcess | None:
+        """
+        Restart the nodes that exited on their own and may respawn, each after its delay.
+
+        Return a node that exited for good (nodes run until told to stop): one with no respawn,
+        one out of restarts, or one that exited with status 1 (it refused its parameters, and
+        would again). None while every node runs or waits for its restart.
+        """
+        now = time.monotonic()
+        for node in self.processes:
+            status = node.process.poll()
+            if status is None:
+                continue
+            respawn = node.spec.respawn
+            if respawn is None or status == 1 or node.restarts >= respawn.max_retries:
+                return node
+            if node.exited_at is None:
+                node.exited_at = now
+                print(f'{node.label} exited with status {status}; restarting it in '
+                      f'{respawn.delay:g} s (restart {node.restarts + 1} of at most '
+                      f'{respawn.max_retries})', file=sys.stderr, flush=True)
+            if now >= node.exited_at + respawn.delay:
+                self.restart(node)
+        return None
+
+    def _popen(self, spec: ProcessSpec, log_file: Path) -> subprocess.Popen:
+        with open(log_file, 'ab') as log:
+            return subprocess.Popen(spec.command(self.params_dir, sys.executable), stdout=log,
+                                    stderr=subprocess.STDOUT, env=self.env,
+                                    start_new_session=True)
 
     def stop(self, grace: float = 20.0) -> dict[str, int]:
         """

@@ -1,11 +1,16 @@
 """
-Nodes end with the `t3d-ros` command that started them, however it ends (issue 18).
+Nodes end with the `t3d-ros` command that started them; training lives through a node restart.
+
+Issue 18:
 
 - `t3d-ros deploy --with-sim` SIGKILLed or hung up: every node process is gone within seconds,
   and the last command on the robot's command topic is a safe one (pendulum: zero effort).
 - `t3d-ros train` SIGKILLed: every node is gone, and the learner saved as on Ctrl-C.
+- A learner SIGKILLed under `t3d-ros train` is started again, resumes from its checkpoint, and
+  the run goes on to its step budget.
 """
 import os
+import re
 import signal
 import time
 
@@ -27,6 +32,8 @@ from t3d_ros.td3.td3 import TD3  # noqa: E402
 
 GONE_WITHIN = 30.0
 """Seconds for every node to stop once the command is gone (measured: well under 5 s)."""
+RESPAWNED_RUN = 240.0
+"""Seconds for a training run with a learner restart: its imports, and a resume."""
 
 
 class CommandListener:
@@ -139,3 +146,31 @@ def test_train_nodes_end_with_a_killed_command_and_the_learner_saves(cli, tmp_pa
     counters = load_checkpoint(latest_checkpoint(run_dir / 'checkpoints'), agent)
     assert counters['env_steps'] >= 200, counters  # pendulum's first episode: 200 steps
     assert_no_traceback(run_dir / 'logs')
+
+
+def test_a_killed_learner_is_restarted_resumes_and_the_run_goes_on(cli, tmp_path):
+    run_dir = tmp_path / 'run'
+    steps = 3000
+    c = cli().start(*TRAIN, '--steps', str(steps), '--run-dir', str(run_dir),
+                    '--set', 'learner.checkpoint_every=100')
+    c.wait_for(lambda: latest_checkpoint(run_dir / 'checkpoints') is not None, STARTUP,
+               'a first checkpoint')
+    learner = next(pid for pid, cmd in c.watch_nodes().items() if 'learner_node' in cmd)
+
+    os.kill(learner, signal.SIGKILL)
+
+    c.wait_for(lambda: any('learner_node' in cmd and pid != learner and alive(pid, cmd)
+                           for pid, cmd in c.watch_nodes().items()), STARTUP, 'a new learner')
+    code, out, err = c.finish(timeout=RESPAWNED_RUN)
+    assert code == 0, out + err
+    assert f'/learner exited with status {-signal.SIGKILL}; restarting it' in err, err
+    log = (run_dir / 'logs' / 'root_learner.log').read_text(errors='replace')
+    resumed = re.search(r'resumed from .*: (\d+) updates, (\d+) env steps', log)
+    assert resumed, log
+    final = re.search(r'([\d,]+) env steps, ([\d,]+) updates in', out)
+    assert final, out
+    env_steps, updates = (int(value.replace(',', '')) for value in final.groups())
+    # Steps and updates went on after the restart, to the budget.
+    assert env_steps >= steps and env_steps > int(resumed[2]), (final[0], resumed[0])
+    assert updates > int(resumed[1]), (final[0], resumed[0])
+    assert not c.left_running()

@@ -26,7 +26,7 @@ class StandInGroup:
     def start(self):
         return self
 
-    def first_exited(self):
+    def supervise(self):
         return None
 
     def stop(self):
