@@ -5,8 +5,9 @@ Deploy a policy bundle: the actor, a managed node, driving a robot (or a realtim
     ros2 lifecycle set /actor activate
 
 Launch configures the actor, which loads and checks the policy; it commands the robot only
-once an operator activates it. The node graph comes from t3d_ros.graph.bringup.deploy_graph, which
-`t3d-ros deploy` runs too.
+once an operator activates it, and stops (with a safe command) when the launch process dies,
+however it dies (``end_with_launch:=true``, the default). The node graph comes from
+t3d_ros.graph.bringup.deploy_graph, which `t3d-ros deploy` runs too.
 """
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction
@@ -27,7 +28,7 @@ def launch_setup(context):
         namespace=arguments['namespace'],
         config_files=[arguments['config']] if arguments['config'] else [],
         use_sim_time=arguments['use_sim_time'] == 'true')
-    actions = [node.launch_action() for node in graph]
+    actions = [node.launch_action(arguments['end_with_launch'] == 'true') for node in graph]
     configure = [
         EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(action),
                                     transition_id=Transition.TRANSITION_CONFIGURE))
@@ -61,5 +62,11 @@ def generate_launch_description():
             'use_sim_time', default_value='false', choices=['true', 'false'],
             description="Every node runs on /clock, published by the one sim (the README's "
                         "time rule), or by the robot's side without use_sim."),
+        DeclareLaunchArgument(
+            'end_with_launch', default_value='true', choices=['true', 'false'],
+            description='Every node gets SIGTERM when this launch process dies, however it '
+                        'dies (SIGKILL, a closed terminal): the actor sends its safe command '
+                        'and stops commanding. Launch alone leaves its nodes running then '
+                        '(README "Deploy on a real robot").'),
         OpaqueFunction(function=launch_setup),
     ])

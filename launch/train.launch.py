@@ -3,7 +3,9 @@ Train a TD3 policy: one learner and, per robot, a PyBullet sim and an actor.
 
     ros2 launch t3d_ros train.launch.py task:=pendulum num_actors:=2
 
-The node graph comes from t3d_ros.graph.bringup.train_graph, which `t3d-ros train` runs too.
+The node graph comes from t3d_ros.graph.bringup.train_graph, which `t3d-ros train` runs too: a
+node that dies is started again (respawn, TRAINING_RESPAWN), and every node ends when the launch
+process dies (``end_with_launch:=true``, the default).
 """
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
@@ -22,7 +24,7 @@ def launch_setup(context):
         run_dir=arguments['run_dir'],
         use_sim_time=arguments['use_sim_time'] == 'true',
         robots_per_process=int(arguments['robots_per_process']))
-    return [node.launch_action() for node in graph]
+    return [node.launch_action(arguments['end_with_launch'] == 'true') for node in graph]
 
 
 def generate_launch_description():
@@ -55,5 +57,11 @@ def generate_launch_description():
             'use_sim_time', default_value='false', choices=['true', 'false'],
             description="Every node runs on /clock, published by the one sim (the README's "
                         'time rule); one robot only.'),
+        DeclareLaunchArgument(
+            'end_with_launch', default_value='true', choices=['true', 'false'],
+            description='Every node gets SIGTERM when this launch process dies, however it '
+                        'dies (SIGKILL, a closed terminal): the learner saves as on Ctrl-C, '
+                        'actors and sims stop. Launch alone leaves its nodes running then '
+                        '(README "Deploy on a real robot").'),
         OpaqueFunction(function=launch_setup),
     ])

@@ -221,7 +221,7 @@ def _deploy(args) -> int:
     print(f'deploying {args.policy} ({task.name}); logs in {args.log_dir}; Ctrl-C stops')
     try:
         group.start()
-        while (exited := group.first_exited()) is None:
+        while (exited := group.supervise()) is None:
             time.sleep(0.2)
         print(f'{exited.label} exited with status {exited.process.returncode}:\n'
               f'{exited.tail()}', file=sys.stderr)

@@ -43,6 +43,32 @@ DEPLOY_CONFIG = 'deploy.yaml'
 
 
 @dataclass(frozen=True)
+class Respawn:
+    """
+    Start a node process again when it exits on its own, as launch's ``respawn``.
+
+    ``t3d-ros`` (:meth:`~t3d_ros.graph.supervisor.ProcessGroup.supervise`) and the launch files
+    (``respawn``, ``respawn_delay``, ``respawn_max_retries``) read the same values. ``t3d-ros``
+    does not restart a process that exited with status 1: the node refused its parameters (or
+    hit an error it reports with a traceback) and would again.
+    """
+
+    delay: float = 2.0
+    """Seconds between the exit and the new start."""
+    max_retries: int = 5
+    """Restarts of one process over the whole run; then its exit ends the run."""
+
+    def __post_init__(self):
+        if self.delay < 0 or self.max_retries < 0:
+            raise ValueError(f'respawn needs delay >= 0 and max_retries >= 0: {self}')
+
+
+TRAINING_RESPAWN = Respawn()
+"""Learner, sims and actors in training: a killed learner resumes from its checkpoints, a
+restarted actor or sim rejoins (the README's fault table)."""
+
+
+@dataclass(frozen=True)
 class NodeSpec:
     """One node of the graph: what to run, under which name, with which parameters."""
 
@@ -58,6 +84,8 @@ class NodeSpec:
     managed: bool = False
     """A lifecycle node that launch manages (``LifecycleNode``) instead of a plain one."""
     package: str = PACKAGE
+    respawn: Respawn | None = None
+    """Start the process again when it exits on its own; None: its exit is final."""
 
     @property
     def fully_qualified_name(self) -> str:
@@ -99,8 +127,13 @@ class NodeSpec:
                      yaml.safe_load(self.overrides_yaml())]
         return _resolve(documents, self.fully_qualified_name)
 
-    def launch_action(self):
-        """Return this node as a ``launch_ros.actions.Node`` (``LifecycleNode`` if managed)."""
+    def launch_action(self, end_with_launch: bool = False):
+        """
+        Return this node as a ``launch_ros.actions.Node`` (``LifecycleNode`` if managed).
+
+        ``end_with_launch``: the node gets SIGTERM when the launch process dies, however it dies
+        (:mod:`t3d_ros.nodes.parent_death`).
+        """
         from launch_ros.actions import LifecycleNode, Node
 
         node_class = LifecycleNode if self.managed else Node
@@ -109,7 +142,8 @@ class NodeSpec:
             parameters.append(dict(self.parameters))
         return node_class(package=self.package, executable=self.executable, name=self.name,
                           namespace=self.namespace, parameters=parameters,
-                          remappings=list(self.remappings), output='screen')
+                          remappings=list(self.remappings), output='screen',
+                          **_process_options(self.respawn, end_with_launch))
 
     def _params_files(self, params_dir: Path) -> list[Path]:
         if not self.parameters:
@@ -153,10 +187,11 @@ class GroupSpec:
         for member in self.members:
             if GROUP_EXECUTABLES.get(member.executable) != self.executable:
                 raise ValueError(f'{self.executable} cannot host {member.executable}')
-            if (member.name, member.params_files) != (first.name, first.params_files) or (
+            if (member.name, member.params_files, member.respawn) != (
+                    first.name, first.params_files, first.respawn) or (
                     member.remappings or member.managed):
-                raise ValueError('group members share their name and params files and have '
-                                 f'no remappings and no lifecycle manager: {member}')
+                raise ValueError('group members share their name, params files and respawn, '
+                                 f'and have no remappings and no lifecycle manager: {member}')
         if len({member.namespace for member in self.members}) != len(self.members):
             raise ValueError(f'group members need distinct namespaces: {self.members}')
 
@@ -167,6 +202,11 @@ class GroupSpec:
     @property
     def nodes(self) -> tuple[NodeSpec, ...]:
         return self.members
+
+    @property
+    def respawn(self) -> Respawn | None:
+        """Return what the members share as their respawn: the process's."""
+        return self.members[0].respawn
 
     @property
     def arguments(self) -> list[str]:
@@ -199,14 +239,36 @@ class GroupSpec:
         return [python, '-m', 't3d_ros.nodes.entry', self.executable, *self.arguments,
                 *self.ros_args(params_dir)]
 
-    def launch_action(self):
-        """Return this group as a ``launch_ros.actions.Node``, with no node name or namespace."""
+    def launch_action(self, end_with_launch: bool = False):
+        """
+        Return this group as a ``launch_ros.actions.Node``, with no node name or namespace.
+
+        ``end_with_launch``: as :meth:`NodeSpec.launch_action`'s.
+        """
         from launch_ros.actions import Node
 
         overrides = Path(tempfile.mkdtemp(prefix='t3d_ros_group_')) / f'{self.name}.yaml'
         overrides.write_text(self.overrides_yaml())
         return Node(package=self.package, executable=self.executable, arguments=self.arguments,
-                    parameters=[*map(str, self.params_files), str(overrides)], output='screen')
+                    parameters=[*map(str, self.params_files), str(overrides)], output='screen',
+                    **_process_options(self.respawn, end_with_launch))
+
+
+def _process_options(respawn: Respawn | None, end_with_launch: bool) -> dict[str, Any]:
+    """
+    Return launch's process options for ``respawn`` and ``end_with_launch``.
+
+    This launch process's pid goes into the node's environment: the function runs in it.
+    """
+    from t3d_ros.nodes.parent_death import parent_environment
+
+    options: dict[str, Any] = {}
+    if respawn is not None:
+        options.update(respawn=True, respawn_delay=respawn.delay,
+                       respawn_max_retries=respawn.max_retries)
+    if end_with_launch:
+        options['additional_env'] = parent_environment()
+    return options
 
 
 ProcessSpec = NodeSpec | GroupSpec
@@ -273,7 +335,8 @@ def train_graph(task: str, num_actors: int = 1, config_files: Sequence[PathLike]
     Params files: ``config/train.yaml``, ``config/<task>.yaml`` if there is one, then
     ``config_files`` (paths, or names of files in the package's config folder). The learner
     gets ``seed``; robot ``i``'s sim (initial states) and actor (goals, exploration) share
-    :func:`robot_seed` ``(seed, i)``. ``run_dir`` '' leaves the params files' value.
+    :func:`robot_seed` ``(seed, i)``. ``run_dir`` '' leaves the params files' value. Every
+    process respawns (:data:`TRAINING_RESPAWN`).
 
     ``use_sim_time``: every node runs on ``/clock``, which the one sim publishes
     (:func:`check_one_clock`); with several robots it is refused, as their sims' times are
@@ -291,14 +354,17 @@ def train_graph(task: str, num_actors: int = 1, config_files: Sequence[PathLike]
     files = _config_files([TRAIN_CONFIG, *_task_config(task)], config_files)
     extra = _node_overrides(overrides, ('learner', 'sim', 'actor'))
     learner = {'task': task, 'seed': seed, **({'run_dir': str(run_dir)} if run_dir else {})}
-    graph = [NodeSpec('learner_node', 'learner', '', files, {**learner, **extra['learner']})]
+    graph = [NodeSpec('learner_node', 'learner', '', files, {**learner, **extra['learner']},
+                      respawn=TRAINING_RESPAWN)]
     for index in range(num_actors):
         namespace = f'robot_{index}'
         robot = {'task': task, 'seed': robot_seed(seed, index)}
         graph += [
-            NodeSpec('sim_node', 'sim', namespace, files, {**robot, **extra['sim']}),
+            NodeSpec('sim_node', 'sim', namespace, files, {**robot, **extra['sim']},
+                     respawn=TRAINING_RESPAWN),
             NodeSpec('actor_node', 'actor', namespace, files,
-                     {**robot, 'mode': 'train', 'actor_id': namespace, **extra['actor']}),
+                     {**robot, 'mode': 'train', 'actor_id': namespace, **extra['actor']},
+                     respawn=TRAINING_RESPAWN),
         ]
     graph = check_one_clock(_with_sim_time(graph) if use_sim_time else graph)
     return group_robots(graph, robots_per_process)

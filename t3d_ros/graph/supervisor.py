@@ -1,8 +1,8 @@
 """
 Running a node graph as separate processes.
 
-Start, watch, stop cleanly (the `t3d-ros` command's stand-in for `ros2 launch` where launch is not
-installed).
+Start, watch, restart, stop cleanly (the `t3d-ros` command's stand-in for `ros2 launch` where
+launch is not installed).
 """
 from __future__ import annotations
 
@@ -16,12 +16,19 @@ import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from t3d_ros.graph.bringup import NodeSpec
+from t3d_ros.graph.bringup import ProcessSpec
+from t3d_ros.nodes.parent_death import parent_environment
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""What stops the command as Ctrl-C does: SIGHUP is a closed terminal or a lost SSH session."""
 
 
 class NodeProcess:
-    def __init__(self, spec: NodeSpec, process: subprocess.Popen, log_file: Path):
+    def __init__(self, spec: ProcessSpec, process: subprocess.Popen, log_file: Path):
         self.spec, self.process, self.log_file = spec, process, log_file
+        self.restarts = 0
+        self.exited_at: float | None = None
+        """When :meth:`ProcessGroup.supervise` saw it exit, while its restart is due."""
 
     @property
     def label(self) -> str:
@@ -41,14 +48,20 @@ class ProcessGroup:
     Their per-node parameter files are in ``log_dir/params``.
 
     Each node runs in its own session, so Ctrl-C in the terminal reaches only this command,
-    which then stops the nodes in order: SIGINT (nodes save and exit), SIGTERM, SIGKILL.
+    which then stops the nodes in order: SIGINT (nodes save and exit), SIGTERM, SIGKILL. And
+    each ends when this process dies, however it dies: the kernel sends it SIGTERM
+    (:mod:`t3d_ros.nodes.parent_death`). The kernel ties that to the thread that started the
+    node, so start and supervise from one that lives as long as the nodes should (the main
+    thread).
     """
 
-    def __init__(self, specs: Sequence[NodeSpec], log_dir: str | Path, env: dict | None = None):
+    def __init__(self, specs: Sequence[ProcessSpec], log_dir: str | Path,
+                 env: dict | None = None):
         self.specs = list(specs)
         self.log_dir = Path(log_dir)
         self.params_dir = self.log_dir / 'params'
-        self.env = dict(os.environ if env is None else env, PYTHONUNBUFFERED='1')
+        self.env = dict(os.environ if env is None else env, PYTHONUNBUFFERED='1',
+                        **parent_environment())
         self.processes: list[NodeProcess] = []
 
     def start(self) -> 'ProcessGroup':
@@ -56,16 +69,51 @@ class ProcessGroup:
         for spec in self.specs:
             name = f'{spec.namespace.strip("/").replace("/", "_") or "root"}_{spec.name}'
             log_file = self.log_dir / f'{name}.log'
-            with open(log_file, 'ab') as log:
-                process = subprocess.Popen(spec.command(self.params_dir, sys.executable),
-                                           stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                                           start_new_session=True)
-            self.processes.append(NodeProcess(spec, process, log_file))
+            self.processes.append(NodeProcess(spec, self._popen(spec, log_file), log_file))
         return self
 
     def first_exited(self) -> NodeProcess | None:
         """Return a node that stopped on its own (nodes run until told to stop)."""
         return next((p for p in self.processes if p.process.poll() is not None), None)
+
+    def restart(self, node: NodeProcess) -> None:
+        """Start an exited node again: same command and parameters, output appended to its log."""
+        if node.process.poll() is None:
+            raise ValueError(f'{node.label} is still running')
+        node.process = self._popen(node.spec, node.log_file)
+        node.restarts += 1
+        node.exited_at = None
+
+    def supervise(self) -> NodeProcess | None:
+        """
+        Restart the nodes that exited on their own and may respawn, each after its delay.
+
+        Return a node that exited for good (nodes run until told to stop): one with no respawn,
+        one out of restarts, or one that exited with status 1 (it refused its parameters, and
+        would again). None while every node runs or waits for its restart.
+        """
+        now = time.monotonic()
+        for node in self.processes:
+            status = node.process.poll()
+            if status is None:
+                continue
+            respawn = node.spec.respawn
+            if respawn is None or status == 1 or node.restarts >= respawn.max_retries:
+                return node
+            if node.exited_at is None:
+                node.exited_at = now
+                print(f'{node.label} exited with status {status}; restarting it in '
+                      f'{respawn.delay:g} s (restart {node.restarts + 1} of at most '
+                      f'{respawn.max_retries})', file=sys.stderr, flush=True)
+            if now >= node.exited_at + respawn.delay:
+                self.restart(node)
+        return None
+
+    def _popen(self, spec: ProcessSpec, log_file: Path) -> subprocess.Popen:
+        with open(log_file, 'ab') as log:
+            return subprocess.Popen(spec.command(self.params_dir, sys.executable), stdout=log,
+                                    stderr=subprocess.STDOUT, env=self.env,
+                                    start_new_session=True)
 
     def stop(self, grace: float = 20.0) -> dict[str, int]:
         """
@@ -108,8 +156,9 @@ def _sigint_ignored():
         return
 
     def note(signum, frame):
-        print('\nstopping the nodes (they save first); please wait', file=sys.stderr,
-              flush=True)
+        with contextlib.suppress(OSError):  # a hung-up terminal: the stop goes on regardless
+            print('\nstopping the nodes (they save first); please wait', file=sys.stderr,
+                  flush=True)
     previous = signal.signal(signal.SIGINT, note)
     try:
         yield
@@ -121,21 +170,20 @@ def _sigint_ignored():
 @contextlib.contextmanager
 def signals_as_stop_flag() -> Iterator[list[int]]:
     """
-    Make SIGINT and SIGTERM append their number to the yielded list instead of raising.
+    Make the stop signals (:data:`STOP_SIGNALS`) append their number to the yielded list.
 
-    For a loop around rclpy calls, which reads the list between them: a KeyboardInterrupt
-    raised while rclpy's C++ converts a message comes out as a RuntimeError ("Unable to convert
-    call argument"), which no ``except KeyboardInterrupt`` catches. A signal that is ignored
-    (SIGINT in a background job) stays ignored. Main thread only: elsewhere Python delivers no
-    signals and the list stays empty.
+    Instead of raising. For a loop around rclpy calls, which reads the list between them: a
+    KeyboardInterrupt raised while rclpy's C++ converts a message comes out as a RuntimeError
+    ("Unable to convert call argument"), which no ``except KeyboardInterrupt`` catches. A signal
+    that is ignored (SIGINT in a background job, SIGHUP under ``nohup``) stays ignored. Main
+    thread only: elsewhere Python delivers no signals and the list stays empty.
     """
     stop: list[int] = []
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
     previous = {signum: signal.signal(signum, lambda signum, frame: stop.append(signum))
-                for signum in (signal.SIGINT, signal.SIGTERM)
-                if signal.getsignal(signum) is not signal.SIG_IGN}
+                for signum in STOP_SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN}
     try:
         yield stop
     finally:
@@ -146,13 +194,14 @@ def signals_as_stop_flag() -> Iterator[list[int]]:
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """
-    Make SIGTERM stop the command as Ctrl-C does.
+    Make SIGTERM and SIGHUP stop the command as Ctrl-C does.
 
     Node processes run in sessions of their own, so a SIGTERM to the command (systemd, docker
-    stop, a job's time limit) reaches them only through this, and the ``with`` blocks and
-    ``finally`` clauses stop them on the way out. SIGTERM goes to the SIGINT handler of the
-    moment (while ProcessGroup.stop waits for the nodes, one that says 'please wait'), else
-    raises KeyboardInterrupt (also where Ctrl-C is ignored, as in a background job).
+    stop, a job's time limit) or a SIGHUP (the terminal closed, the SSH session lost) reaches
+    them only through this, and the ``with`` blocks and ``finally`` clauses stop them on the way
+    out. The signal goes to the SIGINT handler of the moment (while ProcessGroup.stop waits for
+    the nodes, one that says 'please wait'), else raises KeyboardInterrupt (also where Ctrl-C is
+    ignored, as in a background job). An ignored one (SIGHUP under ``nohup``) stays ignored.
     """
     def interrupt(signum, frame):
         handler = signal.getsignal(signal.SIGINT)
@@ -160,11 +209,14 @@ def sigterm_as_interrupt() -> Iterator[None]:
             return handler(signum, frame)
         raise KeyboardInterrupt(f'signal {signum}')
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {signum: signal.signal(signum, interrupt)
+                    for signum in (signal.SIGTERM, signal.SIGHUP)
+                    if signal.getsignal(signum) is not signal.SIG_IGN}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

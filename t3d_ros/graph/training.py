@@ -2,7 +2,9 @@
 Training over ROS 2 from Python.
 
 The node graph as processes, watched on /diagnostics until a step budget, a target return, a time
-limit, Ctrl-C, or a node that dies.
+limit, Ctrl-C (or SIGTERM, SIGHUP), or a node that dies for good: one that dies is restarted, as
+launch's ``respawn`` would, within the limits of its spec's
+:class:`~t3d_ros.graph.bringup.Respawn`.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ class TrainingOutcome:
     time_to_target_s: float | None
     interrupted: bool = False
     failure: str | None = None
-    """Why training stopped early (a node died), else None."""
+    """Why training stopped early (a node died for good), else None."""
 
 
 def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed: int,
@@ -64,7 +66,7 @@ def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed
     }, sort_keys=False))
 
     context = rclpy.Context()
-    # Ctrl-C and SIGTERM are ours (signals_as_stop_flag): rclpy's handlers would shut the
+    # The stop signals are ours (signals_as_stop_flag): rclpy's handlers would shut the
     # context down under the loop.
     rclpy.init(context=context, signal_handler_options=SignalHandlerOptions.NO)
     monitor = DiagnosticsMonitor(context=context)
@@ -93,11 +95,12 @@ def train_over_ros(task: str, num_actors: int, config_files: Sequence[str], seed
                     break
                 if max_minutes is not None and time.monotonic() - start > 60 * max_minutes:
                     break
-                exited = group.first_exited()
+                exited = group.supervise()
                 if exited is not None:
+                    restarts = f' after {exited.restarts} restarts' if exited.restarts else ''
                     outcome.failure = (f'{exited.label} exited with status '
-                                       f'{exited.process.returncode}; its last output:\n'
-                                       f'{exited.tail()}')
+                                       f'{exited.process.returncode}{restarts}; its last '
+                                       f'output:\n{exited.tail()}')
                     break
         finally:
             statuses = group.stop()

@@ -1,19 +1,15 @@
 """
 The `t3d-ros` command in a subprocess (DESIGN.md sections 6 and 8).
 
-A short training run leaves a complete run directory; Ctrl-C stops every node and still saves the
-policy; a node that dies ends the command with an error naming it; `t3d-ros eval` prints a mean
-return.
+A short training run leaves a complete run directory; Ctrl-C (SIGTERM, SIGHUP) stops every node
+and still saves the policy; a node that refuses its parameters ends the command with an error
+naming it; `t3d-ros eval` prints a mean return.
 
 Node processes are found as the command's children (/proc) and killed at the end of each
-test whatever happens.
+test whatever happens (cli_process.py).
 """
-import os
 import re
-import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,108 +17,13 @@ import pytest
 
 pytest.importorskip('rclpy', reason='needs rclpy (the ros-* wheels or a ROS 2 install)')
 
+from cli_process import STARTUP, TRAIN, untrained_policy  # noqa: E402
 from t3d_ros.tasks import make_task  # noqa: E402
 from t3d_ros.bundle.policy_bundle import PolicyBundle  # noqa: E402
 from t3d_ros.td3.checkpoint import latest_checkpoint, load_checkpoint  # noqa: E402
 from t3d_ros.td3.config import TD3Config  # noqa: E402
 from t3d_ros.td3.td3 import TD3  # noqa: E402
 from t3d_ros.training.run_dir import read_csv  # noqa: E402
-
-T3D_ROS = shutil.which('t3d-ros', path=str(Path(sys.executable).parent))
-COMMAND = [T3D_ROS] if T3D_ROS else [sys.executable, '-m', 't3d_ros.cli']
-RUN_TIMEOUT = 240.0
-"""Seconds for a short training run: three processes import torch and PyBullet."""
-STARTUP = 120.0
-TRAIN = ['train', '--task', 'pendulum', '--config', 'test_fast.yaml', '--seed', '3',
-         '--eval-episodes', '2']
-
-
-def node_pids(parent: int) -> dict[int, str]:
-    """Return the node processes (pid: command line) that ``parent`` started."""
-    found = {}
-    for entry in Path('/proc').iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / 'stat').read_text().rsplit(')', 1)[1].split()[1])
-            cmdline = (entry / 'cmdline').read_bytes().replace(b'\0', b' ').decode()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == parent and 't3d_ros.nodes.' in cmdline:
-            found[int(entry.name)] = cmdline
-    return found
-
-
-def alive(pid: int, cmdline: str) -> bool:
-    """Whether ``pid`` still runs that command (not a zombie, not a reused pid)."""
-    try:
-        state = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0]
-        return state != 'Z' and Path(f'/proc/{pid}/cmdline').read_bytes().replace(
-            b'\0', b' ').decode() == cmdline
-    except (OSError, IndexError):
-        return False
-
-
-class Cli:
-    """A `t3d-ros` subprocess and the node processes it starts (killed at teardown)."""
-
-    def __init__(self):
-        self.process: subprocess.Popen | None = None
-        self.nodes: dict[int, str] = {}
-
-    def start(self, *args: str) -> 'Cli':
-        self.process = subprocess.Popen([*COMMAND, *args], stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True,
-                                        env=dict(os.environ))
-        return self
-
-    def watch_nodes(self) -> dict[int, str]:
-        if self.process.poll() is None:
-            self.nodes.update(node_pids(self.process.pid))
-        return self.nodes
-
-    def wait_for(self, condition, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            self.watch_nodes()
-            if self.process.poll() is not None:
-                out, err = self.process.communicate()
-                pytest.fail(f't3d-ros exited ({self.process.returncode}) before {what}:\n'
-                            f'{out}\n{err}')
-            if time.monotonic() > deadline:
-                pytest.fail(f'no {what} within {timeout:.0f} s')
-            time.sleep(0.2)
-
-    def finish(self, timeout: float = RUN_TIMEOUT) -> tuple[int, str, str]:
-        deadline = time.monotonic() + timeout
-        while self.process.poll() is None and time.monotonic() < deadline:
-            self.watch_nodes()
-            time.sleep(0.2)
-        out, err = self.process.communicate(timeout=max(1.0, deadline - time.monotonic()))
-        return self.process.returncode, out, err
-
-    def left_running(self) -> list[str]:
-        return [cmd for pid, cmd in self.nodes.items() if alive(pid, cmd)]
-
-    def kill_all(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.communicate()
-        for pid, cmd in self.nodes.items():
-            if alive(pid, cmd):
-                os.kill(pid, signal.SIGKILL)
-
-
-@pytest.fixture
-def cli():
-    started = []
-
-    def make() -> Cli:
-        started.append(Cli())
-        return started[-1]
-    yield make
-    for c in started:
-        c.kill_all()
 
 
 def check_policy(path: Path) -> PolicyBundle:
@@ -155,11 +56,12 @@ def test_train_leaves_a_complete_run_directory(cli, tmp_path):
 
 
 @pytest.mark.parametrize('signals', [(signal.SIGINT,), (signal.SIGINT, signal.SIGINT),
-                                     (signal.SIGTERM,), (signal.SIGTERM, signal.SIGTERM)],
-                         ids=['ctrl_c', 'ctrl_c_twice', 'sigterm', 'sigterm_twice'])
+                                     (signal.SIGTERM,), (signal.SIGTERM, signal.SIGTERM),
+                                     (signal.SIGHUP,)],
+                         ids=['ctrl_c', 'ctrl_c_twice', 'sigterm', 'sigterm_twice', 'sighup'])
 def test_ctrl_c_stops_every_node_cleanly_and_saves_the_policy(cli, tmp_path, signals):
-    # SIGTERM (systemd, docker stop, a job's timeout) must stop the nodes as Ctrl-C does: they
-    # run in sessions of their own, so nothing else would stop them.
+    # SIGTERM (systemd, docker stop, a job's timeout) and SIGHUP (a closed terminal, a lost SSH
+    # session) must stop the nodes as Ctrl-C does (issue 18).
     run_dir = tmp_path / 'run'
     c = cli().start(*TRAIN, '--steps', '10000000', '--run-dir', str(run_dir))
     metrics = run_dir / 'metrics.csv'
@@ -192,27 +94,8 @@ def test_a_node_with_a_bad_parameter_fails_the_command_naming_it(cli, tmp_path):
     assert not c.left_running()
 
 
-def test_a_killed_node_fails_the_command_naming_it(cli, tmp_path):
-    run_dir = tmp_path / 'run'
-    c = cli().start(*TRAIN, '--steps', '10000000', '--run-dir', str(run_dir))
-    metrics = run_dir / 'metrics.csv'
-    c.wait_for(lambda: metrics.is_file() and len(metrics.read_text().splitlines()) >= 2,
-               STARTUP, 'a first training episode')
-    actor = next(pid for pid, cmd in c.watch_nodes().items() if 'actor_node' in cmd)
-    os.kill(actor, signal.SIGKILL)
-    code, out, err = c.finish(timeout=90.0)
-    assert code not in (0, 130), out + err
-    assert f'robot_0/actor exited with status {-signal.SIGKILL}' in err, err
-    assert not c.left_running()
-    check_policy(run_dir / 'policy.safetensors')  # the learner still saved on its way out
-
-
 def test_eval_prints_the_mean_return_of_a_policy(cli, tmp_path):
-    task = make_task('pendulum')
-    agent = TD3(task.obs_dim, task.action_low, task.action_high,
-                TD3Config(hidden_sizes=(16, 16)))
-    policy = tmp_path / 'policy.safetensors'
-    PolicyBundle.from_agent(agent, task, policy_version=7).save(policy)
+    policy = untrained_policy(tmp_path / 'policy.safetensors', version=7)
     code, out, err = cli().start('eval', str(policy), '--episodes', '2').finish()
     assert code == 0, out + err
     match = re.search(r'pendulum: mean return (-?\d+\.\d+) \+- \d+\.\d+ over 2 episodes '
@@ -240,10 +123,7 @@ def test_deploy_with_a_bad_bundle_fails_the_command_with_the_reason(cli, tmp_pat
     assert code == 2 and 't3d-ros deploy:' in err and 'Traceback' not in err, out + err
     assert not (tmp_path / 'logs').exists()  # nothing was started
 
-    task = make_task('pendulum')
-    agent = TD3(task.obs_dim, task.action_low, task.action_high,
-                TD3Config(hidden_sizes=(16, 16)))
-    PolicyBundle.from_agent(agent, task, policy_version=1).save(policy)
+    untrained_policy(policy)
     c = cli().start('deploy', str(policy), '--with-sim', '--log-dir', str(tmp_path / 'logs'),
                     '--set', 'actor.command_low=[5.0]')  # above the policy's high: refused
     code, out, err = c.finish(timeout=STARTUP)

@@ -196,14 +196,7 @@ class Watch:
 
     def restart(self, label: str) -> None:
         """Start the node again, same command and parameters, output appended to its log."""
-        index = next(i for i, p in enumerate(self.group.processes) if p.label == label)
-        old = self.group.processes[index]
-        assert old.process.poll() is not None
-        with open(old.log_file, 'ab') as log:
-            process = subprocess.Popen(old.spec.command(self.group.params_dir), stdout=log,
-                                       stderr=subprocess.STDOUT, env=self.group.env,
-                                       start_new_session=True)
-        self.group.processes[index] = NodeProcess(old.spec, process, old.log_file)
+        self.group.restart(self.process(label))
         self.dead.discard(label)
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ Two tests check ``load_params`` and ``NodeSpec.ros_args`` against rclpy itself; 
 skipped where rclpy is missing.
 """
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -211,6 +212,32 @@ def test_a_group_refuses_members_it_cannot_host():
         GroupSpec('sim_group', 'g', (sim, NodeSpec('sim_node', 'other', 'robot_1')))
     with pytest.raises(ValueError, match='members'):
         GroupSpec('sim_group', 'g', ())
+
+
+def test_every_training_process_respawns_and_no_deployed_one_does(tmp_path):
+    """Issue 18: a node that dies in training starts again, as launch's ``respawn``."""
+    for robots_per_process in (1, 2):
+        graph = train_graph('pendulum', 2, robots_per_process=robots_per_process)
+        assert [spec.respawn for spec in graph] == [bringup.TRAINING_RESPAWN] * len(graph)
+    assert bringup.TRAINING_RESPAWN.delay > 0 and bringup.TRAINING_RESPAWN.max_retries > 0
+    assert [spec.respawn for spec in deploy_graph('pendulum', tmp_path / 'p', True)] == [
+        None, None]
+    sim = NodeSpec('sim_node', 'sim', 'robot_0', respawn=bringup.Respawn(1.0, 2))
+    with pytest.raises(ValueError, match='respawn'):
+        GroupSpec('sim_group', 'g', (sim, NodeSpec('sim_node', 'sim', 'robot_1')))
+    with pytest.raises(ValueError, match='respawn'):
+        bringup.Respawn(delay=-1.0)
+
+
+def test_launch_actions_get_respawn_and_the_launch_process_as_the_parent_to_end_with():
+    """What the launch files pass to launch_ros's Node (issue 18)."""
+    from t3d_ros.nodes.parent_death import PARENT_PID_ENV
+
+    respawn = bringup.Respawn(delay=1.5, max_retries=4)
+    assert bringup._process_options(respawn, end_with_launch=True) == {
+        'respawn': True, 'respawn_delay': 1.5, 'respawn_max_retries': 4,
+        'additional_env': {PARENT_PID_ENV: str(os.getpid())}}
+    assert bringup._process_options(None, end_with_launch=False) == {}
 
 
 # --- the deployment graph -------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """
-Ctrl-C and SIGTERM stop `t3d-ros train`'s loop between rclpy calls, however they land.
+Ctrl-C, SIGTERM and SIGHUP stop `t3d-ros train`'s loop between rclpy calls, however they land.
 
 A signal whose handler raises while rclpy's C++ converts a message comes out of ``spin_once``
 as a RuntimeError ("Unable to convert call argument '0' to Python object", seen in CI on a
@@ -26,7 +26,7 @@ class StandInGroup:
     def start(self):
         return self
 
-    def first_exited(self):
+    def supervise(self):
         return None
 
     def stop(self):
@@ -59,15 +59,58 @@ def train(tmp_path, max_minutes=None):
                                        max_minutes=max_minutes)
 
 
-@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM], ids=['ctrl_c', 'sigterm'])
+@pytest.fixture
+def terminal_signals():
+    """
+    Give Ctrl-C and SIGHUP the dispositions of a terminal's foreground command meanwhile.
+
+    Yield the SIGHUPs caught in place of its default (which ends the process), so that one no
+    code under test takes fails a test instead of ending the run. Ctrl-C raises
+    KeyboardInterrupt even where the suite runs as a background job (SIGINT ignored).
+    """
+    caught = []
+    previous = {signal.SIGHUP: signal.signal(signal.SIGHUP,
+                                             lambda signum, frame: caught.append(signum)),
+                signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler)}
+    yield caught
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=['ctrl_c', 'sigterm', 'sighup'])
 def test_a_signal_inside_an_rclpy_call_stops_the_loop_and_the_nodes(
-        tmp_path, signal_inside_rclpy, signum):
+        tmp_path, signal_inside_rclpy, terminal_signals, signum):
     raised, calls = signal_inside_rclpy
     raised.append(signum)
     with sigterm_as_interrupt():  # as the `t3d-ros` command runs it
-        outcome = train(tmp_path)
+        outcome = train(tmp_path, max_minutes=0.3 / 60)
     assert outcome.interrupted and outcome.failure is None
     assert len(calls) == 1, 'the loop went on after the signal'
+    assert StandInGroup.stopped == 1
+    assert not terminal_signals
+
+
+def test_a_sighup_outside_the_loop_interrupts_the_command(terminal_signals):
+    with pytest.raises(KeyboardInterrupt):
+        with sigterm_as_interrupt():
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(0.05)
+    assert not terminal_signals
+
+
+def test_an_ignored_sighup_stays_ignored(tmp_path, signal_inside_rclpy):
+    """Under ``nohup``: the run goes on when the terminal closes."""
+    raised, calls = signal_inside_rclpy
+    raised.append(signal.SIGHUP)
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with sigterm_as_interrupt():
+            outcome = train(tmp_path, max_minutes=0.3 / 60)
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert not outcome.interrupted and len(calls) > 1
     assert StandInGroup.stopped == 1
 
 
@@ -84,11 +127,13 @@ def test_an_ignored_ctrl_c_stays_ignored(tmp_path, signal_inside_rclpy):
     assert StandInGroup.stopped == 1
 
 
-def test_the_flag_handlers_are_put_back():
-    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+def test_the_flag_handlers_are_put_back(terminal_signals):
+    before = {signum: signal.getsignal(signum)
+              for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     with signals_as_stop_flag() as stop:
         os.kill(os.getpid(), signal.SIGTERM)
         os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGHUP)
         time.sleep(0.05)
-    assert stop == [signal.SIGTERM, signal.SIGINT]
+    assert stop == [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
     assert {signum: signal.getsignal(signum) for signum in before} == before
