@@ -20,7 +20,8 @@ import numpy as np
 from t3d_ros.acting.exploration import explore, random_unit_action
 from t3d_ros.acting.scaling import ActionScaler
 from t3d_ros.param_schema import check_fields
-from t3d_ros.tasks.base import BaseState, RobotState, Task, episode_rngs
+from t3d_ros.tasks.base import BaseState, RobotState, Task
+from t3d_ros.tasks.seeds import SeedStream, episode_rngs, stream_rng
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class ActorCore:
         # The goal stream equals the gymnasium env's for the same seed (episode_rngs); the
         # exploration stream is the actor's own.
         _, self.goal_rng = episode_rngs(seed)
-        self.noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+        self.noise_rng = stream_rng(seed, SeedStream.EXPLORATION)
         self.goal: np.ndarray | None = None
         self.env_steps = 0
         self.episodes = 0

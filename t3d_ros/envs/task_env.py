@@ -8,7 +8,8 @@ import numpy as np
 
 from t3d_ros.envs.robot import BulletRobot
 from t3d_ros.tasks import make_task
-from t3d_ros.tasks.base import RobotState, Task, episode_rngs
+from t3d_ros.tasks.base import RobotState, Task
+from t3d_ros.tasks.seeds import episode_rngs
 
 
 class TaskEnv(gym.Env):

@@ -44,7 +44,8 @@ from t3d_ros.ros.message_info import with_message_info
 from t3d_ros.ros.spin import run_node
 from t3d_ros.nodes.sim_params import SIM_PARAMS
 from t3d_ros.tasks import make_task
-from t3d_ros.tasks.base import ControlInterface, episode_rngs
+from t3d_ros.tasks.base import ControlInterface
+from t3d_ros.tasks.seeds import SeedStream, episode_rngs, stream_rng
 
 DIAGNOSTICS_PERIOD = 1.0
 IDENTIFY_PERIOD = 0.02
@@ -76,7 +77,7 @@ class SimNode(Node):
 
         self.robot = BulletRobot.for_task(self.task)
         self.state_rng, _ = episode_rngs(seed)
-        self.noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(3,)))
+        self.noise_rng = stream_rng(seed, SeedStream.SIM_NOISE)
         self.step_ns = messages.seconds_to_ns(self.task.control_dt)
         self.time_ns = 0
         self.command = np.zeros(self.task.num_joints)

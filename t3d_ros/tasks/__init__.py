@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 
 from t3d_ros.paths import package_file
-from t3d_ros.tasks.base import BaseState, ControlInterface, RobotState, Task, episode_rngs
+from t3d_ros.tasks.base import BaseState, ControlInterface, RobotState, Task
 from t3d_ros.tasks.half_cheetah import HalfCheetahTask
 from t3d_ros.tasks.pendulum import PendulumTask
 from t3d_ros.tasks.reach import ReachTask
 from t3d_ros.tasks.reacher import ReacherTask
+from t3d_ros.tasks.seeds import episode_rngs
 from t3d_ros.tasks.task_file import (TaskFileError, is_task_file, load_task_file,
                                      parse_task_file)
 

@@ -80,17 +80,6 @@ def joint_array(*values: float) -> np.ndarray:
     return array
 
 
-def episode_rngs(seed: int | None) -> tuple[np.random.Generator, np.random.Generator]:
-    """
-    Independent generators for initial states and for goals, derived from one seed.
-
-    The gymnasium env uses both; over ROS the sim node draws initial states and the actor
-    draws goals, so the two paths see the same episodes for the same seed.
-    """
-    state_seq, goal_seq = np.random.SeedSequence(seed).spawn(2)
-    return np.random.default_rng(state_seq), np.random.default_rng(goal_seq)
-
-
 class Task(ABC):
     """
     A continuous joint-control task.

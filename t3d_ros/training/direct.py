@@ -16,7 +16,7 @@ import numpy as np
 from t3d_ros.acting.core import ActorCore, ActorSettings
 from t3d_ros.envs.robot import BulletRobot
 from t3d_ros.tasks import make_task
-from t3d_ros.tasks.base import episode_rngs
+from t3d_ros.tasks.seeds import episode_rngs
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.training.evaluate import evaluate
 from t3d_ros.training.learner import Learner, LearnerOptions

@@ -22,7 +22,7 @@ from t3d_ros.graph.monitor import DiagnosticsMonitor
 from t3d_ros.ros.message_info import with_message_info
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
-from t3d_ros.tasks.base import episode_rngs
+from t3d_ros.tasks.seeds import episode_rngs
 from t3d_ros.tasks.half_cheetah import base_pitch
 
 TIMEOUT = 20.0

@@ -12,6 +12,7 @@ from t3d_ros.acting.scaling import ActionScaler
 from t3d_ros.envs.task_env import TaskEnv
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.pendulum import PendulumTask
+from t3d_ros.tasks.seeds import SeedStream, stream_rng
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.training import direct
 from t3d_ros.training.learner import Learner, LearnerOptions
@@ -41,7 +42,7 @@ def test_random_for_start_steps_then_policy_plus_noise_from_the_seeded_stream():
     policy = ConstantPolicy([0.5])
     commands = [step(core, [0.1 * i], [0.0], policy)[1] for i in range(6)]
 
-    rng = np.random.default_rng(np.random.SeedSequence(5, spawn_key=(2,)))
+    rng = stream_rng(5, SeedStream.EXPLORATION)
     scaler = ActionScaler(task.action_low, task.action_high)
     expected = ([scaler.from_unit(random_unit_action(1, rng)) for _ in range(3)]
                 + [scaler.from_unit(explore(np.array([0.5]), 0.2, rng)) for _ in range(3)])
@@ -53,7 +54,7 @@ def test_no_policy_means_random_actions_after_start_steps_too():
     task = make_task('pendulum')
     core = ActorCore(task, ActorSettings(start_steps=0), seed=1)
     core.begin_episode()
-    rng = np.random.default_rng(np.random.SeedSequence(1, spawn_key=(2,)))
+    rng = stream_rng(1, SeedStream.EXPLORATION)
     for i in range(3):
         command = step(core, [0.0], [0.0], None)[1]
         np.testing.assert_array_equal(
@@ -180,7 +181,7 @@ def test_direct_trainer_transitions_equal_the_env_step_for_step(monkeypatch, tas
     finally:
         env.close()
     assert truncated.sum() == steps // task.max_episode_steps
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+    rng = stream_rng(seed, SeedStream.EXPLORATION)
     scaler = ActionScaler(task.action_low, task.action_high)
     (learner,) = learners  # no update ran (learning_starts): its policy is the initial one
     expected = [scaler.from_unit(random_unit_action(task.num_joints, rng)) for _ in range(40)]
