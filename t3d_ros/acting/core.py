@@ -18,7 +18,6 @@ from typing import Mapping, NamedTuple, Protocol
 import numpy as np
 
 from t3d_ros.acting.exploration import explore, random_unit_action
-from t3d_ros.acting.scaling import ActionScaler
 from t3d_ros.param_schema import check_fields
 from t3d_ros.tasks.base import BaseState, RobotState, Task
 from t3d_ros.tasks.seeds import SeedStream, episode_rngs, stream_rng
@@ -86,7 +85,6 @@ class ActorCore:
     def __init__(self, task: Task, settings: ActorSettings = ActorSettings(), seed: int = 0,
                  training: bool = True):
         self.task, self.settings, self.training = task, settings, training
-        self.scaler = ActionScaler(task.action_low, task.action_high)
         # The goal stream equals the gymnasium env's for the same seed (episode_rngs); the
         # exploration stream is the actor's own.
         _, self.goal_rng = episode_rngs(seed)
@@ -149,7 +147,7 @@ class ActorCore:
         else:
             unit = explore(policy.unit_action(obs), self.settings.exploration_noise,
                            self.noise_rng)
-        self._action = self.scaler.from_unit(unit)
+        self._action = self.task.action_scaler.from_unit(unit)
         return self.task.command(self._action, self.target)
 
     def wants_policy(self, policy: UnitPolicy | None) -> bool:

@@ -13,7 +13,7 @@ from std_msgs.msg import Float32MultiArray, UInt8MultiArray
 from conftest import IN_EVERY_EXECUTOR
 from t3d_ros.ros import messages
 from t3d_ros.acting.exploration import explore
-from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.tasks.scaling import ActionScaler
 from t3d_ros.nodes import actor_group, sim_group
 from t3d_ros.nodes.actor_batch import ActorBatch
 from t3d_ros.nodes.actor_node import ActorNode

@@ -25,7 +25,7 @@ from t3d_ros.tasks.seeds import SeedStream, stream_rng
 from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.acting.exploration import random_unit_action
-from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.tasks.scaling import ActionScaler
 from t3d_ros.td3.td3 import TD3
 
 TASK = make_task('pendulum')

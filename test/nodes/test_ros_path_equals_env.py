@@ -18,7 +18,7 @@ from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.seeds import SeedStream, stream_rng
 from t3d_ros.acting.exploration import random_unit_action
-from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.tasks.scaling import ActionScaler
 
 
 @pytest.mark.parametrize('task_name,steps', [

@@ -25,7 +25,7 @@ from std_msgs.msg import Float32MultiArray  # noqa: E402
 
 from t3d_ros.ros import messages  # noqa: E402
 from t3d_ros.acting.exploration import random_unit_action  # noqa: E402
-from t3d_ros.acting.scaling import ActionScaler  # noqa: E402
+from t3d_ros.tasks.scaling import ActionScaler  # noqa: E402
 from t3d_ros.graph.bringup import train_graph  # noqa: E402
 from t3d_ros.envs.task_env import TaskEnv  # noqa: E402
 from t3d_ros.graph.supervisor import ProcessGroup  # noqa: E402

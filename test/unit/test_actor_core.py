@@ -8,7 +8,7 @@ import pytest
 
 from t3d_ros.acting.core import ActorCore, ActorSettings
 from t3d_ros.acting.exploration import explore, random_unit_action
-from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.tasks.scaling import ActionScaler
 from t3d_ros.envs.task_env import TaskEnv
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.pendulum import PendulumTask

@@ -8,6 +8,7 @@ from t3d_ros.tasks.base import (BaseState, ControlInterface, RobotState, Task, j
                                 rotation_matrix)
 from t3d_ros.tasks.half_cheetah import base_pitch
 from t3d_ros.tasks.pendulum import angle_normalize
+from t3d_ros.tasks.scaling import ActionScaler
 from t3d_ros.tasks.seeds import episode_rngs
 
 
@@ -93,6 +94,16 @@ def test_initial_states_are_in_range(task):
             assert np.all(np.abs(position) <= 0.1) and np.all(np.abs(velocity) < 0.6)
         else:
             assert np.all(np.abs(position) <= 0.1) and np.all(np.abs(velocity) <= 0.005)
+
+
+@pytest.mark.parametrize('task_name', task_names())
+def test_a_task_normalises_actions_as_the_networks_scaler_does(task_name):
+    """One map to [-1, 1]: a reward's action term and the replay's stored actions agree bitwise."""
+    task = make_task(task_name)
+    actions = np.random.default_rng(0).uniform(task.action_low, task.action_high,
+                                               size=(200, task.num_joints))
+    np.testing.assert_array_equal(task.normalize_action(actions), ActionScaler(
+        task.action_low, task.action_high).to_unit(actions))
 
 
 class AsymmetricTask(PendulumTask):
