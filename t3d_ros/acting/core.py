@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Mapping, NamedTuple, Protocol
+from typing import Mapping, Protocol
 
 import numpy as np
 
 from t3d_ros.acting.exploration import explore, random_unit_action
+from t3d_ros.acting.transitions import Transition
 from t3d_ros.param_schema import check_fields
 from t3d_ros.tasks.base import BaseState, RobotState, Task
 from t3d_ros.tasks.seeds import SeedStream, episode_rngs, stream_rng
@@ -51,23 +52,6 @@ class UnitPolicy(Protocol):
 
     def unit_action(self, obs: np.ndarray) -> np.ndarray:
         """Return the normalised action for ``obs``."""
-
-
-class Transition(NamedTuple):
-    """One step of experience, as the learner stores it."""
-
-    obs: np.ndarray
-    action: np.ndarray
-    """The command the robot was sent (physical units, task joint order); where the action
-    moves a joint target (``Task.tracks_target``), the change chosen."""
-    reward: float
-    next_obs: np.ndarray
-    terminated: bool
-    truncated: bool
-
-    @property
-    def done(self) -> bool:
-        return self.terminated or self.truncated
 
 
 class ActorCore:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from t3d_ros.acting.core import ActorCore, ActorSettings
+from t3d_ros.acting.transitions import TransitionBatch
 from t3d_ros.envs.robot import BulletRobot
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.seeds import episode_rngs
@@ -83,7 +84,8 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
         robot.step(command)
         core.sent(state, obs, command)
         state, obs, transition = core.observe(*robot.joint_state()[:2], robot.base_state())
-        learner.insert('direct', *(np.array([value]) for value in transition))
+        learner.insert(TransitionBatch.of([transition], 'direct',
+                                          learner.counters['policy_version']))
         step += 1
         tick = time.monotonic()
         learner.run_updates()

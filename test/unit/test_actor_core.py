@@ -8,6 +8,7 @@ import pytest
 
 from t3d_ros.acting.core import ActorCore, ActorSettings
 from t3d_ros.acting.exploration import explore, random_unit_action
+from t3d_ros.acting.transitions import TRANSITION_FIELDS
 from t3d_ros.tasks.scaling import ActionScaler
 from t3d_ros.envs.task_env import TaskEnv
 from t3d_ros.tasks import make_task
@@ -152,10 +153,10 @@ def test_direct_trainer_transitions_equal_the_env_step_for_step(monkeypatch, tas
     inserted, learners = [], set()
     original = Learner.insert
 
-    def record(self, actor_id, *columns):
-        inserted.append([np.array(column) for column in columns])
+    def record(self, batch):
+        inserted.append([getattr(batch, field) for field in TRANSITION_FIELDS])
         learners.add(self)
-        return original(self, actor_id, *columns)
+        return original(self, batch)
 
     monkeypatch.setattr(Learner, 'insert', record)
     seed, task = 3, make_task(task_name)
