@@ -127,7 +127,7 @@ def test_goals_follow_the_env_goal_stream_for_the_seed():
     try:
         for episode in range(3):
             env_obs, _ = env.reset(seed=9 if episode == 0 else None)
-            np.testing.assert_array_equal(core.begin_episode(), env._state.goal)
+            np.testing.assert_array_equal(core.begin_episode(), env._episodes.state.goal)
     finally:
         env.close()
 
