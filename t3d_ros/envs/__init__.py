@@ -1,5 +1,5 @@
 """
-The simulated robot (PyBullet) and the tasks' gymnasium envs.
+The simulated robot (PyBullet), its sim core (reset, step, time) and the tasks' gymnasium envs.
 
 ``gymnasium.make('t3d/Reacher-v0')`` after importing this.
 """

@@ -1,5 +1,5 @@
 """
-What to learn, in numpy: observation, reward, termination, reset and goal, limits.
+What to learn, in numpy: observation, reward, termination, reset and goal, limits, seeds.
 
 Tasks by name or task file: ``make_task('reacher')``, ``make_task('my_arm.yaml')``.
 """
