@@ -1,26 +1,27 @@
 """
-The actor core: one robot's episodes as its actor sees them (DESIGN sections 4 and 5, step 4).
+The actor core: one robot's episodes as its actor sees them (docs/architecture.md).
 
 From joint states it builds the task's observations, chooses commands (uniform random for the
 first ``start_steps``, then the policy plus Gaussian noise; the policy alone when deploying),
 closes each transition with the task's reward and termination and the time limit (truncation
 is not termination), keeps the episode return and the step counts, and samples a goal per
 episode. Transport is the caller's: the actor node converts messages and calls this; the
-direct trainer calls it next to a PyBullet robot in one process. So the two paths produce the
-same transitions by construction.
+gymnasium env and the direct trainer join it to a sim core in one process
+(``t3d_ros.envs.in_process``). So every path produces the same transitions by construction.
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Mapping, NamedTuple, Protocol
+from typing import Mapping, Protocol
 
 import numpy as np
 
 from t3d_ros.acting.exploration import explore, random_unit_action
-from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.acting.transitions import Transition
 from t3d_ros.param_schema import check_fields
-from t3d_ros.tasks.base import BaseState, RobotState, Task, episode_rngs
+from t3d_ros.tasks.base import BaseState, RobotState, Task
+from t3d_ros.tasks.seeds import SeedStream, stream_rng
 
 
 @dataclass(frozen=True)
@@ -53,43 +54,24 @@ class UnitPolicy(Protocol):
         """Return the normalised action for ``obs``."""
 
 
-class Transition(NamedTuple):
-    """One step of experience, as the learner stores it."""
-
-    obs: np.ndarray
-    action: np.ndarray
-    """The command the robot was sent (physical units, task joint order); where the action
-    moves a joint target (``Task.tracks_target``), the change chosen."""
-    reward: float
-    next_obs: np.ndarray
-    terminated: bool
-    truncated: bool
-
-    @property
-    def done(self) -> bool:
-        return self.terminated or self.truncated
-
-
 class ActorCore:
     """
     One robot's actor side, without transport.
 
     Its caller drives it in this order, per control step: ``observe`` a new joint state
-    (closes the pending transition, if any), ``choose`` a command, send it (through the
-    caller's safety layer) and report what was sent with ``sent``. A transition that ends the
-    episode is followed by the robot's reset and ``begin_episode``; ``interrupt`` drops a
-    pending command that will not get its next state (stale state, safe commands).
-    ``training=False`` (deploy): no exploration, no transitions.
+    (closes the pending transition, if any), ``choose`` a command (or take the ``command`` of
+    an action of its own), send it (through the caller's safety layer) and report what was
+    sent with ``sent``. A transition that ends the episode is followed by the robot's reset and
+    ``begin_episode``; ``interrupt`` drops a pending command that will not get its next state
+    (stale state, safe commands). ``training=False`` (deploy): no exploration, no transitions.
     """
 
     def __init__(self, task: Task, settings: ActorSettings = ActorSettings(), seed: int = 0,
                  training: bool = True):
         self.task, self.settings, self.training = task, settings, training
-        self.scaler = ActionScaler(task.action_low, task.action_high)
-        # The goal stream equals the gymnasium env's for the same seed (episode_rngs); the
-        # exploration stream is the actor's own.
-        _, self.goal_rng = episode_rngs(seed)
-        self.noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+        # Goals: the stream the gymnasium env draws for the same seed; exploration: the actor's.
+        self.goal_rng = stream_rng(seed, SeedStream.GOALS)
+        self.noise_rng = stream_rng(seed, SeedStream.EXPLORATION)
         self.goal: np.ndarray | None = None
         self.env_steps = 0
         self.episodes = 0
@@ -99,7 +81,7 @@ class ActorCore:
         self.target: np.ndarray | None = None
         """The joint target the action moves (``task.tracks_target``): the last command sent;
         None until the next ``observe`` starts it at the measured position."""
-        self._action: np.ndarray | None = None  # the action of the last ``choose``
+        self._action: np.ndarray | None = None  # the last ``choose``'s or ``command``'s
         self._pending: tuple[RobotState, np.ndarray, np.ndarray] | None = None
 
     def begin_episode(self) -> np.ndarray | None:
@@ -148,8 +130,20 @@ class ActorCore:
         else:
             unit = explore(policy.unit_action(obs), self.settings.exploration_noise,
                            self.noise_rng)
-        self._action = self.scaler.from_unit(unit)
-        return self.task.command(self._action, self.target)
+        return self._command(self.task.action_scaler.from_unit(unit))
+
+    def command(self, action: np.ndarray) -> np.ndarray:
+        """
+        Return the command for a physical ``action`` chosen by the caller, as ``choose`` would.
+
+        The action is clipped to its limits first (the gymnasium env's ``step``).
+        """
+        return self._command(self.task.clip_action(np.asarray(action, dtype=np.float64)))
+
+    def _command(self, action: np.ndarray) -> np.ndarray:
+        """Return ``task.command`` of ``action`` (within its limits); ``sent`` records it."""
+        self._action = action
+        return self.task.command(action, self.target)
 
     def wants_policy(self, policy: UnitPolicy | None) -> bool:
         """Whether ``choose`` asks ``policy`` for its action now (so a caller can batch it)."""

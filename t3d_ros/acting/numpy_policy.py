@@ -11,8 +11,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from t3d_ros.acting.scaling import ActionScaler
 from t3d_ros.acting.network_architecture import MLPArchitecture, actor_architecture
+from t3d_ros.tasks.scaling import ActionScaler
 
 ACTIVATIONS = {'relu': lambda x: np.maximum(x, 0.0), 'tanh': np.tanh, None: lambda x: x}
 """The numpy function of each activation the architecture names."""

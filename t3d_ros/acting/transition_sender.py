@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, Sequence
 
-from t3d_ros.acting.core import Transition
+from t3d_ros.acting.transitions import Transition
 
 
 class LearnerLink(Protocol):

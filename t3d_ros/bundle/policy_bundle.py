@@ -36,7 +36,7 @@ import numpy as np
 import safetensors.numpy
 
 from t3d_ros.acting.numpy_policy import actor_tensor_shapes, checked_normaliser
-from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.tasks.scaling import ActionScaler
 from t3d_ros.tasks.base import ControlInterface
 from t3d_ros.tasks.plugins import (TaskPackage, TaskPluginError, installed_package,
                                    missing_package_message)

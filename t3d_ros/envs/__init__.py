@@ -1,5 +1,5 @@
 """
-The simulated robot (PyBullet), its pictures, and the tasks' gymnasium envs.
+The simulated robot (PyBullet), its sim core (reset, step, time), pictures, gymnasium envs.
 
 ``gymnasium.make('t3d/Reacher-v0')`` after importing this; a task ``my_task`` that an installed
 package registers is ``t3d/MyTask-v0`` (:func:`env_id`).

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-import numpy as np
 import yaml
 
 from t3d_ros.paths import PACKAGE, config_path
+from t3d_ros.tasks.seeds import robot_seed
 
 PathLike = str | os.PathLike
 Overrides = Mapping[str, Mapping[str, Any]]
@@ -466,17 +466,6 @@ def checked_task(task: str | os.PathLike, with_sim: bool) -> str:
     if with_sim:
         made.model_path()
     return task
-
-
-def robot_seed(seed: int, index: int) -> int:
-    """
-    Seed of robot ``index``: child ``index`` of ``SeedSequence(seed)``, as a 32-bit int.
-
-    ``SeedSequence(seed, spawn_key=(index,))`` is ``SeedSequence(seed).spawn(n)[index]``:
-    deterministic, independent of how many robots there are, and statistically independent of
-    the other robots' seeds and of ``seed`` itself (the learner's).
-    """
-    return int(np.random.SeedSequence(seed, spawn_key=(index,)).generate_state(1)[0])
 
 
 def load_params(files: Iterable[PathLike], node_name: str,

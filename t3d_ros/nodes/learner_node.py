@@ -86,9 +86,7 @@ class LearnerNode(Node):
         except messages.InvalidMessage as error:
             self.drops.drop(error.reason, str(error))
             return
-        inserted = self.learner.insert(batch.actor_id, batch.obs, batch.action, batch.reward,
-                                       batch.next_obs, batch.terminated, batch.truncated,
-                                       seq=batch.seq)
+        inserted = self.learner.insert(batch)
         if inserted.refused:
             self.drops.drop('too_many_actors', f'{batch.actor_id!r}: already '
                             f'{self.learner.options.max_actors} actors (max_actors)')

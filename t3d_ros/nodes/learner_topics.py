@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-import numpy as np
 from rclpy.duration import Duration
 from rclpy.node import Node
 from std_msgs.msg import Bool, Float32MultiArray
 
-from t3d_ros.acting.core import Transition
+from t3d_ros.acting.transitions import Transition, TransitionBatch
 from t3d_ros.ros import messages
 from t3d_ros.tasks.base import Task
 
@@ -42,9 +41,8 @@ class LearnerTopics:
                          (node.destroy_subscription, self.throttle)]
 
     def message(self, transitions: Sequence[Transition], seq: int) -> Float32MultiArray:
-        columns = [np.array(column) for column in zip(*transitions)]
-        return self.codec.encode(messages.TransitionBatch(
-            self.actor_id, self.policy_version(), *columns, seq=seq))
+        return self.codec.encode(TransitionBatch.of(transitions, self.actor_id,
+                                                    self.policy_version(), seq))
 
     def publish(self, message: Float32MultiArray) -> None:
         self.publisher.publish(message)

@@ -5,7 +5,9 @@ Publishes ``joint_states`` (task joint order), for a floating-base task ``odom``
 (nav_msgs/Odometry of the base link, stamped like joint_states) and, with ``publish_clock``,
 ``/clock``; takes ``std_msgs/Float64MultiArray`` on the forward command controller topic;
 serves ``reset`` (std_srvs/Trigger: a new seeded initial state); shows the ``goal``; latches the
-URDF it loaded on ``robot_description``.
+URDF it loaded on ``robot_description``. The robot, its episodes and its time are the sim
+core's (``t3d_ros.envs.sim_core``), as in the gymnasium env; this node converts messages and
+keeps the graph's rules.
 
 - ``lockstep``: one control step of physics per command of its own actor (the node
   ``actor_node``), then publish: no step is lost or stale, and the numbers equal the gymnasium
@@ -37,7 +39,7 @@ from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import Trigger
 
 from t3d_ros.ros import messages
-from t3d_ros.envs.robot import BulletRobot
+from t3d_ros.envs.sim_core import SimCore
 from t3d_ros.ros.any_qos import AnyQosListener
 from t3d_ros.ros.clocks import steady_timer
 from t3d_ros.ros.drops import DropCounter
@@ -46,7 +48,6 @@ from t3d_ros.ros.robot_description import publish_robot_description
 from t3d_ros.ros.spin import run_node
 from t3d_ros.nodes.sim_params import SIM_PARAMS
 from t3d_ros.tasks import make_task
-from t3d_ros.tasks.base import ControlInterface, episode_rngs
 
 DIAGNOSTICS_PERIOD = 1.0
 IDENTIFY_PERIOD = 0.02
@@ -76,15 +77,10 @@ class SimNode(Node):
         actor_node = p['actor_node']
         self.publish_clock = p['publish_clock']
 
-        self.robot = BulletRobot.for_task(self.task)
-        self.state_rng, _ = episode_rngs(seed)
-        self.noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(3,)))
-        self.step_ns = messages.seconds_to_ns(self.task.control_dt)
-        self.time_ns = 0
-        self.command = np.zeros(self.task.num_joints)
-        self.pending_commands: deque[tuple[int, np.ndarray]] = deque()
-        self.counters = dict(steps=0, resets=0, commands=0, foreign_commands=0,
-                             other_clock_sources=0)
+        self.core = SimCore(self.task, seed, actuation_latency_ns=self.latency_ns,
+                            observation_noise=self.observation_noise,
+                            mass_scale=self.mass_scale, friction_range=self.friction_range)
+        self.counters = dict(commands=0, foreign_commands=0, other_clock_sources=0)
         self.drops = DropCounter(self.get_logger(), 'command')
         self._reported = (0, 0)  # drops and foreign commands at the last diagnostics
 
@@ -116,7 +112,8 @@ class SimNode(Node):
             steady_timer(self, 1.0 / (rate_hz or 1.0 / self.task.control_dt), self._on_tick)
         elif republish_period > 0:
             self.republish_timer = steady_timer(self, republish_period, self._publish_state)
-        self._reset_robot()
+        self.core.reset()
+        self._publish_state()
         obeys = f', from {self.actor_name} only' if self.actor_name else ''
         self.get_logger().info(f'{self.task.name} sim ready ({self.mode}), commands on '
                                f'{self.command_sub.topic_name}{obeys}')
@@ -129,7 +126,7 @@ class SimNode(Node):
             return
         if self.mode == 'realtime':
             self.counters['commands'] += 1
-            self.pending_commands.append((self.time_ns + self.latency_ns, command))
+            self.core.actuate(command)
         elif not self.actor_name:
             self._take_lockstep(command)
         else:
@@ -148,8 +145,8 @@ class SimNode(Node):
 
     def _take_lockstep(self, command: np.ndarray) -> None:
         self.counters['commands'] += 1
-        self.command = command
-        self._step()
+        self.core.step(command)
+        self._stepped()
 
     def _obey_or_count(self, publisher: str, command: np.ndarray) -> None:
         if publisher == self.actor_name:
@@ -188,87 +185,51 @@ class SimNode(Node):
         self.identify_timer.cancel()
 
     def _on_tick(self) -> None:
-        while self.pending_commands and self.pending_commands[0][0] <= self.time_ns:
-            self.command = self.pending_commands.popleft()[1]
-        self._step()
+        self.core.tick()
+        self._stepped()
 
-    def _step(self) -> None:
-        self.robot.step(self.task.clip_command(self.command))
-        self.time_ns += self.step_ns
-        self.counters['steps'] += 1
-        self.stepped_since_reset = True
+    def _stepped(self) -> None:
         self._publish_state()
         if self.republish_timer is not None:  # after the publish: in lockstep the actor waits
             self.republish_timer.reset()
 
     def _on_reset(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
-        if self.stepped_since_reset:
-            self._reset_robot()
-        else:  # an episode that has not begun is already new: keep it, so the same seed
-            self.time_ns += self.step_ns  # gives the env's first episode; say so anew
-            self._publish_state()
+        self.core.new_episode()
+        self._publish_state()  # the episode's first state, at a time of its own
         response.success = True
-        response.message = messages.reset_reply(self.counters['resets'], self.last_stamp_ns)
+        response.message = messages.reset_reply(self.core.counters['resets'],
+                                                self.last_stamp_ns)
         return response
-
-    def _reset_robot(self) -> None:
-        """Set a new initial state (and dynamics); the clock moves on so stamps stay unique."""
-        if self.mass_scale != [1.0, 1.0] or self.friction_range:
-            self.robot.reset_dynamics()
-            self.robot.randomize_dynamics(self.noise_rng, mass_scale=tuple(self.mass_scale),
-                                          friction=tuple(self.friction_range) or None)
-        position, velocity = self.task.sample_initial_state(self.state_rng)
-        self.robot.reset(position, velocity)
-        self.command = self._rest_command()
-        self.pending_commands.clear()
-        self.time_ns += self.step_ns
-        self.counters['resets'] += 1
-        self.stepped_since_reset = False
-        self._publish_state()
-
-    def _rest_command(self) -> np.ndarray:
-        """Before any command: zero effort/velocity, or hold the current position."""
-        if self.task.interface is ControlInterface.POSITION:
-            return self.robot.joint_state()[0]
-        return np.zeros(self.task.num_joints)
 
     def _on_goal(self, msg: PointStamped) -> None:
         try:
-            self.robot.show_goal(messages.parse_goal(msg))
+            self.core.robot.show_goal(messages.parse_goal(msg))
         except messages.InvalidMessage as error:
             self.drops.drop(f'goal_{error.reason}', str(error))
 
     def _publish_state(self) -> None:
         """Publish joint_states (and odom first, stamped alike, for a floating base)."""
         stamp_ns = self.last_stamp_ns = self._stamp_ns()
-        base = self.robot.base_state()
+        position, velocity, effort, base = self.core.observe()
         if base is not None:
-            if self.observation_noise > 0:
-                base = base._replace(**{field: self._noisy(getattr(base, field)) for field in (
-                    'position', 'linear_velocity', 'angular_velocity')})
             self.odom_pub.publish(messages.odometry_msg(base, stamp_ns))
-        position, velocity, effort = self.robot.joint_state()
-        if self.observation_noise > 0:
-            position, velocity = self._noisy(position), self._noisy(velocity)
         self.state_pub.publish(self.state_writer.message(position, velocity, effort, stamp_ns))
         if self.clock_pub is not None:
-            self.clock_pub.publish(messages.clock_msg(self.time_ns))
+            self.clock_pub.publish(messages.clock_msg(self.core.time_ns))
 
     def _stamp_ns(self) -> int:
         """Return the time a state is stamped with (module docstring)."""
         if self.publish_clock or self.mode == 'lockstep':
-            return self.time_ns
+            return self.core.time_ns
         return self.get_clock().now().nanoseconds
-
-    def _noisy(self, values: np.ndarray) -> np.ndarray:
-        return values + self.noise_rng.normal(0, self.observation_noise, values.shape)
 
     def _publish_diagnostics(self) -> None:
         if self.publish_clock:
             self._check_one_clock()
-        values = dict(self.counters, sim_time=self.time_ns * 1e-9, mode=self.mode)
+        values = dict(self.core.counters, **self.counters, sim_time=self.core.time_ns * 1e-9,
+                      mode=self.mode)
         values.update(self.drops.counts())
-        stamp = self.time_ns if self.publish_clock else self.get_clock().now().nanoseconds
+        stamp = self.core.time_ns if self.publish_clock else self.get_clock().now().nanoseconds
         clocks = self.counters['other_clock_sources']
         errors = [f'{clocks} other /clock publisher(s)'] if self.publish_clock and clocks else []
         level, message = messages.diagnostic_level(errors, self._warnings())
@@ -296,7 +257,7 @@ class SimNode(Node):
                 throttle_duration_sec=10.0)
 
     def close(self) -> None:
-        self.robot.close()
+        self.core.close()
 
 
 def main(args=None) -> int:

@@ -22,6 +22,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float32MultiArray, Float64MultiArray, MultiArrayDimension, UInt8MultiArray
 
+from t3d_ros.acting.transitions import TRANSITION_FIELDS, TransitionBatch
 from t3d_ros.bundle import signing
 from t3d_ros.tasks.base import BaseState
 
@@ -38,7 +39,6 @@ BASE_FRAME = 'base_link'
 MAX_TRANSITIONS_PER_MESSAGE = 10_000
 MAX_ACTOR_ID_LENGTH = 256
 TRANSITIONS_FORMAT = 't3d_transitions/1'
-TRANSITION_FIELDS = ('obs', 'action', 'reward', 'next_obs', 'terminated', 'truncated')
 
 ROBOT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                        history=HistoryPolicy.KEEP_LAST)
@@ -333,21 +333,6 @@ def clock_msg(stamp_ns: int) -> Clock:
 
 
 # --- transitions ------------------------------------------------------------------------
-
-class TransitionBatch(NamedTuple):
-    """Transitions from one actor; actions in physical units (what was commanded)."""
-
-    actor_id: str
-    policy_version: int
-    obs: np.ndarray
-    action: np.ndarray
-    reward: np.ndarray
-    next_obs: np.ndarray
-    terminated: np.ndarray
-    truncated: np.ndarray
-    seq: int | None = None
-    """The actor's message number (0, 1, 2, ... per actor process); None from older actors."""
-
 
 class TransitionCodec:
     """

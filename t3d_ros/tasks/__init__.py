@@ -1,5 +1,5 @@
 """
-What to learn, in numpy: observation, reward, termination, reset and goal, limits.
+What to learn, in numpy: observation, reward, termination, reset and goal, limits, seeds.
 
 Tasks by name or task file: ``make_task('reacher')``, ``make_task('my_arm.yaml')``, and tasks
 that other installed packages register (``make_task('slider')``, see ``tasks/plugins.py``).
@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 
 from t3d_ros.paths import package_file
-from t3d_ros.tasks.base import BaseState, ControlInterface, RobotState, Task, episode_rngs
+from t3d_ros.tasks.base import BaseState, ControlInterface, RobotState, Task
 from t3d_ros.tasks.half_cheetah import HalfCheetahTask
 from t3d_ros.tasks.pendulum import PendulumTask
 from t3d_ros.tasks.plugins import (ENTRY_POINT_GROUP, TaskPackage, TaskPluginError,
                                    make_plugin_task, plugin_task_names)
 from t3d_ros.tasks.reach import ReachTask
 from t3d_ros.tasks.reacher import ReacherTask
+from t3d_ros.tasks.seeds import episode_rngs
 from t3d_ros.tasks.task_file import (TaskFileError, is_task_file, load_task_file,
                                      parse_task_file)
 

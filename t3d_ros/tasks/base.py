@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from t3d_ros.paths import model_path
+from t3d_ros.tasks.scaling import ActionScaler
 
 
 class ControlInterface(str, enum.Enum):
@@ -78,17 +80,6 @@ def joint_array(*values: float) -> np.ndarray:
     array = np.array(values, dtype=np.float64)
     array.flags.writeable = False
     return array
-
-
-def episode_rngs(seed: int | None) -> tuple[np.random.Generator, np.random.Generator]:
-    """
-    Independent generators for initial states and for goals, derived from one seed.
-
-    The gymnasium env uses both; over ROS the sim node draws initial states and the actor
-    draws goals, so the two paths see the same episodes for the same seed.
-    """
-    state_seq, goal_seq = np.random.SeedSequence(seed).spawn(2)
-    return np.random.default_rng(state_seq), np.random.default_rng(goal_seq)
 
 
 class Task(ABC):
@@ -201,9 +192,14 @@ class Task(ABC):
         """Return the joint target a state measured at ``position`` starts from (or None)."""
         return None
 
+    @cached_property
+    def action_scaler(self) -> ActionScaler:
+        """The map between this task's actions and the unit actions the networks use."""
+        return ActionScaler(self.action_low, self.action_high)
+
     def normalize_action(self, action: np.ndarray) -> np.ndarray:
         """Map ``action`` linearly from the joint limits to [-1, 1], per joint."""
-        return 2.0 * (action - self.action_low) / (self.action_high - self.action_low) - 1.0
+        return self.action_scaler.to_unit(action)
 
     @abstractmethod
     def observation(self, state: RobotState) -> np.ndarray:

@@ -2,7 +2,7 @@
 Actor and critic networks, built from their description (``acting.network_architecture``).
 
 The networks work in the normalised action space [-1, 1]^act_dim; ``ActionScaler`` (numpy, in
-``t3d_ros.acting.scaling``, re-exported here) maps it to each joint's own ``[low, high]`` at
+``t3d_ros.tasks.scaling``, re-exported here) maps it to each joint's own ``[low, high]`` at
 the edge, so asymmetric and per-joint limits are exact.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from torch import nn
 
 from t3d_ros.acting.network_architecture import (MLPArchitecture, actor_architecture,
                                                  critic_architecture)
-from t3d_ros.acting.scaling import ActionScaler  # noqa: F401
+from t3d_ros.tasks.scaling import ActionScaler  # noqa: F401
 
 ACTIVATIONS = {'relu': nn.ReLU, 'tanh': nn.Tanh, None: nn.Identity}
 """The torch module of each activation the architecture names."""

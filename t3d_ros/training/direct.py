@@ -2,9 +2,10 @@
 The direct trainer: TD3 on a task's gymnasium env in one process, no ROS.
 
 It is the reference the ROS system is measured against and the fastest way to check that a
-task and the TD3 core learn. It runs the same cores as the nodes, in one loop: a PyBullet robot
-reset from the sim node's seeded initial states, the actor core (goals, exploration, rewards,
-time limit) and the Learner (update-to-data ratio, episode metrics, checkpoints, bundles).
+task and the TD3 core learn. It runs the same cores as the nodes, in one loop: the sim core
+(seeded initial states, physics), the actor core (goals, exploration, rewards, time limit),
+joined in one process, and the Learner (update-to-data ratio, episode metrics, checkpoints,
+bundles).
 """
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from t3d_ros.acting.core import ActorCore, ActorSettings
-from t3d_ros.envs.robot import BulletRobot
+from t3d_ros.acting.transitions import TransitionBatch
+from t3d_ros.envs.in_process import InProcessEpisodes
+from t3d_ros.envs.sim_core import SimCore
 from t3d_ros.tasks import make_task
-from t3d_ros.tasks.base import episode_rngs
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.training.evaluate import evaluate
 from t3d_ros.training.learner import Learner, LearnerOptions
@@ -62,28 +64,21 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
     if run is not None:
         run.write_config({'task': task_name, 'total_steps': total_steps, 'td3': config.to_dict(),
                           'learner': options.__dict__, 'actor': actor.__dict__})
-    robot = BulletRobot.for_task(task)
-    state_rng, _ = episode_rngs(config.seed)  # the sim node's initial states for this seed
+    sim = SimCore(task, config.seed)
     core = ActorCore(task, actor, config.seed)
+    episodes = InProcessEpisodes(sim, core)
     agent = learner.agent
-
-    def new_episode():
-        robot.reset(*task.sample_initial_state(state_rng))
-        core.begin_episode()
-        return core.observe(*robot.joint_state()[:2], robot.base_state())[:2]
 
     start = time.monotonic()
     update_time = 0.0
     steps_to_threshold = time_to_threshold = None
     evaluation = [float('nan')]
-    state, obs = new_episode()
+    episodes.reset()
     step = 0
     while step < total_steps:
-        command = core.choose(obs, agent.policy)
-        robot.step(command)
-        core.sent(state, obs, command)
-        state, obs, transition = core.observe(*robot.joint_state()[:2], robot.base_state())
-        learner.insert('direct', *(np.array([value]) for value in transition))
+        transition = episodes.step(core.choose(episodes.obs, agent.policy))
+        learner.insert(TransitionBatch.of([transition], 'direct',
+                                          learner.counters['policy_version']))
         step += 1
         tick = time.monotonic()
         learner.run_updates()
@@ -93,7 +88,7 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
             steps_to_threshold, time_to_threshold = step, time.monotonic() - start
             break
         if transition.done:
-            state, obs = new_episode()
+            episodes.reset()
         if step % eval_every == 0 or step == total_steps:
             evaluation = evaluate(agent.policy, task, eval_episodes, config.seed)
             if run is not None:
@@ -105,7 +100,7 @@ def train_direct(task_name: str, config: TD3Config, total_steps: int,
                     and np.mean(evaluation) >= target_return):
                 steps_to_threshold, time_to_threshold = step, time.monotonic() - start
                 break
-    robot.close()
+    sim.close()
     learner.close()
     if run is not None:
         plot_learning_curve(run, f'TD3 on {task_name} (direct, one process)',

@@ -7,9 +7,7 @@ import numpy as np
 
 from t3d_ros.envs.task_env import TaskEnv
 from t3d_ros.tasks.base import Task
-
-EVAL_SEED_OFFSET = 1_000_003
-"""Evaluation episodes use seed + this offset, so they never replay training episodes."""
+from t3d_ros.tasks.seeds import evaluation_seed
 
 
 class Evaluation(NamedTuple):
@@ -42,7 +40,7 @@ def evaluate_episodes(policy: Callable[[np.ndarray], np.ndarray], task: Task | s
     env = TaskEnv(task)
     returns, successes = [], []
     try:
-        obs, _ = env.reset(seed=seed + EVAL_SEED_OFFSET)
+        obs, _ = env.reset(seed=evaluation_seed(seed))
         for episode in range(episodes):
             total, done, step = 0.0, False, 0
             if watch is not None:

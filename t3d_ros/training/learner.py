@@ -14,6 +14,7 @@ from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
 
+from t3d_ros.acting.transitions import TransitionBatch
 from t3d_ros.param_schema import check_fields
 from t3d_ros.tasks.base import Task
 from t3d_ros.bundle.policy_bundle import PolicyBundle
@@ -140,15 +141,15 @@ class Learner:
 
     # --- data -----------------------------------------------------------------------------
 
-    def insert(self, actor_id: str, obs, action, reward, next_obs, terminated,
-               truncated, seq: int | None = None) -> Inserted:
+    def insert(self, batch: TransitionBatch) -> Inserted:
         """
         Add one actor's transitions (actions in physical units).
 
-        With its message number ``seq`` if it sends one: lost messages, restarts, a stream
-        joined mid-episode and impossible jumps are found from it (``ActorStreams``).
+        The batch's ``seq``, where the actor numbers its messages, reveals lost messages,
+        restarts, a stream joined mid-episode and impossible jumps (``ActorStreams``).
         """
-        arrival = self.streams.admit(actor_id, seq)
+        actor_id, action = batch.actor_id, batch.action
+        arrival = self.streams.admit(actor_id, batch.seq)
         if arrival is None:
             return Inserted(refused=True)
         if arrival.suspicious:
@@ -161,11 +162,12 @@ class Learner:
         inside = np.all((action >= self.task.action_low - tolerance)
                         & (action <= self.task.action_high + tolerance), axis=1)
         dropped = int(len(inside) - inside.sum())
-        finished = self.episodes.add(actor_id, reward, terminated | truncated)
+        finished = self.episodes.add(actor_id, batch.reward, batch.terminated | batch.truncated)
         with self._wake:
             if inside.any():
-                self.memory.add_batch(obs[inside], self.agent.scaler.to_unit(action[inside]),
-                                      reward[inside], next_obs[inside], terminated[inside])
+                self.memory.add_batch(batch.obs[inside], self.agent.scaler.to_unit(action[inside]),
+                                      batch.reward[inside], batch.next_obs[inside],
+                                      batch.terminated[inside])
             self.counters['env_steps'] += int(inside.sum())
             self.counters['dropped_out_of_limits'] += dropped
             self.limiter.record(self.counters['env_steps'], self.updates)

@@ -13,12 +13,13 @@ from std_msgs.msg import Float32MultiArray, UInt8MultiArray
 from conftest import IN_EVERY_EXECUTOR
 from t3d_ros.ros import messages
 from t3d_ros.acting.exploration import explore
-from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.tasks.scaling import ActionScaler
 from t3d_ros.nodes import actor_group, sim_group
 from t3d_ros.nodes.actor_batch import ActorBatch
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
+from t3d_ros.tasks.seeds import SeedStream, stream_rng
 from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.td3.td3 import TD3
@@ -77,7 +78,7 @@ def test_actors_of_a_batch_share_one_policy_and_act_in_batched_forward_passes(ro
         assert {b.policy_version for b in batches} == {1}
         obs = np.concatenate([b.obs for b in batches])[:STEPS]
         actions = np.concatenate([b.action for b in batches])[:STEPS]
-        noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+        noise_rng = stream_rng(seed, SeedStream.EXPLORATION)
         expected = [scaler.from_unit(explore(policy.unit_action(o), NOISE, noise_rng))
                     for o in obs]
         np.testing.assert_allclose(actions, np.array(expected), rtol=1e-5, atol=1e-5,

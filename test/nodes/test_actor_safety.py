@@ -21,10 +21,11 @@ from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.acting.safety import CommandSafety
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import ControlInterface, RobotState
+from t3d_ros.tasks.seeds import SeedStream, stream_rng
 from t3d_ros.bundle.policy_bundle import PolicyBundle
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.acting.exploration import random_unit_action
-from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.tasks.scaling import ActionScaler
 from t3d_ros.td3.td3 import TD3
 
 TASK = make_task('pendulum')
@@ -223,7 +224,7 @@ def test_train_mode_without_a_policy_only_explores_then_uses_the_first_policy(ro
     robot.stream()
     assert ros.spin_until(lambda: len(robot.commands) >= 20, timeout=20)
     # Without a policy: exactly the seeded uniform random actions, never a policy command.
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+    rng = stream_rng(seed, SeedStream.EXPLORATION)
     scaler = ActionScaler(TASK.action_low, TASK.action_high)
     for command in robot.values():
         np.testing.assert_array_equal(command, scaler.from_unit(random_unit_action(1, rng)))

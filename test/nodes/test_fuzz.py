@@ -303,7 +303,7 @@ def test_malformed_messages_everywhere_are_dropped_counted_and_never_forwarded(r
                           and trainer.policy_version > version, timeout=30), (
         trainer.counters, learner.learner.stats(), trainer.policy_version)
     fuzzer.node.destroy_timer(robot_timer)
-    assert sim.counters['steps'] > 0
+    assert sim.core.counters['steps'] > 0
 
     # Every command any actor sent: finite, one per joint, within the limits.
     for ns, commands in recorder.commands.items():

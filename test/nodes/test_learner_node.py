@@ -504,7 +504,7 @@ def test_resume_without_replay_does_not_deadlock_on_the_throttle(ros, tmp_path):
                        replay_capacity=200, updates_per_step=0.5, seed=3)
     behind = Learner(TASK, config, LearnerOptions(), RunDirectory(run, tensorboard=False))
     batch = transitions(200, seed=1)
-    behind.insert('robot_0', *batch[2:])  # 200 inserted, no update ran: 90 updates owed
+    behind.insert(batch)  # 200 inserted, no update ran: 90 updates owed
     behind.checkpoint()
     behind.run.close()
 
@@ -624,7 +624,7 @@ def test_resume_removes_what_a_crash_left_half_written(ros, tmp_path):
     run = tmp_path / 'run'
     config = TD3Config(hidden_sizes=(16, 16), batch_size=8, replay_capacity=200)
     crashed = Learner(TASK, config, LearnerOptions(), RunDirectory(run, tensorboard=False))
-    crashed.insert('robot_0', *transitions(20, seed=1)[2:])
+    crashed.insert(transitions(20, seed=1))
     complete = crashed.checkpoint()
     crashed.run.close()
     leftovers = [run / 'checkpoints' / '.partial_step_000000009_0123abcd',

@@ -16,8 +16,9 @@ from t3d_ros.envs.task_env import TaskEnv
 from t3d_ros.nodes.actor_node import ActorNode
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
+from t3d_ros.tasks.seeds import SeedStream, stream_rng
 from t3d_ros.acting.exploration import random_unit_action
-from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.tasks.scaling import ActionScaler
 
 
 @pytest.mark.parametrize('task_name,steps', [
@@ -51,7 +52,7 @@ def test_transitions_over_ros_equal_the_env_step_for_step(ros, odd_arm, task_nam
     ros_steps = {name: np.concatenate([getattr(b, name) for b in received])[:steps]
                  for name in ('obs', 'action', 'reward', 'next_obs', 'terminated', 'truncated')}
     # The actor's random actions come from its seeded generator: replay them in the env.
-    noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+    noise_rng = stream_rng(seed, SeedStream.EXPLORATION)
     scaler = ActionScaler(task.action_low, task.action_high)
     env = TaskEnv(task)
     obs, _ = env.reset(seed=seed)

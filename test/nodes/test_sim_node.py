@@ -22,7 +22,7 @@ from t3d_ros.graph.monitor import DiagnosticsMonitor
 from t3d_ros.ros.message_info import with_message_info
 from t3d_ros.nodes.sim_node import SimNode
 from t3d_ros.tasks import make_task
-from t3d_ros.tasks.base import episode_rngs
+from t3d_ros.tasks.seeds import episode_rngs
 from t3d_ros.tasks.half_cheetah import base_pitch
 
 TIMEOUT = 20.0
@@ -133,7 +133,7 @@ def test_lockstep_steps_once_per_command_stamped_one_period_later(ros):
     assert np.all(np.diff(burst) == STEP_NS)
     np.testing.assert_allclose([effort(s)[0] for s in probe.states[before:]],
                                np.linspace(-1, 1, 10))
-    assert probe.sim.counters['steps'] == 15
+    assert probe.sim.core.counters['steps'] == 15
 
     # No command, no step (republishing is off here).
     ros.spin_for(0.3)
@@ -147,7 +147,7 @@ def test_lockstep_republishes_the_last_state_when_no_command_comes(ros):
     for again in probe.states[1:]:
         assert stamp(again) == stamp(state)
         np.testing.assert_array_equal(position(again), position(state))
-    assert probe.sim.counters['steps'] == 1
+    assert probe.sim.core.counters['steps'] == 1
 
 
 @IN_EVERY_EXECUTOR
@@ -176,7 +176,7 @@ def test_lockstep_steps_only_on_its_own_actors_commands_and_counts_the_others(ro
     assert ros.spin_until(lambda: probe.sim.counters['foreign_commands'] >= 20, TIMEOUT)
     peers[0].destroy_timer(peer_timer)
     ros.spin_for(0.2)
-    assert probe.sim.counters['steps'] == len(ours) == len(probe.states)
+    assert probe.sim.core.counters['steps'] == len(ours) == len(probe.states)
     assert probe.sim.counters['commands'] == len(ours)
     foreign = probe.sim.counters['foreign_commands']
     wait_sim_diagnostics(ros, mon, foreign_commands=float(foreign), steps=float(len(ours)))
@@ -253,7 +253,7 @@ def test_reset_returns_new_seeded_initial_states(ros, task_name):
     np.testing.assert_array_equal(velocity(first), expected[0][1])
     again = probe.reset()
     np.testing.assert_array_equal(position(again), expected[0][0])
-    assert stamp(again) == stamp(first) + probe.sim.step_ns
+    assert stamp(again) == stamp(first) + probe.sim.core.step_ns
     # After steps, a reset draws the next initial state of the seeded sequence.
     for episode in (1, 2):
         moved = probe.step(zero + 0.1)
@@ -261,9 +261,9 @@ def test_reset_returns_new_seeded_initial_states(ros, task_name):
         again = probe.reset()
         np.testing.assert_array_equal(position(again), expected[episode][0])
         np.testing.assert_array_equal(velocity(again), expected[episode][1])
-        assert stamp(again) == stamp(moved) + probe.sim.step_ns
+        assert stamp(again) == stamp(moved) + probe.sim.core.step_ns
         assert messages.parse_reset_reply(probe.last_reply) == stamp(again)
-    assert probe.sim.counters['resets'] == 3  # the first at start, two after steps
+    assert probe.sim.core.counters['resets'] == 3  # the first at start, two after steps
 
 
 def test_a_floating_base_sim_publishes_odom_with_each_joint_state_same_stamp(ros):
@@ -290,7 +290,7 @@ def test_a_floating_base_sim_publishes_odom_with_each_joint_state_same_stamp(ros
     np.testing.assert_allclose(start.position, [x, 0.0, probe.task.torso_height + z], atol=1e-6)
     assert base_pitch(start) == pytest.approx(pitch, abs=1e-6)
     last = messages.parse_odometry(odometry[-1]).base
-    for published, simulated in zip(last, probe.sim.robot.base_state()):
+    for published, simulated in zip(last, probe.sim.core.robot.base_state()):
         np.testing.assert_array_equal(published, simulated)
 
 
@@ -304,7 +304,7 @@ def test_bad_commands_are_ignored_counted_and_the_last_good_one_kept(ros):
     mon = monitor(ros)
     probe = SimProbe(ros, republish_period=0.0, seed=2)
     probe.step(1.5)
-    steps = probe.sim.counters['steps']
+    steps = probe.sim.core.counters['steps']
     count = len(probe.states)
     bad = [[1.0, 2.0], [], [math.nan], [math.inf], [-math.inf], [1e9]]
     for values in bad:
@@ -314,7 +314,7 @@ def test_bad_commands_are_ignored_counted_and_the_last_good_one_kept(ros):
     wait_sim_diagnostics(ros, mon, dropped_command_bad_length=2, dropped_command_not_finite=3,
                          dropped_command_absurd_value=1, steps=steps)
     assert len(probe.states) == count  # lockstep: a bad command steps nothing
-    np.testing.assert_array_equal(probe.sim.command, [1.5])
+    np.testing.assert_array_equal(probe.sim.core.command, [1.5])
     state = probe.step(-0.5)  # and good commands still work
     np.testing.assert_array_equal(effort(state), [-0.5])
 
@@ -364,7 +364,7 @@ def test_actuation_latency_delays_the_effect_by_that_much_sim_time(ros, latency)
     callback = subscription.callback
 
     def recording(msg, info):
-        received_at.append(probe.sim.time_ns)
+        received_at.append(probe.sim.core.time_ns)
         callback(msg, info)
     subscription.callback = with_message_info(recording)
     assert ros.spin_until(lambda: len(probe.states) >= 2, TIMEOUT)
@@ -398,12 +398,12 @@ def test_observation_noise_perturbs_published_states_not_the_physics(ros):
     assert 0.5 * noise < differences.std() < 1.5 * noise, differences.std()
     assert abs(differences.mean()) < noise
     # The physics underneath is the clean sim's.
-    for a, b in zip(clean.sim.robot.joint_state(), noisy.sim.robot.joint_state()):
+    for a, b in zip(clean.sim.core.robot.joint_state(), noisy.sim.core.robot.joint_state()):
         np.testing.assert_array_equal(a, b)
 
 
 def _link_dynamics(probe):
-    robot = probe.sim.robot
+    robot = probe.sim.core.robot
     return np.array([robot.client.getDynamicsInfo(robot.body_id, link)[:2]
                      for link in range(robot.client.getNumJoints(robot.body_id))])
 

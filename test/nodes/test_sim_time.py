@@ -47,12 +47,12 @@ def test_lockstep_training_with_use_sim_time_steps_and_stamps_in_sim_time(ros):
     assert ros.spin_until(lambda: actor.core.env_steps >= 250 and sum(map(bool, stamps)) >= 2,
                           TIMEOUT)
     assert received
-    assert sim.counters['steps'] >= 250
+    assert sim.core.counters['steps'] >= 250
     # Every node's time is the sim's: the actor's diagnostics are stamped in it (0, ROS's
     # "no time yet", only before the first /clock).
     in_sim_time = stamps[[bool(stamp) for stamp in stamps].index(True):]
-    assert all(0 < stamp <= sim.time_ns for stamp in in_sim_time), (stamps, sim.time_ns)
-    assert clock and all(np.diff(clock) >= 0) and clock[-1] <= sim.time_ns
+    assert all(0 < stamp <= sim.core.time_ns for stamp in in_sim_time), (stamps, sim.core.time_ns)
+    assert clock and all(np.diff(clock) >= 0) and clock[-1] <= sim.core.time_ns
 
 
 class FakeRobot(FakeRobotBase):

@@ -24,7 +24,7 @@ def test_sim_and_actor_run_a_task_file(ros, odd_arm):
     sim = ros.start(SimNode, 'robot_0', task=path)
     actor = ros.start(ActorNode, 'robot_0', task=path, autostart=False)
     assert sim.task.name == actor.task.name == 'odd_arm_reach'
-    assert sim.robot.joint_state()[0].shape == (3,)
+    assert sim.core.robot.joint_state()[0].shape == (3,)
 
 
 @pytest.mark.parametrize('command_topic, rate, configured', [

@@ -25,11 +25,12 @@ from std_msgs.msg import Float32MultiArray  # noqa: E402
 
 from t3d_ros.ros import messages  # noqa: E402
 from t3d_ros.acting.exploration import random_unit_action  # noqa: E402
-from t3d_ros.acting.scaling import ActionScaler  # noqa: E402
-from t3d_ros.graph.bringup import robot_seed, train_graph  # noqa: E402
+from t3d_ros.tasks.scaling import ActionScaler  # noqa: E402
+from t3d_ros.graph.bringup import train_graph  # noqa: E402
 from t3d_ros.envs.task_env import TaskEnv  # noqa: E402
 from t3d_ros.graph.supervisor import ProcessGroup  # noqa: E402
 from t3d_ros.tasks import make_task  # noqa: E402
+from t3d_ros.tasks.seeds import SeedStream, robot_seed, stream_rng  # noqa: E402
 
 ROBOTS = 3
 SEED = 5
@@ -106,7 +107,7 @@ def assert_equals_env(task, seed, batches, steps):
     """Return the transitions equal the env's on ``seed`` for the actor's random actions."""
     ros_steps = {name: np.concatenate([getattr(b, name) for b in batches])[:steps]
                  for name in ('obs', 'action', 'reward', 'next_obs', 'terminated', 'truncated')}
-    noise_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+    noise_rng = stream_rng(seed, SeedStream.EXPLORATION)
     scaler = ActionScaler(task.action_low, task.action_high)
     env = TaskEnv(task)
     try:

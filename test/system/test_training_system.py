@@ -41,6 +41,7 @@ CHECKPOINT_WRITER = textwrap.dedent('''
     import sys
     import numpy as np
     import torch
+    from t3d_ros.acting.transitions import TransitionBatch
     from t3d_ros.tasks import make_task
     from t3d_ros.td3.config import TD3Config
     from t3d_ros.training.learner import Learner, LearnerOptions
@@ -58,7 +59,8 @@ CHECKPOINT_WRITER = textwrap.dedent('''
     obs = rng.normal(size=(rows, 3)).astype(np.float32)
     action = rng.uniform(-2, 2, (rows, 1))
     done = np.zeros(rows, dtype=bool)
-    learner.insert('writer', obs, action, rng.normal(size=rows), obs, done, done)
+    learner.insert(TransitionBatch('writer', 0, obs, action, rng.normal(size=rows), obs, done,
+                                   done))
     while True:
         learner.agent.update(learner.memory.sample(32))
         learner.checkpoint()

@@ -8,10 +8,12 @@ import pytest
 
 from t3d_ros.acting.core import ActorCore, ActorSettings
 from t3d_ros.acting.exploration import explore, random_unit_action
-from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.acting.transitions import TRANSITION_FIELDS
+from t3d_ros.tasks.scaling import ActionScaler
 from t3d_ros.envs.task_env import TaskEnv
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.pendulum import PendulumTask
+from t3d_ros.tasks.seeds import SeedStream, stream_rng
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.training import direct
 from t3d_ros.training.learner import Learner, LearnerOptions
@@ -41,7 +43,7 @@ def test_random_for_start_steps_then_policy_plus_noise_from_the_seeded_stream():
     policy = ConstantPolicy([0.5])
     commands = [step(core, [0.1 * i], [0.0], policy)[1] for i in range(6)]
 
-    rng = np.random.default_rng(np.random.SeedSequence(5, spawn_key=(2,)))
+    rng = stream_rng(5, SeedStream.EXPLORATION)
     scaler = ActionScaler(task.action_low, task.action_high)
     expected = ([scaler.from_unit(random_unit_action(1, rng)) for _ in range(3)]
                 + [scaler.from_unit(explore(np.array([0.5]), 0.2, rng)) for _ in range(3)])
@@ -53,7 +55,7 @@ def test_no_policy_means_random_actions_after_start_steps_too():
     task = make_task('pendulum')
     core = ActorCore(task, ActorSettings(start_steps=0), seed=1)
     core.begin_episode()
-    rng = np.random.default_rng(np.random.SeedSequence(1, spawn_key=(2,)))
+    rng = stream_rng(1, SeedStream.EXPLORATION)
     for i in range(3):
         command = step(core, [0.0], [0.0], None)[1]
         np.testing.assert_array_equal(
@@ -138,7 +140,7 @@ def test_goals_follow_the_env_goal_stream_for_the_seed():
     try:
         for episode in range(3):
             env_obs, _ = env.reset(seed=9 if episode == 0 else None)
-            np.testing.assert_array_equal(core.begin_episode(), env._state.goal)
+            np.testing.assert_array_equal(core.begin_episode(), env._episodes.state.goal)
     finally:
         env.close()
 
@@ -164,10 +166,10 @@ def test_direct_trainer_transitions_equal_the_env_step_for_step(monkeypatch, tas
     inserted, learners = [], set()
     original = Learner.insert
 
-    def record(self, actor_id, *columns):
-        inserted.append([np.array(column) for column in columns])
+    def record(self, batch):
+        inserted.append([getattr(batch, field) for field in TRANSITION_FIELDS])
         learners.add(self)
-        return original(self, actor_id, *columns)
+        return original(self, batch)
 
     monkeypatch.setattr(Learner, 'insert', record)
     seed, task = 3, make_task(task_name)
@@ -193,7 +195,7 @@ def test_direct_trainer_transitions_equal_the_env_step_for_step(monkeypatch, tas
     finally:
         env.close()
     assert truncated.sum() == steps // task.max_episode_steps
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2,)))
+    rng = stream_rng(seed, SeedStream.EXPLORATION)
     scaler = ActionScaler(task.action_low, task.action_high)
     (learner,) = learners  # no update ran (learning_starts): its policy is the initial one
     expected = [scaler.from_unit(random_unit_action(task.num_joints, rng)) for _ in range(40)]

@@ -16,6 +16,7 @@ import yaml
 from t3d_ros.graph import bringup
 from t3d_ros.graph.bringup import GroupSpec, NodeSpec, deploy_graph, load_params, train_graph
 from t3d_ros.paths import config_path
+from t3d_ros.tasks.seeds import robot_seed
 from t3d_ros.td3.config import TD3Config
 
 TRICKY_VALUES = {
@@ -76,7 +77,7 @@ def test_robot_seeds_are_distinct_shared_within_a_robot_and_deterministic():
     assert robots == [seeds[(f'robot_{i}', 'actor')] for i in range(4)]
     assert len(set(robots)) == 4 and 7 not in robots
     assert all(isinstance(s, int) and 0 <= s < 2**32 for s in robots)
-    assert robots == [bringup.robot_seed(7, i) for i in range(4)]
+    assert robots == [robot_seed(7, i) for i in range(4)]
     assert train_graph('reacher', num_actors=4, seed=7, robots_per_process=1) == graph
     assert robots[:1] == [train_graph('reacher', num_actors=1, seed=7)[1].parameters['seed']]
     assert robots != [n.parameters['seed'] for n in train_graph('reacher', 4, seed=8,
@@ -198,7 +199,7 @@ def test_a_group_runs_its_namespaces_with_a_params_section_per_member(tmp_path):
     assert files[:-1] == [str(path) for path in sim_group.params_files]
     assert yaml.safe_load(Path(files[-1]).read_text()) == {
         f'/robot_{i}/sim': {'ros__parameters': {
-            'task': 'pendulum', 'seed': bringup.robot_seed(3, i), 'mode': 'lockstep'}}
+            'task': 'pendulum', 'seed': robot_seed(3, i), 'mode': 'lockstep'}}
         for i in range(2)}
 
 

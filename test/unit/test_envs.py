@@ -10,7 +10,8 @@ from gymnasium.utils.env_checker import check_env
 from t3d_ros.envs import ENV_IDS, BulletRobot, FloatingBaseRobot, TaskEnv, make_env
 from t3d_ros.paths import model_path, sim_model_path
 from t3d_ros.tasks import HalfCheetahTask, PendulumTask, ReacherTask, make_task, task_names
-from t3d_ros.tasks.base import ControlInterface, RobotState, episode_rngs, rotation_matrix
+from t3d_ros.tasks.base import ControlInterface, RobotState, rotation_matrix
+from t3d_ros.tasks.seeds import episode_rngs
 
 
 def random_actions(task, count, seed=0):

@@ -6,6 +6,7 @@ actor, a forged sequence number, and a resume whose memory lacks ``learning_star
 """
 import numpy as np
 
+from t3d_ros.acting.transitions import TransitionBatch
 from t3d_ros.tasks import make_task
 from t3d_ros.td3.config import TD3Config
 from t3d_ros.training.learner import Learner, LearnerOptions
@@ -21,11 +22,11 @@ def insert(learner, seq, rows, done_last=False, actor='robot_0', seed=0):
     rng = np.random.default_rng(seed)
     done = np.zeros(rows, dtype=bool)
     done[-1] = done_last
-    return learner.insert(actor, rng.uniform(-1, 1, (rows, TASK.obs_dim)),
-                          rng.uniform(TASK.action_low, TASK.action_high,
-                                      (rows, TASK.num_joints)),
-                          np.full(rows, -1.0), rng.uniform(-1, 1, (rows, TASK.obs_dim)),
-                          np.zeros(rows, dtype=bool), done, seq=seq)
+    return learner.insert(TransitionBatch(
+        actor, 0, rng.uniform(-1, 1, (rows, TASK.obs_dim)),
+        rng.uniform(TASK.action_low, TASK.action_high, (rows, TASK.num_joints)),
+        np.full(rows, -1.0), rng.uniform(-1, 1, (rows, TASK.obs_dim)),
+        np.zeros(rows, dtype=bool), done, seq=seq))
 
 
 def test_an_actor_first_heard_mid_episode_is_counted_from_its_next_episode(tmp_path):

@@ -38,6 +38,7 @@ def test_the_learner_tells_the_throttle_as_it_changes_not_at_the_next_tick():
     """
     from t3d_ros.tasks import make_task
     from t3d_ros.td3.config import TD3Config
+    from t3d_ros.acting.transitions import TransitionBatch
     from t3d_ros.training.learner import Learner, LearnerOptions
 
     task = make_task('pendulum')
@@ -48,10 +49,11 @@ def test_the_learner_tells_the_throttle_as_it_changes_not_at_the_next_tick():
     rng = np.random.default_rng(0)
 
     def insert(rows):
-        learner.insert('a', rng.uniform(-1, 1, (rows, task.obs_dim)),
-                       rng.uniform(task.action_low, task.action_high, (rows, task.num_joints)),
-                       rng.uniform(-1, 0, rows), rng.uniform(-1, 1, (rows, task.obs_dim)),
-                       np.zeros(rows, bool), np.zeros(rows, bool))
+        learner.insert(TransitionBatch(
+            'a', 0, rng.uniform(-1, 1, (rows, task.obs_dim)),
+            rng.uniform(task.action_low, task.action_high, (rows, task.num_joints)),
+            rng.uniform(-1, 0, rows), rng.uniform(-1, 1, (rows, task.obs_dim)),
+            np.zeros(rows, bool), np.zeros(rows, bool)))
 
     assert learner.update_throttle() is False and told == [False]
     insert(4 + 6)  # 6 ahead of 0 updates: not more than max_ahead

@@ -11,7 +11,8 @@ import pytest
 from t3d_ros.acting.core import ActorCore, ActorSettings
 from t3d_ros.envs import BulletRobot, TaskEnv
 from t3d_ros.tasks import make_task
-from t3d_ros.tasks.base import RobotState, episode_rngs
+from t3d_ros.tasks.base import RobotState
+from t3d_ros.tasks.seeds import episode_rngs
 from t3d_ros.td3 import TD3, BundleMismatch, PolicyBundle, TD3Config
 
 LOW, HIGH = np.array([-0.3, -1.0, -1.5]), np.array([1.5, 0.8, 0.9])  # the odd arm's commands

@@ -4,10 +4,12 @@ import pytest
 
 from t3d_ros.tasks import (TASK_FILES, TASKS, HalfCheetahTask, PendulumTask, ReachTask,
                            ReacherTask, make_task, task_names)
-from t3d_ros.tasks.base import (BaseState, ControlInterface, RobotState, Task, episode_rngs,
-                                joint_array, rotation_matrix)
+from t3d_ros.tasks.base import (BaseState, ControlInterface, RobotState, Task, joint_array,
+                                rotation_matrix)
 from t3d_ros.tasks.half_cheetah import base_pitch
 from t3d_ros.tasks.pendulum import angle_normalize
+from t3d_ros.tasks.scaling import ActionScaler
+from t3d_ros.tasks.seeds import episode_rngs
 
 
 def planar_base(x: float, z: float, pitch: float, velocity=(0.0, 0.0), pitch_rate=0.0):
@@ -92,6 +94,16 @@ def test_initial_states_are_in_range(task):
             assert np.all(np.abs(position) <= 0.1) and np.all(np.abs(velocity) < 0.6)
         else:
             assert np.all(np.abs(position) <= 0.1) and np.all(np.abs(velocity) <= 0.005)
+
+
+@pytest.mark.parametrize('task_name', task_names())
+def test_a_task_normalises_actions_as_the_networks_scaler_does(task_name):
+    """One map to [-1, 1]: a reward's action term and the replay's stored actions agree bitwise."""
+    task = make_task(task_name)
+    actions = np.random.default_rng(0).uniform(task.action_low, task.action_high,
+                                               size=(200, task.num_joints))
+    np.testing.assert_array_equal(task.normalize_action(actions), ActionScaler(
+        task.action_low, task.action_high).to_unit(actions))
 
 
 class AsymmetricTask(PendulumTask):
@@ -183,24 +195,6 @@ def test_reacher_goals_fill_the_disc():
     # Uniform over the disc area: a quarter of the goals lie within half the radius.
     assert np.mean(radius < task.goal_radius / 2) == pytest.approx(0.25, abs=0.03)
     np.testing.assert_allclose(goals[:, :2].mean(axis=0), 0.0, atol=0.01)
-
-
-def test_episode_rngs_are_deterministic_per_seed():
-    first, second = episode_rngs(7), episode_rngs(7)
-    for a, b in zip(first, second):
-        np.testing.assert_array_equal(a.random(5), b.random(5))
-    other_state, _ = episode_rngs(8)
-    assert not np.array_equal(episode_rngs(7)[0].random(5), other_state.random(5))
-
-
-def test_episode_rngs_streams_are_independent():
-    state_rng, goal_rng = episode_rngs(3)
-    assert not np.array_equal(state_rng.random(5), goal_rng.random(5))
-    # Goals do not depend on how many initial states were drawn (sim and actor draw apart).
-    _, untouched_goal = episode_rngs(3)
-    busy_state, busy_goal = episode_rngs(3)
-    busy_state.random(1000)
-    np.testing.assert_array_equal(untouched_goal.random(5), busy_goal.random(5))
 
 
 def test_rotation_matrix_of_quarter_turns():

@@ -188,6 +188,7 @@ def test_fused_adam_step_is_optimizer_step_on_single_and_stacked_parameters():
 
 @pytest.mark.parametrize('backend, update', [('plain', PlainUpdate), ('fast', FastUpdate)])
 def test_the_learner_runs_the_backend_its_parameters_name(backend, update):
+    from t3d_ros.acting.transitions import TransitionBatch
     from t3d_ros.training.learner import Learner, learner_settings
 
     task = make_task('pendulum')
@@ -196,7 +197,8 @@ def test_the_learner_runs_the_backend_its_parameters_name(backend, update):
     learner = Learner(task, config, options)
     assert isinstance(learner.agent.backend, update)
     rng = np.random.default_rng(0)
-    learner.insert('robot_0', rng.normal(size=(10, task.obs_dim)), np.zeros((10, 1)),
-                   rng.normal(size=10), rng.normal(size=(10, task.obs_dim)), np.zeros(10, bool),
-                   np.zeros(10, bool))
+    learner.insert(TransitionBatch('robot_0', 0, rng.normal(size=(10, task.obs_dim)),
+                                   np.zeros((10, 1)), rng.normal(size=10),
+                                   rng.normal(size=(10, task.obs_dim)), np.zeros(10, bool),
+                                   np.zeros(10, bool)))
     assert learner.run_updates() == learner.updates == 2
