@@ -2,8 +2,8 @@
 Driving a robot to an episode's start pose at episode end, for robots without a reset (no ROS).
 
 The start pose is the task's own reset distribution: ``Task.sample_initial_state`` drawn from
-the initial-state stream of the actor's seed (``episode_rngs``), as the sim draws it. Each
-control tick :meth:`Homing.command` gives the command towards it, which the caller sends
+the initial-state stream of the actor's seed (``SeedStream.INITIAL_STATES``), as the sim draws
+it. Each control tick :meth:`Homing.command` gives the command towards it, which the caller sends
 through the safety layer (limits, ``max_delta``): a position interface ramps its target at
 ``speed``; velocity is P-control on the error; effort is PD control. Homing is done once every
 joint is within ``tolerance`` of the pose and moves slower than ``tolerance`` per second, and
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from t3d_ros.tasks.base import ControlInterface, Task, episode_rngs
+from t3d_ros.tasks.base import ControlInterface, Task
+from t3d_ros.tasks.seeds import SeedStream, stream_rng
 
 
 class HomingStatus(enum.Enum):
@@ -84,7 +85,7 @@ class HomePoses:
 
     def __init__(self, task: Task, seed: int):
         self.task = task
-        self.rng, _ = episode_rngs(seed)
+        self.rng = stream_rng(seed, SeedStream.INITIAL_STATES)
 
     def next(self) -> np.ndarray:
         """Return the next episode's joint positions (the controlled joints, task order)."""

@@ -20,7 +20,7 @@ import os
 import numpy as np
 
 from t3d_ros.acting.network_architecture import actor_architecture
-from t3d_ros.acting.scaling import ActionScaler
+from t3d_ros.tasks.scaling import ActionScaler
 from t3d_ros.bundle.atomic import write_bytes_atomic
 from t3d_ros.bundle.policy_bundle import PolicyBundle
 

@@ -6,7 +6,8 @@ from t3d_ros.acting.homing import (HomePoses, Homing, HomingSettings, HomingStat
                                    VELOCITY_KP, homing_gains)
 from t3d_ros.acting.safety import CommandSafety
 from t3d_ros.tasks import make_task
-from t3d_ros.tasks.base import ControlInterface, episode_rngs
+from t3d_ros.tasks.base import ControlInterface
+from t3d_ros.tasks.seeds import episode_rngs
 
 DT = 0.02
 POSE = np.array([0.4, -0.3])
