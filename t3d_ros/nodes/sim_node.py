@@ -113,6 +113,10 @@ class SimNode(Node):
                                self.get_namespace().rstrip('/') + '/' + actor_node)
         self.publisher_names: dict[bytes, str] = {}  # command publishers' gids -> node names
         self.graph_publishers = 0  # command publishers the graph showed at the last look
+        self.matched_publishers = 0
+        """Command publishers matched, as the last matched event said. The events executor runs
+        that event in order with the commands, so the commands a publisher sent before it went
+        still come while it counts."""
         self.sole_publisher: str | None = None
         """Without publisher gids: the node name of the one command publisher, until another
         is matched or it goes."""
@@ -191,10 +195,11 @@ class SimNode(Node):
         """
         Without publisher gids: name the command topic's one publisher.
 
-        ``SEVERAL_PUBLISHERS`` while more than one is matched or in the graph; None while the
-        graph does not show its node yet.
+        ``SEVERAL_PUBLISHERS`` while more than one is matched (now, or when the command came:
+        ``matched_publishers``) or in the graph; None while the graph does not show its node
+        yet.
         """
-        if self.command_sub.get_publisher_count() > 1:
+        if max(self.matched_publishers, self.command_sub.get_publisher_count()) > 1:
             return SEVERAL_PUBLISHERS
         if self.sole_publisher is None:
             self._refresh_publisher_names()
@@ -206,6 +211,7 @@ class SimNode(Node):
 
     def _on_command_publishers_changed(self, event) -> None:
         """Forget the one publisher: one was matched or went, so it may be another now."""
+        self.matched_publishers = event.current_count
         self.sole_publisher = None
 
     def _obey_or_count(self, publisher: str, command: np.ndarray) -> None:

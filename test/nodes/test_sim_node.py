@@ -169,9 +169,12 @@ def test_lockstep_steps_only_on_its_own_actors_commands_and_counts_the_others(ro
     assert ros.spin_until(lambda: all(pub.get_subscription_count() >= 1 for pub in peer_pubs),
                           TIMEOUT)
 
+    meddled = []
+
     def meddle():
         for pub in peer_pubs:
             pub.publish(Float64MultiArray(data=[1.9]))
+            meddled.append(pub)
     # 20 Hz each, about the actor's rate: a flood faster than the sim takes messages in would
     # push commands out of its depth-10 queue (lost, whoever sent them).
     peer_timer = peers[0].create_timer(0.05, meddle)
@@ -179,10 +182,16 @@ def test_lockstep_steps_only_on_its_own_actors_commands_and_counts_the_others(ro
     if not GIVES_PUBLISHER_GID:
         for command in ours[:5]:
             probe.command(command)
-        assert ros.spin_until(lambda: probe.sim.drops.counts().get(
-            'dropped_command_ambiguous_publisher', 0) >= 20, TIMEOUT)
-        assert probe.sim.counters['steps'] == 0 and probe.states == []
+
+        def ambiguous():
+            return probe.sim.drops.counts().get('dropped_command_ambiguous_publisher', 0)
+        assert ros.spin_until(lambda: ambiguous() >= 20, TIMEOUT)
         peers[0].destroy_timer(peer_timer)
+        # Every command is refused while the peers are there. (Their publishers go only then:
+        # the wait-set executor may run the matched event of a publisher that went before
+        # commands it had sent; the events executor the nodes run in keeps their order.)
+        assert ros.spin_until(lambda: ambiguous() == 5 + len(meddled), TIMEOUT)
+        assert probe.sim.counters['steps'] == 0 and probe.states == []
         for peer, pub in zip(peers, peer_pubs):
             peer.destroy_publisher(pub)
         assert ros.spin_until(lambda: probe.sim.command_sub.get_publisher_count() == 1
