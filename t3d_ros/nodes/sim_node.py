@@ -11,8 +11,9 @@ serves ``reset`` (std_srvs/Trigger: a new seeded initial state); shows the ``goa
   env's for the same seed and actions. Commands of any other publisher are counted and
   ignored: they would step the sim with actions its actor never chose. A command's publisher
   is its gid's node in the ROS graph; where rclpy gives no publisher gid (Jazzy), it is the
-  command topic's one publisher, and while there are several, commands are refused and
-  counted (``ambiguous_publisher``): which of them sent one cannot be told.
+  node of the command topic's publishers while they are all one node's (a restarted actor's
+  and, until DDS drops it, the killed one's), and while there are several nodes, commands are
+  refused and counted (``ambiguous_publisher``): which of them sent one cannot be told.
 - ``realtime``: physics at ``rate_hz`` (steady clock) with the latest command from anyone,
   like a forward command controller; optional actuation latency, observation noise and
   randomised dynamics (sim-to-real).
@@ -118,8 +119,9 @@ class SimNode(Node):
         that event in order with the commands, so the commands a publisher sent before it went
         still come while it counts."""
         self.sole_publisher: str | None = None
-        """Without publisher gids: the node name of the one command publisher, until another
-        is matched or it goes."""
+        """Without publisher gids: the node of every command publisher, until one is matched or
+        goes (then ``sole_matched``, the publishers matched when it was named, differs)."""
+        self.sole_matched = 0
         self.unidentified: deque[tuple[float, bytes | None, np.ndarray]] = deque()
         self.identify_timer = steady_timer(self, IDENTIFY_PERIOD, self._identify_pending,
                                            autostart=False)
@@ -149,8 +151,8 @@ class SimNode(Node):
             if gid is None:
                 self.get_logger().info(
                     f'{NO_PUBLISHER_GID}: commands are taken as {self.actor_name}\'s while it is '
-                    f'the one publisher on {self.command_sub.topic_name}; while there are '
-                    'several, refused and counted (ambiguous_publisher)', once=True)
+                    f'the one node publishing on {self.command_sub.topic_name}; while there '
+                    'are several, refused and counted (ambiguous_publisher)', once=True)
             if self._route(gid, command):
                 return
             if len(self.unidentified) < MAX_UNIDENTIFIED:
@@ -176,9 +178,9 @@ class SimNode(Node):
         if publisher is None:
             return False
         if publisher == SEVERAL_PUBLISHERS:
-            self.drops.drop('ambiguous_publisher', f'{NO_PUBLISHER_GID}, and '
-                            f'{self.command_sub.topic_name} has several publishers: which of '
-                            f'them sent a command cannot be told, so none steps the sim')
+            self.drops.drop('ambiguous_publisher', f'{NO_PUBLISHER_GID}, and several nodes '
+                            f'publish on {self.command_sub.topic_name}: which of them sent a '
+                            'command cannot be told, so none steps the sim')
         else:
             self._obey_or_count(publisher, command)
         return True
@@ -193,20 +195,24 @@ class SimNode(Node):
 
     def _sole_publisher_name(self) -> str | None:
         """
-        Without publisher gids: name the command topic's one publisher.
+        Without publisher gids: name the node of every command publisher.
 
-        ``SEVERAL_PUBLISHERS`` while more than one is matched (now, or when the command came:
-        ``matched_publishers``) or in the graph; None while the graph does not show its node
-        yet.
+        ``SEVERAL_PUBLISHERS`` while they are several nodes', or while more are matched (now, or
+        when the command came: ``matched_publishers``) than the graph shows (one went, and the
+        command may be its); None while the graph does not name them all yet.
         """
-        if max(self.matched_publishers, self.command_sub.get_publisher_count()) > 1:
+        matched = max(self.matched_publishers, self.command_sub.get_publisher_count())
+        if self.sole_publisher is not None and matched == self.sole_matched:
+            return self.sole_publisher
+        self._refresh_publisher_names()
+        nodes = set(self.publisher_names.values())
+        if len(nodes) > 1:
             return SEVERAL_PUBLISHERS
-        if self.sole_publisher is None:
-            self._refresh_publisher_names()
-            if self.graph_publishers > 1:
-                return SEVERAL_PUBLISHERS
-            if self.publisher_names:
-                (self.sole_publisher,) = self.publisher_names.values()
+        if not nodes or len(self.publisher_names) < self.graph_publishers:
+            return None
+        if matched > self.graph_publishers:
+            return SEVERAL_PUBLISHERS
+        (self.sole_publisher,), self.sole_matched = nodes, matched
         return self.sole_publisher
 
     def _on_command_publishers_changed(self, event) -> None:

@@ -259,11 +259,12 @@ def test_malformed_messages_everywhere_are_dropped_counted_and_never_forwarded(r
     deployed = bundle_for(TASK, seed=3)
     deployed.save(tmp_path / 'policy.safetensors')
     sim = ros.start(SimNode, 'robot_0', task='reacher', seed=1)
-    # A watchdog: where rclpy gives no publisher gid (Jazzy), the sim refuses every command while
-    # the fuzzer publishes commands too, and lockstep waits for one; the watchdog's safe command
-    # steps the sim again once the fuzzer is gone.
+    # A watchdog, shorter than the sim's republish period: where rclpy gives no publisher gid
+    # (Jazzy), the sim refuses every command while the fuzzer publishes commands too, and
+    # lockstep waits for one; the watchdog's safe command steps the sim again once the fuzzer
+    # is gone.
     trainer = ros.start(ActorNode, 'robot_0', task='reacher', seed=1, start_steps=50,
-                        transitions_per_message=16, state_timeout=1.0,
+                        transitions_per_message=16, state_timeout=0.5,
                         max_policy_bytes=MAX_POLICY_BYTES)
     learner = ros.start(LearnerNode, **LEARNER)
     deploy = ros.start(ActorNode, 'robot_1', task='reacher', mode='deploy', autostart=True,
