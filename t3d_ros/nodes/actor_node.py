@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 
 from t3d_ros.acting.core import ActorCore, ActorSettings, Transition, UnitPolicy
 from t3d_ros.acting.e_stop_gate import EStopGate
@@ -44,6 +44,7 @@ from t3d_ros.ros.clocks import steady_timer
 from t3d_ros.ros.drops import DropCounter
 from t3d_ros.ros.entities import ConfiguredEntities
 from t3d_ros.ros.latency import LatencyWindow
+from t3d_ros.ros.lifecycle import LifecycleNode
 from t3d_ros.ros.spin import run_node
 from t3d_ros.tasks import make_task
 from t3d_ros.tasks.base import RobotState

@@ -12,7 +12,11 @@ keeps the graph's rules.
 - ``lockstep``: one control step of physics per command of its own actor (the node
   ``actor_node``), then publish: no step is lost or stale, and the numbers equal the gymnasium
   env's for the same seed and actions. Commands of any other publisher are counted and
-  ignored: they would step the sim with actions its actor never chose.
+  ignored: they would step the sim with actions its actor never chose. A command's publisher
+  is its gid's node in the ROS graph; where rclpy gives no publisher gid (Jazzy), it is the
+  node of the command topic's publishers while they are all one node's (a restarted actor's
+  and, until DDS drops it, the killed one's), and while there are several nodes, commands are
+  refused and counted (``ambiguous_publisher``): which of them sent one cannot be told.
 - ``realtime``: physics at ``rate_hz`` (steady clock) with the latest command from anyone,
   like a forward command controller; optional actuation latency, observation noise and
   randomised dynamics (sim-to-real).
@@ -32,6 +36,7 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
 from nav_msgs.msg import Odometry
+from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
@@ -43,7 +48,7 @@ from t3d_ros.envs.sim_core import SimCore
 from t3d_ros.ros.any_qos import AnyQosListener
 from t3d_ros.ros.clocks import steady_timer
 from t3d_ros.ros.drops import DropCounter
-from t3d_ros.ros.message_info import with_message_info
+from t3d_ros.ros.message_info import NO_PUBLISHER_GID, publisher_gid, with_message_info
 from t3d_ros.ros.robot_description import publish_robot_description
 from t3d_ros.ros.spin import run_node
 from t3d_ros.nodes.sim_params import SIM_PARAMS
@@ -57,6 +62,8 @@ IDENTIFY_TIMEOUT = 5.0
 MAX_UNIDENTIFIED = 32
 UNKNOWN_NODE_NAME = '_NODE_NAME_UNKNOWN_'
 """The node name rmw_fastrtps gives an endpoint whose node it has not heard of yet."""
+SEVERAL_PUBLISHERS = '<several publishers>'
+"""Lockstep without publisher gids: a command's publisher cannot be told among several."""
 
 
 class SimNode(Node):
@@ -94,7 +101,8 @@ class SimNode(Node):
         self.description_pub = publish_robot_description(self, self.robot.urdf_path)
         self.command_sub = self.create_subscription(
             Float64MultiArray, command_topic, with_message_info(self._on_command),
-            messages.ROBOT_QOS)
+            messages.ROBOT_QOS, event_callbacks=SubscriptionEventCallbacks(
+                matched=self._on_command_publishers_changed))
         if self.task.has_goal:  # no goal topic for a task without goals
             self.goal_listener = AnyQosListener(self, PointStamped, 'goal', self._on_goal)
         self.create_service(Trigger, 'reset', self._on_reset)
@@ -104,7 +112,16 @@ class SimNode(Node):
             self.actor_name = (actor_node if actor_node.startswith('/') else
                                self.get_namespace().rstrip('/') + '/' + actor_node)
         self.publisher_names: dict[bytes, str] = {}  # command publishers' gids -> node names
-        self.unidentified: deque[tuple[float, bytes, np.ndarray]] = deque()
+        self.graph_publishers = 0  # command publishers the graph showed at the last look
+        self.matched_publishers = 0
+        """Command publishers matched, as the last matched event said. The events executor runs
+        that event in order with the commands, so the commands a publisher sent before it went
+        still come while it counts."""
+        self.sole_publisher: str | None = None
+        """Without publisher gids: the node of every command publisher, until one is matched or
+        goes (then ``sole_matched``, the publishers matched when it was named, differs)."""
+        self.sole_matched = 0
+        self.unidentified: deque[tuple[float, bytes | None, np.ndarray]] = deque()
         self.identify_timer = steady_timer(self, IDENTIFY_PERIOD, self._identify_pending,
                                            autostart=False)
         self.republish_timer = None
@@ -130,12 +147,15 @@ class SimNode(Node):
         elif not self.actor_name:
             self._take_lockstep(command)
         else:
-            gid = bytes((info.get('publisher_gid') or {}).get('data', b''))
-            if gid not in self.publisher_names:
-                self._refresh_publisher_names()
-            if gid in self.publisher_names:
-                self._obey_or_count(self.publisher_names[gid], command)
-            elif len(self.unidentified) < MAX_UNIDENTIFIED:
+            gid = publisher_gid(info)
+            if gid is None:
+                self.get_logger().info(
+                    f'{NO_PUBLISHER_GID}: commands are taken as {self.actor_name}\'s while it is '
+                    f'the one node publishing on {self.command_sub.topic_name}; while there '
+                    'are several, refused and counted (ambiguous_publisher)', once=True)
+            if self._route(gid, command):
+                return
+            if len(self.unidentified) < MAX_UNIDENTIFIED:
                 # The message came before the graph showed its publisher: ask again shortly.
                 self.unidentified.append((time.monotonic(), gid, command))
                 self.identify_timer.reset()
@@ -147,6 +167,58 @@ class SimNode(Node):
         self.counters['commands'] += 1
         self.core.step(command)
         self._stepped()
+
+    def _route(self, gid: bytes | None, command: np.ndarray) -> bool:
+        """
+        Obey, or count and ignore, a command by its publisher (``gid``; None: rclpy gave none).
+
+        Return False while the ROS graph does not show the publisher yet.
+        """
+        publisher = self._publisher_name(gid)
+        if publisher is None:
+            return False
+        if publisher == SEVERAL_PUBLISHERS:
+            self.drops.drop('ambiguous_publisher', f'{NO_PUBLISHER_GID}, and several nodes '
+                            f'publish on {self.command_sub.topic_name}: which of them sent a '
+                            'command cannot be told, so none steps the sim')
+        else:
+            self._obey_or_count(publisher, command)
+        return True
+
+    def _publisher_name(self, gid: bytes | None) -> str | None:
+        """Return the fully qualified node name of a command's publisher (``_route``)."""
+        if gid is None:
+            return self._sole_publisher_name()
+        if gid not in self.publisher_names:
+            self._refresh_publisher_names()
+        return self.publisher_names.get(gid)
+
+    def _sole_publisher_name(self) -> str | None:
+        """
+        Without publisher gids: name the node of every command publisher.
+
+        ``SEVERAL_PUBLISHERS`` while they are several nodes', or while more are matched (now, or
+        when the command came: ``matched_publishers``) than the graph shows (one went, and the
+        command may be its); None while the graph does not name them all yet.
+        """
+        matched = max(self.matched_publishers, self.command_sub.get_publisher_count())
+        if self.sole_publisher is not None and matched == self.sole_matched:
+            return self.sole_publisher
+        self._refresh_publisher_names()
+        nodes = set(self.publisher_names.values())
+        if len(nodes) > 1:
+            return SEVERAL_PUBLISHERS
+        if not nodes or len(self.publisher_names) < self.graph_publishers:
+            return None
+        if matched > self.graph_publishers:
+            return SEVERAL_PUBLISHERS
+        (self.sole_publisher,), self.sole_matched = nodes, matched
+        return self.sole_publisher
+
+    def _on_command_publishers_changed(self, event) -> None:
+        """Forget the one publisher: one was matched or went, so it may be another now."""
+        self.matched_publishers = event.current_count
+        self.sole_publisher = None
 
     def _obey_or_count(self, publisher: str, command: np.ndarray) -> None:
         if publisher == self.actor_name:
@@ -164,23 +236,22 @@ class SimNode(Node):
 
         So the table holds only publishers that exist.
         """
+        publishers = self.get_publishers_info_by_topic(self.command_sub.topic_name)
+        self.graph_publishers = len(publishers)
         self.publisher_names = {
             bytes(info.endpoint_gid): info.node_namespace.rstrip('/') + '/' + info.node_name
-            for info in self.get_publishers_info_by_topic(self.command_sub.topic_name)
+            for info in publishers
             # Fast DDS shows a new process's endpoints before its node names: not known yet.
             if info.node_name != UNKNOWN_NODE_NAME}
 
     def _identify_pending(self) -> None:
-        self._refresh_publisher_names()
         while self.unidentified:
             arrived, gid, command = self.unidentified[0]
-            if gid in self.publisher_names:
-                self._obey_or_count(self.publisher_names[gid], command)
-            elif time.monotonic() - arrived > IDENTIFY_TIMEOUT:
+            if not self._route(gid, command):
+                if time.monotonic() - arrived <= IDENTIFY_TIMEOUT:
+                    return  # in order: later commands wait behind this one
                 self.drops.drop('unidentified_publisher', 'the ROS graph never showed the '
                                 f'publisher of a command in {IDENTIFY_TIMEOUT} s')
-            else:
-                return  # in order: later commands wait behind this one
             self.unidentified.popleft()
         self.identify_timer.cancel()
 

@@ -14,8 +14,16 @@ offer a volatile one. So
 :class:`AnyQosListener` holds both and hands each message to its callback once: a reliable,
 transient-local publisher's messages arrive on both, and per publisher (its gid) a message
 passes only if it is newer than the last one that passed (its publication sequence number).
-Volatile and best-effort publishers log once that the second subscription requests an
-incompatible QoS; they are heard through the first.
+Where rclpy gives no publisher gid (before rclpy 9: Jazzy), messages of different publishers
+cannot be told apart that way (their sequence numbers each start at 1), so each message is
+taken once by its source timestamp and sequence number instead: a message passes unless one
+with the same pair passed among the last ``MAX_REMEMBERED``, whichever its publisher. An older
+message of the same publisher is then no longer told from another publisher's, so neither
+subscription may skip ahead of the other: both keep the same depth, and each hands a
+publisher's messages on in order (with depth 1, the transient-local one handed on the last of
+a burst of five while the other still held the first four: on Jazzy they came after it, and
+the burst's last value was lost). Volatile and best-effort publishers log once that the second
+subscription requests an incompatible QoS; they are heard through the first.
 
 A publisher that neither subscription matches (another message type on the topic, or a QoS
 the middleware refuses) cannot be heard: :meth:`AnyQosListener.unheard` counts such
@@ -31,16 +39,19 @@ from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
-from t3d_ros.ros.message_info import with_message_info
+from t3d_ros.ros.message_info import (NO_PUBLISHER_GID, publication_order, publisher_gid,
+                                      with_message_info)
 
 ANY_PUBLISHER_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT,
                                durability=DurabilityPolicy.VOLATILE,
                                history=HistoryPolicy.KEEP_LAST)
-LATCHED_VALUE_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+LATCHED_VALUE_QOS = QoSProfile(depth=ANY_PUBLISHER_QOS.depth,
+                               reliability=ReliabilityPolicy.RELIABLE,
                                durability=DurabilityPolicy.TRANSIENT_LOCAL,
                                history=HistoryPolicy.KEEP_LAST)
-MAX_PUBLISHERS = 64
-"""Publishers whose last sequence number is remembered (the oldest is forgotten first)."""
+MAX_REMEMBERED = 256
+"""Publishers whose last sequence number is remembered, or without publisher gids messages
+(the oldest is forgotten first): a message's second copy comes right after the first."""
 
 
 class AnyQosListener:
@@ -49,7 +60,7 @@ class AnyQosListener:
     def __init__(self, node: Node, msg_type: type, topic: str, callback: Callable[[Any], None]):
         self._node = node
         self._callback = callback
-        self._last_sequence: OrderedDict[bytes, int] = OrderedDict()
+        self._last_sequence: OrderedDict[bytes | tuple[int, int], int] = OrderedDict()
         self.any_publisher = node.create_subscription(
             msg_type, topic, with_message_info(self._on_message), ANY_PUBLISHER_QOS)
         # Every volatile or best-effort publisher is incompatible with this one by design:
@@ -67,17 +78,20 @@ class AnyQosListener:
         return self.any_publisher, self.latched_value
 
     def _on_message(self, msg, info) -> None:
-        gid = info.get('publisher_gid')
-        key = bytes(gid['data']) if gid else b''
-        sequence = info.get('publication_sequence_number')
-        if sequence is None:  # an rmw without sequence numbers: the source time orders too
-            sequence = info['source_timestamp']
+        sequence = publication_order(info)
+        key = publisher_gid(info)
+        if key is None:  # module docstring: the message itself is the key
+            self._node.get_logger().info(
+                f'{NO_PUBLISHER_GID}: each message heard from any QoS ({self.topic_name} '
+                'and the like) is taken once by its source timestamp and sequence number',
+                once=True)
+            key = (info['source_timestamp'], sequence)
         last = self._last_sequence.get(key)
         if last is not None and sequence <= last:
             return  # the same message through the other subscription (or an older one)
         self._last_sequence[key] = sequence
         self._last_sequence.move_to_end(key)
-        while len(self._last_sequence) > MAX_PUBLISHERS:
+        while len(self._last_sequence) > MAX_REMEMBERED:
             self._last_sequence.popitem(last=False)
         self._callback(msg)
 

@@ -151,6 +151,43 @@ def test_e_stop_from_any_publisher_qos_engages_and_releases(ros, tmp_path, combi
     robot.stop()
 
 
+@IN_EVERY_EXECUTOR
+def test_one_e_stop_true_from_a_second_publisher_of_another_qos_stops_commanding(ros, tmp_path):
+    """
+    Engage e_stop on a single ``true`` from a second publisher after four from a first one.
+
+    The second publisher's message has a lower sequence number (1) than the first one's last
+    (4): it is another publisher's, never an old message of the first, also where rclpy gives
+    no publisher gid (Jazzy: there it was dropped as one, and the policy kept commanding).
+    """
+    task = make_task('pendulum')
+    robot = FakeRobot(ros, task)
+    robot.stream(50.0)
+    actor, bundle = deploy_actor(ros, tmp_path)
+    expected = policy_command(bundle, task)
+    wait_for(ros, robot, lambda c: np.array_equal(c, expected), 0)
+    console = ros.plain_node('console', NS).create_publisher(Bool, 'e_stop', QoSProfile(
+        depth=1, reliability=ReliabilityPolicy.RELIABLE,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL))
+    button = ros.plain_node('button', NS).create_publisher(Bool, 'e_stop', QoSProfile(
+        depth=10, reliability=ReliabilityPolicy.BEST_EFFORT,
+        durability=DurabilityPolicy.VOLATILE))
+    assert ros.spin_until(lambda: console.get_subscription_count() >= 1
+                          and button.get_subscription_count() >= 1, TIMEOUT)
+    for value in (True, False, True, False):  # sequence numbers 1 to 4, each taken
+        mark = len(robot.commands)
+        console.publish(Bool(data=value))
+        wait_for(ros, robot, is_zero if value else lambda c: np.array_equal(c, expected), mark)
+    assert not actor.e_stop_gate.engaged
+    mark = len(robot.commands)
+    button.publish(Bool(data=True))  # its sequence number 1
+    first_zero = wait_for(ros, robot, is_zero, mark)
+    ros.spin_for(0.4)
+    assert actor.e_stop_gate.engaged
+    assert all(is_zero(c) for c in robot.values(first_zero)), 'engaged: safe only'
+    robot.stop()
+
+
 @pytest.fixture
 def other_participant():
     """Make nodes in another ROS context (another DDS participant), as another process."""

@@ -176,6 +176,9 @@ def test_change_state_service_drives_the_actor_like_a_lifecycle_manager(ros, pol
     assert robot.commands == []
     assert transition(Transition.TRANSITION_ACTIVATE) and current() == 'active'
     wait_for_policy_commands(ros, robot, expected, 0)
+    assert not transition(Transition.TRANSITION_CONFIGURE)  # invalid from active: answered
+    assert current() == 'active'
+    wait_for_policy_commands(ros, robot, expected, len(robot.commands))
     assert transition(Transition.TRANSITION_DEACTIVATE) and current() == 'inactive'
     check_stopped_with_one_safe_command(ros, robot, expected, 0)
     assert not transition(Transition.TRANSITION_DEACTIVATE)  # invalid from inactive

@@ -518,7 +518,7 @@ def test_resume_without_replay_does_not_deadlock_on_the_throttle(ros, tmp_path):
     assert not h.learner.should_throttle() and h.learner.updates == 0
     h.send(transitions(14, seed=4))  # 6 past learning_starts held: 3 updates, none owed
     h.wait_updates(3)
-    assert h.ros.spin_until(lambda: h.throttle[-1] is False
+    assert h.ros.spin_until(lambda: h.throttle and h.throttle[-1] is False
                             and h.diagnostics().get('throttled') == 'False', TIMEOUT), h.throttle
 
 
