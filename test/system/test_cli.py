@@ -63,6 +63,16 @@ def alive(pid: int, cmdline: str) -> bool:
         return False
 
 
+def in_the_foreground() -> None:
+    """
+    Give SIGINT its default disposition in a child, as in a terminal's foreground job.
+
+    This suite may run as a background job, whose SIGINT is ignored and stays ignored in the
+    commands it starts (as it should: a background job is not for Ctrl-C).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Cli:
     """A `t3d-ros` subprocess and the node processes it starts (killed at teardown)."""
 
@@ -71,9 +81,10 @@ class Cli:
         self.nodes: dict[int, str] = {}
 
     def start(self, *args: str) -> 'Cli':
+        """Start the command as a user's terminal would, Ctrl-C handled by default."""
         self.process = subprocess.Popen([*COMMAND, *args], stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True,
-                                        env=dict(os.environ))
+                                        env=dict(os.environ), preexec_fn=in_the_foreground)
         return self
 
     def watch_nodes(self) -> dict[int, str]:
