@@ -142,6 +142,7 @@ def check_policy(path: Path) -> PolicyBundle:
     return bundle
 
 
+@pytest.mark.slow
 def test_train_leaves_a_complete_run_directory(cli, tmp_path):
     run_dir = tmp_path / 'run'
     c = cli().start(*TRAIN, '--steps', '600', '--run-dir', str(run_dir))
@@ -168,6 +169,7 @@ def test_train_leaves_a_complete_run_directory(cli, tmp_path):
 @pytest.mark.parametrize('signals', [(signal.SIGINT,), (signal.SIGINT, signal.SIGINT),
                                      (signal.SIGTERM,), (signal.SIGTERM, signal.SIGTERM)],
                          ids=['ctrl_c', 'ctrl_c_twice', 'sigterm', 'sigterm_twice'])
+@pytest.mark.slow
 def test_ctrl_c_stops_every_node_cleanly_and_saves_the_policy(cli, tmp_path, signals):
     # SIGTERM (systemd, docker stop, a job's timeout) must stop the nodes as Ctrl-C does: they
     # run in sessions of their own, so nothing else would stop them.
@@ -203,6 +205,7 @@ def test_a_node_with_a_bad_parameter_fails_the_command_naming_it(cli, tmp_path):
     assert not c.left_running()
 
 
+@pytest.mark.slow
 def test_a_killed_node_fails_the_command_naming_it(cli, tmp_path):
     run_dir = tmp_path / 'run'
     c = cli().start(*TRAIN, '--steps', '10000000', '--run-dir', str(run_dir))
@@ -218,6 +221,7 @@ def test_a_killed_node_fails_the_command_naming_it(cli, tmp_path):
     check_policy(run_dir / 'policy.safetensors')  # the learner still saved on its way out
 
 
+@pytest.mark.slow
 def test_eval_prints_the_mean_return_of_a_policy(cli, tmp_path):
     task = make_task('pendulum')
     agent = TD3(task.obs_dim, task.action_low, task.action_high,

@@ -162,6 +162,7 @@ def leftovers(run, new: str) -> list[str]:
     return sorted(found)
 
 
+@pytest.mark.slow
 def test_sigkill_during_checkpoint_writes_leaves_a_loadable_checkpoint(tmp_path, killable):
     from t3d_ros.tasks import make_task
     from t3d_ros.bundle.policy_bundle import PolicyBundle
@@ -314,6 +315,7 @@ def system(tmp_path_factory):
         group.stop(grace=10.0)
 
 
+@pytest.mark.slow
 def test_two_actors_feed_the_learner_and_both_switch_to_new_policies(system):
     system.spin_until(lambda: system.learner('actors') == 2, STARTUP, 'transitions from 2 actors')
     system.rising(lambda: system.learner('env_steps'), 200, 'learner env steps')
@@ -328,6 +330,7 @@ def test_two_actors_feed_the_learner_and_both_switch_to_new_policies(system):
     system.rising(lambda: system.actor(1, 'policy_version'), 1, 'robot_1 policy updates')
 
 
+@pytest.mark.slow
 def test_a_killed_actor_does_not_stop_training_and_rejoins_with_the_latest_policy(system):
     system.spin_until(lambda: system.actor(1, 'env_steps') > 0, STARTUP, 'robot_1 acting')
     system.kill(ACTOR_1)
@@ -349,6 +352,7 @@ def test_a_killed_actor_does_not_stop_training_and_rejoins_with_the_latest_polic
     assert system.learner('actors') == 2
 
 
+@pytest.mark.slow
 def test_a_killed_learner_resumes_from_its_checkpoint_while_actors_keep_acting(system):
     checkpoints = system.run_dir / 'checkpoints'
     system.spin_until(lambda: latest_checkpoint(checkpoints) is not None, STARTUP,
