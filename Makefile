@@ -22,7 +22,7 @@ PYTEST_ARGS ?=
 # reacher over ROS 2 (1 sim + 1 actor + learner): ~60k env steps, about 10 min on 2 cores.
 TRAIN_ARGS ?= --task reacher --steps 60000
 
-.PHONY: venv test train bench clean
+.PHONY: venv test test-fast train bench clean
 
 venv: $(STAMP)
 
@@ -35,6 +35,10 @@ $(STAMP): $(REQUIREMENTS) requirements-bench.txt setup.py
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The edit loop: everything but the tests marked slow (pytest.ini).
+test-fast: $(STAMP)
+	$(PY) -m pytest -m 'not slow' $(PYTEST_ARGS)
 
 train: $(STAMP)
 	$(VENV)/bin/t3d-ros train $(TRAIN_ARGS)

@@ -1,5 +1,6 @@
 """
-Test isolation, the task file of a URDF the tests write themselves, and a task package.
+Test isolation, the task file of a URDF the tests write themselves, a task package, and what
+learning means.
 
 Isolation: a private ROS domain per test session unless ROS_DOMAIN_ID is set, localhost-only
 discovery. The task package is ``test/data/t3d_example_task``, installed by pip into a folder of
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -172,3 +174,37 @@ def example_task(example_task_site, monkeypatch) -> InstalledPackage:
     for name in [name for name in sys.modules if name.split('.')[0] == 't3d_example_task']:
         del sys.modules[name]
     importlib.invalidate_caches()
+
+
+EVALUATION_EPISODES = 10
+"""Episodes (seed 0) on which a learning test compares its policy with random actions."""
+
+
+@pytest.fixture
+def assert_learned():
+    """
+    Return ``check(run_dir, task, env_steps, updates, min_steps, margin)``: a run learned.
+
+    It took at least ``min_steps`` env steps and made updates, and the policy bundle it left in
+    ``run_dir`` beats uniformly random actions by more than ``margin`` in mean return on the same
+    evaluation episodes. ``check`` returns both mean returns.
+    """
+    from t3d_ros.bundle.policy_bundle import PolicyBundle
+    from t3d_ros.training.evaluate import evaluate
+
+    def check(run_dir, task, env_steps, updates, min_steps, margin):
+        assert env_steps >= min_steps, f'{env_steps} env steps taken, expected {min_steps}'
+        assert updates > 0, f'no update made in {env_steps} env steps'
+        bundle = PolicyBundle.load(Path(run_dir) / 'policy.safetensors')
+        bundle.check_matches(task)
+        assert bundle.update_step > 0, 'the policy left behind is the untrained one'
+        rng = np.random.default_rng(0)
+        trained, random = (float(np.mean(evaluate(policy, task, EVALUATION_EPISODES, seed=0)))
+                           for policy in (bundle.make_policy(), lambda obs: rng.uniform(
+                               task.action_low, task.action_high)))
+        print(f'{env_steps} env steps, {updates} updates: mean return {trained:.2f} over '
+              f'{EVALUATION_EPISODES} evaluation episodes, random actions {random:.2f}')
+        assert trained > random + margin, (trained, random)
+        return trained, random
+
+    return check

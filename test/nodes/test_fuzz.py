@@ -11,6 +11,7 @@ toggles for ~12 s; a recorder listens on every command topic.
 import time
 
 import numpy as np
+import pytest
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PointStamped
 from sensor_msgs.msg import JointState
@@ -255,6 +256,7 @@ EXPECTED_DROPS = {
 }
 
 
+@pytest.mark.slow
 def test_malformed_messages_everywhere_are_dropped_counted_and_never_forwarded(ros, tmp_path):
     deployed = bundle_for(TASK, seed=3)
     deployed.save(tmp_path / 'policy.safetensors')

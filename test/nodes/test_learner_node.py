@@ -86,6 +86,19 @@ class LearnerHarness:
                        durability=DurabilityPolicy.TRANSIENT_LOCAL))
         return received
 
+    def wait_bundle(self, received, version):
+        """
+        Spin until ``received`` (a ``listen_policy`` list) holds ``version``; return that bundle.
+
+        The condition is the version, not any bundle: in one process, a destroyed learner's
+        transient-local writer can still hand a late subscriber its last bundle, after the
+        new learner's.
+        """
+        assert self.ros.spin_until(
+            lambda: any(b.policy_version == version for b in received), TIMEOUT), \
+            [b.policy_version for b in received]
+        return next(b for b in received if b.policy_version == version)
+
     def send(self, msg_or_batch):
         msg = (CODEC.encode(msg_or_batch) if isinstance(msg_or_batch, messages.TransitionBatch)
                else msg_or_batch)
@@ -313,8 +326,7 @@ def test_resume_continues_counters_and_republishes_at_once(ros, tmp_path, save_r
     first.send(transitions(30, seed=2, actor='robot_1'))
     first.wait_env_steps(60)
     first.wait_updates(20)
-    assert first.ros.spin_until(lambda: len(first.bundles) >= 4, TIMEOUT)
-    final = first.learner.bundle()
+    final = first.wait_bundle(first.bundles, 4)
     stop(ros, first.node)
 
     second = ros.start(LearnerNode, **{**SMALL, 'run_dir': run, 'resume': True,
@@ -326,11 +338,10 @@ def test_resume_continues_counters_and_republishes_at_once(ros, tmp_path, save_r
     assert learner.counters['policy_version'] == 5  # 4 before, republished as 5 at once
     assert len(learner.memory) == (60 if save_replay else 0)
     late = first.listen_policy()
-    # The destroyed first learner's v4 may still come in first: wait for the resumed one's.
-    assert ros.spin_until(lambda: late and late[-1].policy_version == 5, TIMEOUT), late
-    assert late[-1].update_step == 20
+    republished = first.wait_bundle(late, 5)
+    assert republished.update_step == 20
     for name, tensor in final.actor_state.items():
-        assert (late[-1].actor_state[name] == tensor).all(), name
+        assert (republished.actor_state[name] == tensor).all(), name
 
     # Training goes on from there: 20 more transitions -> 10 more updates at 0.5 per step,
     # after learning_starts (20) are held again where the checkpoint has no replay memory.
@@ -341,7 +352,7 @@ def test_resume_continues_counters_and_republishes_at_once(ros, tmp_path, save_r
     ros.spin_for(0.3)
     assert learner.updates == 30
     assert ros.spin_until(lambda: learner.counters['policy_version'] == 7, TIMEOUT)
-    assert ros.spin_until(lambda: late[-1].policy_version == 7, TIMEOUT)
+    first.wait_bundle(late, 7)
 
 
 def test_resume_false_starts_fresh(ros, tmp_path):
@@ -611,9 +622,7 @@ def test_policy_versions_keep_rising_after_a_crash_and_resume(ros, tmp_path):
     # of the next block of versions recorded in the run directory.
     resumed = POLICY_VERSION_BLOCK + 1
     assert highest < POLICY_VERSION_BLOCK and second.learner.counters['policy_version'] == resumed
-    late = first.listen_policy()
-    assert ros.spin_until(lambda: late, TIMEOUT)
-    assert late[-1].policy_version == resumed and late[-1].update_step == 20
+    assert first.wait_bundle(first.listen_policy(), resumed).update_step == 20
 
 
 def test_resume_removes_what_a_crash_left_half_written(ros, tmp_path):

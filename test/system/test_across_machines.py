@@ -317,6 +317,7 @@ class Probe:
 
 
 @pytest.mark.parametrize('discovery', sorted(DISCOVERY))
+@pytest.mark.slow
 def test_training_across_two_hosts(hosts, tmp_path, discovery):
     # No rate limiting (max_ahead out of reach): a throttled actor would not step while the
     # link is down, and the cut below needs it to.

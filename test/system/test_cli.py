@@ -32,6 +32,7 @@ def check_policy(path: Path) -> PolicyBundle:
     return bundle
 
 
+@pytest.mark.slow
 def test_train_leaves_a_complete_run_directory(cli, tmp_path):
     run_dir = tmp_path / 'run'
     c = cli().start(*TRAIN, '--steps', '600', '--run-dir', str(run_dir))
@@ -59,6 +60,7 @@ def test_train_leaves_a_complete_run_directory(cli, tmp_path):
                                      (signal.SIGTERM,), (signal.SIGTERM, signal.SIGTERM),
                                      (signal.SIGHUP,)],
                          ids=['ctrl_c', 'ctrl_c_twice', 'sigterm', 'sigterm_twice', 'sighup'])
+@pytest.mark.slow
 def test_ctrl_c_stops_every_node_cleanly_and_saves_the_policy(cli, tmp_path, signals):
     # SIGTERM (systemd, docker stop, a job's timeout) and SIGHUP (a closed terminal, a lost SSH
     # session) must stop the nodes as Ctrl-C does (issue 18).
@@ -94,6 +96,7 @@ def test_a_node_with_a_bad_parameter_fails_the_command_naming_it(cli, tmp_path):
     assert not c.left_running()
 
 
+@pytest.mark.slow
 def test_eval_prints_the_mean_return_of_a_policy(cli, tmp_path):
     policy = untrained_policy(tmp_path / 'policy.safetensors', version=7)
     code, out, err = cli().start('eval', str(policy), '--episodes', '2').finish()

@@ -41,6 +41,7 @@ STOP_TIME = 15.0
 
 
 @pytest.mark.parametrize('task_name,steps', [('pendulum', 210), ('reacher', 110)])
+@pytest.mark.slow
 def test_robots_sharing_processes_each_equal_their_own_env(tmp_path, task_name, steps):
     task = make_task(task_name)
     graph = [spec for spec in train_graph(

@@ -91,6 +91,7 @@ def graph_factory(tmp_path):
         graph.close()
 
 
+@pytest.mark.slow
 def test_a_learner_that_keeps_up_is_never_waited_for_and_a_stopped_one_loses_nothing(
         graph_factory):
     # No throttling (max_ahead out of reach): only the flow control holds the actor back.
@@ -127,6 +128,7 @@ def test_a_learner_that_keeps_up_is_never_waited_for_and_a_stopped_one_loses_not
         'waiting_for_learner'] == 'False'
 
 
+@pytest.mark.slow
 def test_every_node_exits_within_launch_limit_after_sigint(graph_factory):
     g = graph_factory()
     g.spin_until(lambda: g.learner('policy_version') >= 2 and g.actor('env_steps') > 0,

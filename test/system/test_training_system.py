@@ -1,8 +1,8 @@
 """
 The training system as separate processes over DDS (DESIGN.md sections 4, 6 and 9).
 
-A first test SIGKILLs a process in the middle of checkpoint writes, again and again. Then one
-graph (learner + 2 x (sim + actor), pendulum, config/test_fast.yaml) serves the other tests of
+A first test SIGKILLs a process at each step of a checkpoint save, one named point a run. Then
+one graph (learner + 2 x (sim + actor), pendulum, config/test_fast.yaml) serves the other tests of
 this module, in order: experience and policies flow; an actor is SIGKILLed and restarted; the
 learner is SIGKILLed and resumes from its checkpoint. The test process watches /diagnostics
 with a DiagnosticsMonitor.
@@ -11,8 +11,7 @@ Every process is started by a fixture that kills what is left of it, also on fai
 """
 import json
 import os
-import random
-import select
+import re
 import signal
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from t3d_ros.graph.bringup import train_graph  # noqa: E402
 from t3d_ros.graph.monitor import DiagnosticsMonitor  # noqa: E402
 from t3d_ros.graph.supervisor import NodeProcess, ProcessGroup  # noqa: E402
 from t3d_ros.td3.checkpoint import complete_checkpoints, latest_checkpoint  # noqa: E402
+from t3d_ros.td3.config import TD3Config  # noqa: E402
 
 STARTUP = 120.0
 """Seconds for five processes to import torch and PyBullet and meet on 2 loaded cores."""
@@ -37,8 +37,21 @@ LEARNER, ACTOR_0, ACTOR_1 = '/learner', 'robot_0/actor', 'robot_1/actor'
 
 
 CHECKPOINT_WRITER = textwrap.dedent('''
-    """Learner core checkpointing back to back, with its replay memory; resumes if it can."""
+    """
+    Learner core checkpointing back to back, with its replay memory; resumes if it can.
+
+    Arguments: the run directory, the kill point (KILL_POINTS), the number of the save it is
+    killed in, and the TD3 config as JSON. In that save it SIGKILLs itself at that point, as a
+    kill from outside landing there would: no handler runs, no ``finally``.
+    """
+    import json
+    import os
+    import re
+    import shutil
+    import signal
     import sys
+    from pathlib import Path
+
     import numpy as np
     import torch
     from t3d_ros.acting.transitions import TransitionBatch
@@ -47,25 +60,80 @@ CHECKPOINT_WRITER = textwrap.dedent('''
     from t3d_ros.training.learner import Learner, LearnerOptions
     from t3d_ros.training.run_dir import RunDirectory
 
+    kill_point, kill_in_save = sys.argv[2], int(sys.argv[3])
+    saves = 0
+    put_in_place, rename, remove_tree = os.replace, os.rename, shutil.rmtree
+
+
+    def at(point):
+        return point == kill_point and saves == kill_in_save - 1
+
+
+    def kill_at(point):
+        if at(point):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+    def replace(source, destination, **kwargs):  # an atomic file write's last step
+        kill_at(f'{Path(destination).name} written')
+        put_in_place(source, destination, **kwargs)
+
+
+    def rename_partial(source, destination):  # a checkpoint's directory to its final name
+        partial = Path(source).name.startswith('.partial_')
+        if partial:
+            kill_at('checkpoint written')
+        rename(source, destination)
+        if partial:
+            kill_at('checkpoint renamed')
+
+
+    def prune(path, *args, **kwargs):  # an old checkpoint, killed after its first file
+        if re.fullmatch('step_[0-9]+', Path(path).name) and at('pruning'):
+            (Path(path) / 'state.json').unlink()
+            kill_at('pruning')
+        remove_tree(path, *args, **kwargs)
+
+
     torch.set_num_threads(1)
     task = make_task('pendulum')
-    config = TD3Config(hidden_sizes=(64, 64), batch_size=32, replay_capacity=200_000,
-                       learning_starts=0, updates_per_step=0.0001)
+    config = TD3Config.from_dict(json.loads(sys.argv[4]))
     options = LearnerOptions(checkpoint_every=0, keep_checkpoints=2, save_replay=True)
     learner = Learner(task, config, options, RunDirectory(sys.argv[1], tensorboard=False))
     resumed = learner.resume()
     rng = np.random.default_rng(len(sys.argv[1]) + learner.updates)
-    rows = 100_000
+    rows = config.replay_capacity // 2
     obs = rng.normal(size=(rows, 3)).astype(np.float32)
     action = rng.uniform(-2, 2, (rows, 1))
     done = np.zeros(rows, dtype=bool)
     learner.insert(TransitionBatch('writer', 0, obs, action, rng.normal(size=rows), obs, done,
                                    done))
+    os.replace, os.rename, shutil.rmtree = replace, rename_partial, prune
     while True:
         learner.agent.update(learner.memory.sample(32))
         learner.checkpoint()
+        saves += 1
         print('saved', learner.updates, resumed, flush=True)
 ''')
+PARTIAL = ['checkpoints/.partial_NEW/' + name for name in (
+    'networks.safetensors', 'optimizers.safetensors', 'state.json')]
+KILL_POINTS = {
+    # Where the writer kills itself in a save, in the order a save passes them: whether the
+    # checkpoint of that save is then complete, and the files the kill leaves behind (NEW the
+    # checkpoint being saved, OLD the one being pruned).
+    'networks.safetensors written': (
+        False, ['checkpoints/.partial_NEW/.networks.safetensors.tmp']),
+    'replay.npz written': (False, sorted(PARTIAL + ['checkpoints/.partial_NEW/.replay.npz.tmp'])),
+    'checkpoint written': (False, sorted(PARTIAL + ['checkpoints/.partial_NEW/replay.npz'])),
+    'checkpoint renamed': (True, []),
+    'policy.safetensors written': (True, ['.policy.safetensors.tmp']),
+    'pruning': (True, ['checkpoints/OLD/networks.safetensors',
+                       'checkpoints/OLD/optimizers.safetensors', 'checkpoints/OLD/replay.npz']),
+}
+KILL_IN_SAVE = 3
+"""The save of each run that is killed: the third, the first that prunes (2 are kept)."""
+WRITER_CONFIG = TD3Config(hidden_sizes=(64, 64), batch_size=32, replay_capacity=2_000,
+                          learning_starts=0, updates_per_step=0.0001)
 
 
 @pytest.fixture
@@ -79,59 +147,69 @@ def killable():
         process.wait(timeout=30)
 
 
+def leftovers(run, new: str) -> list[str]:
+    """
+    Files under ``run`` outside complete checkpoints and the policy bundle.
+
+    Random parts of names dropped, the checkpoint being saved named NEW and any other OLD.
+    """
+    complete = complete_checkpoints(run / 'checkpoints')
+    found = []
+    for path in run.rglob('*'):
+        if path.is_dir() or path == run / 'policy.safetensors' or any(
+                checkpoint in path.parents for checkpoint in complete):
+            continue
+        name = re.sub(r'(_|\.)[0-9a-f]{32}(?=$|/|\.tmp)', '', str(path.relative_to(run)))
+        found.append(re.sub(r'step_[0-9]{9}', 'OLD', name.replace(new, 'NEW')))
+    return sorted(found)
+
+
+@pytest.mark.slow
 def test_sigkill_during_checkpoint_writes_leaves_a_loadable_checkpoint(tmp_path, killable):
     from t3d_ros.tasks import make_task
     from t3d_ros.bundle.policy_bundle import PolicyBundle
-    from t3d_ros.td3.checkpoint import load_checkpoint
-    from t3d_ros.td3.config import TD3Config
-    from t3d_ros.td3.replay import ReplayMemory
-    from t3d_ros.td3.td3 import TD3
+    from t3d_ros.training.learner import Learner, LearnerOptions
+    from t3d_ros.training.run_dir import RunDirectory
 
     script = tmp_path / 'writer.py'
     script.write_text(CHECKPOINT_WRITER)
     run = tmp_path / 'run'
     task = make_task('pendulum')
-    rng = random.Random(1234)
-    debris, partials = 0, set()  # kills that left a half-written checkpoint behind
     last_updates = 0
-    for round_ in range(5):
-        process = subprocess.Popen([sys.executable, str(script), str(run)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                   env=dict(os.environ))
+    for round_, (point, (saved_complete, expected)) in enumerate(KILL_POINTS.items()):
+        process = subprocess.Popen(
+            [sys.executable, str(script), str(run), point, str(KILL_IN_SAVE),
+             json.dumps(WRITER_CONFIG.to_dict())],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
         killable.append(process)
-        ready, _, _ = select.select([process.stdout], [], [], STARTUP)
-        assert ready, 'the checkpoint writer did not start'
-        line = process.stdout.readline()  # the first complete save of this round
-        assert line.startswith('saved'), line + process.stdout.read()
-        updates, resumed = int(line.split()[1]), line.split()[2] == 'True'
-        assert resumed == (round_ > 0), line
-        assert updates == last_updates + 1, (line, last_updates)  # continued where it was
-        time.sleep(rng.uniform(0.0, 0.6))  # a random moment: mostly inside a write
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-        process.stdout.close()
-        names = [entry.name for entry in (run / 'checkpoints').iterdir()]
-        left = {name for name in names if name.startswith('.partial_')}
-        debris += bool(left - partials)
-        partials |= left
+        try:
+            out, _ = process.communicate(timeout=STARTUP)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f'the checkpoint writer never reached the kill point {point!r}')
+        assert process.returncode == -signal.SIGKILL, out
+        saves = [line.split() for line in out.splitlines() if line.startswith('saved')]
+        assert len(saves) == KILL_IN_SAVE - 1, out
+        assert [resumed == 'True' for _, _, resumed in saves] == [round_ > 0] * len(saves)
+        assert int(saves[0][1]) == last_updates + 1, (out, last_updates)  # went on from there
+        new = int(saves[-1][1]) + 1  # the save that was killed
+        assert leftovers(run, f'step_{new:09d}') == expected, point
 
-        # The newest complete checkpoint loads, with its replay memory.
-        path = latest_checkpoint(run / 'checkpoints')
-        assert path is not None, names
-        agent = TD3(task.obs_dim, task.action_low, task.action_high,
-                    TD3Config(hidden_sizes=(64, 64), batch_size=32, replay_capacity=200_000,
-                              learning_starts=0, updates_per_step=0.0001))
-        memory = ReplayMemory(task.obs_dim, task.num_joints, 200_000)
-        counters = load_checkpoint(path, agent, memory)
-        assert agent.total_updates == int(path.name[5:]) >= updates
-        assert len(memory) == min(100_000 * (round_ + 1), 200_000)
-        assert counters['env_steps'] == memory.total_added
-        last_updates = agent.total_updates
+        # A learner resumes from the newest complete checkpoint, with its replay memory, and
+        # clears the hidden leftovers (an incomplete checkpoint directory is ignored, and stays).
+        learner = Learner(task, WRITER_CONFIG, LearnerOptions(save_replay=True),
+                          RunDirectory(run, tensorboard=False))
+        assert learner.resume(), point
+        learner.run.close()
+        last_updates = new if saved_complete else new - 1
+        assert learner.updates == last_updates, point
+        capacity = WRITER_CONFIG.replay_capacity
+        assert len(learner.memory) == min(capacity // 2 * (round_ + 1), capacity)
+        assert learner.counters['env_steps'] == learner.memory.total_added
+        assert leftovers(run, f'step_{new:09d}') == [
+            name for name in expected if '/.' not in name and not name.startswith('.')], point
         assert len(complete_checkpoints(run / 'checkpoints')) <= 2 + 1
         # The policy bundle is written atomically too.
         PolicyBundle.load(run / 'policy.safetensors').check_matches(task)
-    print('kills inside a checkpoint write:', debris)
-    assert debris >= 1, 'no kill landed inside a checkpoint write'
 
 
 class Watch:
@@ -232,6 +310,7 @@ def system(tmp_path_factory):
         group.stop(grace=10.0)
 
 
+@pytest.mark.slow
 def test_two_actors_feed_the_learner_and_both_switch_to_new_policies(system):
     system.spin_until(lambda: system.learner('actors') == 2, STARTUP, 'transitions from 2 actors')
     system.rising(lambda: system.learner('env_steps'), 200, 'learner env steps')
@@ -246,6 +325,7 @@ def test_two_actors_feed_the_learner_and_both_switch_to_new_policies(system):
     system.rising(lambda: system.actor(1, 'policy_version'), 1, 'robot_1 policy updates')
 
 
+@pytest.mark.slow
 def test_a_killed_actor_does_not_stop_training_and_rejoins_with_the_latest_policy(system):
     system.spin_until(lambda: system.actor(1, 'env_steps') > 0, STARTUP, 'robot_1 acting')
     system.kill(ACTOR_1)
@@ -267,6 +347,7 @@ def test_a_killed_actor_does_not_stop_training_and_rejoins_with_the_latest_polic
     assert system.learner('actors') == 2
 
 
+@pytest.mark.slow
 def test_a_killed_learner_resumes_from_its_checkpoint_while_actors_keep_acting(system):
     checkpoints = system.run_dir / 'checkpoints'
     system.spin_until(lambda: latest_checkpoint(checkpoints) is not None, STARTUP,

@@ -108,6 +108,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.mark.slow
 def test_sb3_rows_run_in_a_quick_mode(one_thread):
     pytest.importorskip('stable_baselines3')
     from t3d_ros.bench import threshold
@@ -166,6 +167,7 @@ def test_threshold_times_are_medians_over_seeds_with_misses_ranked_slowest():
     assert median([7]) == 7
 
 
+@pytest.mark.slow
 def test_direct_and_sb3_are_timed_as_whole_processes(one_thread):
     from t3d_ros.bench import sb3
     from t3d_ros.bench.threshold import _whole_process
@@ -178,6 +180,7 @@ def test_direct_and_sb3_are_timed_as_whole_processes(one_thread):
         assert result[f'{contender}_s'] > result[f'{contender}_training_s'] + 0.5, result
 
 
+@pytest.mark.slow
 def test_learning_curve_trains_both_sides_in_a_quick_mode(tmp_path):
     pytest.importorskip('stable_baselines3')
     from t3d_ros.bench import learning_curve

@@ -3,12 +3,13 @@ import pytest
 
 from t3d_ros.acting.core import ActorSettings
 from t3d_ros.graph.bringup import train_graph
+from t3d_ros.tasks import make_task
 from t3d_ros.training.direct import train_direct
 from t3d_ros.training.learner import LearnerOptions, learner_settings
 
 
 @pytest.mark.slow
-def test_direct_trainer_solves_pendulum_within_20k_steps(tmp_path):
+def test_direct_trainer_solves_pendulum_within_20k_steps(tmp_path, assert_learned):
     import torch
 
     torch.set_num_threads(1)
@@ -24,4 +25,5 @@ def test_direct_trainer_solves_pendulum_within_20k_steps(tmp_path):
     assert result.steps_to_threshold is not None, result
     assert result.final_mean_return > -200
     assert (tmp_path / 'learning_curve.png').stat().st_size > 0
-    assert (tmp_path / 'policy.safetensors').exists()
+    assert_learned(tmp_path, make_task('pendulum'), result.env_steps, result.updates,
+                   min_steps=config.learning_starts, margin=0.0)

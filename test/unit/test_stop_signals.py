@@ -5,7 +5,11 @@ A signal whose handler raises while rclpy's C++ converts a message comes out of 
 as a RuntimeError ("Unable to convert call argument '0' to Python object", seen in CI on a
 SIGTERM), not as KeyboardInterrupt. Here ``spin_once`` models that; the node processes are a
 stand-in that records being stopped.
+
+Each test sets the SIGINT disposition it relies on: the suite may run as a background job,
+which inherits SIGINT ignored.
 """
+import contextlib
 import os
 import signal
 import time
@@ -54,9 +58,24 @@ def signal_inside_rclpy(monkeypatch):
     return raised, calls
 
 
-def train(tmp_path, max_minutes=None):
+def train(tmp_path, max_minutes=1.0):
+    """Train with the stand-ins; a signal that is not taken ends it after ``max_minutes``."""
     return ros_training.train_over_ros('pendulum', 1, [], 0, tmp_path, {}, steps=1000,
                                        max_minutes=max_minutes)
+
+
+@contextlib.contextmanager
+def sigint(handler):
+    """Handle SIGINT with ``handler`` meanwhile, whatever this process inherited."""
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+IN_A_BACKGROUND_JOB = signal.SIG_IGN
+"""SIGINT as a background job inherits it."""
 
 
 @pytest.fixture
@@ -117,12 +136,9 @@ def test_an_ignored_sighup_stays_ignored(tmp_path, signal_inside_rclpy):
 def test_an_ignored_ctrl_c_stays_ignored(tmp_path, signal_inside_rclpy):
     raised, calls = signal_inside_rclpy
     raised.append(signal.SIGINT)
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job
-    try:
+    with sigint(IN_A_BACKGROUND_JOB):
         outcome = train(tmp_path, max_minutes=0.3 / 60)
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    finally:
-        signal.signal(signal.SIGINT, previous)
     assert not outcome.interrupted and len(calls) > 1
     assert StandInGroup.stopped == 1
 
