@@ -1,4 +1,4 @@
-"""Behaviour-policy actions for data collection (DESIGN section 5, step 4), in unit space."""
+"""Behaviour-policy actions for data collection, in unit space (architecture: TD3, step 4)."""
 from __future__ import annotations
 
 import numpy as np

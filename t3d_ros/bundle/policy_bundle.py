@@ -1,5 +1,7 @@
 """
-Policy bundle: actor weights plus everything needed to check and run them (DESIGN section 6).
+Policy bundle: actor weights plus all that is needed to check and run them.
+
+See docs/architecture.md, "Files".
 
 One safetensors file. Tensors: ``actor.<parameter>`` and, with a normaliser, ``obs_mean`` and
 ``obs_std`` (all float32). Metadata (strings): ``format``, ``format_version``, ``task``,

@@ -1,5 +1,5 @@
 """
-Signed policy bundles: HMAC-SHA256 with a shared key file (DESIGN.md section 6).
+Signed policy bundles: HMAC-SHA256 with a shared key file (docs/architecture.md, "Files").
 
 With a key configured, the learner signs every bundle it publishes on ``/t3d/policy`` and
 actors take only bundles whose signature verifies, so a participant on the ROS domain without

@@ -1,5 +1,7 @@
 """
-Task files (DESIGN section 11): a YAML reach task for any serial arm, loaded and checked.
+Task files: a YAML reach task for any serial arm, loaded and checked.
+
+See docs/architecture.md, "Task files".
 
 The schema is :class:`ReachTaskFile`; :func:`load_task_file` reads, type-checks and validates a
 file against its URDF (through :class:`~t3d_ros.tasks.kinematics.ChainKinematics`) and raises
@@ -95,7 +97,7 @@ class RewardWeights:
 
 @dataclass(frozen=True)
 class ReachTaskFile:
-    """The fields of a reach task file; required ones first (DESIGN section 11)."""
+    """The fields of a reach task file; required ones first (architecture: Task files)."""
 
     task: str
     """The task family; ``reach``."""

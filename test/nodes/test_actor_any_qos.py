@@ -2,7 +2,7 @@
 ``e_stop`` and ``goal`` reach the actor from a publisher of any QoS (issue 8.1).
 
 Reliable or best effort, volatile or transient local, depth 1 or 10, publishing before or after
-the actor starts (DESIGN.md section 3); a publisher the actor cannot hear on ``e_stop`` is an
+the actor starts (architecture: Safety); a publisher the actor cannot hear on ``e_stop`` is an
 error that keeps it in safe commands.
 
 What a publisher sent before the actor's subscription matched it reaches the actor only from a

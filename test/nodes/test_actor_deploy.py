@@ -1,5 +1,5 @@
 """
-The deploy-mode actor against a fake ros2_control robot (DESIGN.md sections 3, 6, 7).
+The deploy-mode actor against a fake ros2_control robot (architecture: Safety).
 
 The fake robot publishes ``joint_states`` with its joints shuffled and one joint the policy
 does not use, and listens on the forward command controller topic, whose ``joints`` are in

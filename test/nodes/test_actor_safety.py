@@ -1,5 +1,5 @@
 """
-The actor's safety behaviour (DESIGN.md section 7).
+The actor's safety behaviour (docs/architecture.md, "Safety").
 
 Watchdog, e_stop, no policy, bad policy bytes, and the state-to-command latency it reports.
 

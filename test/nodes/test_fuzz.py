@@ -1,7 +1,7 @@
 """
 Bad input of every kind at every subscription, while training and deployed actors run.
 
-DESIGN.md section 7: nothing crashes, nothing bad is forwarded, everything is counted.
+docs/architecture.md, "Safety": nothing crashes, nothing bad is forwarded, everything is counted.
 
 In one process: a lockstep sim, a training actor and a learner (small networks) training
 reacher in ``robot_0``, and a deploy actor in ``robot_1`` driven by a fake robot. A seeded

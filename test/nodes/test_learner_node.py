@@ -2,8 +2,8 @@
 The learner node in-process.
 
 Ingestion from several actors, the update-to-data ratio, policy bundles on /t3d/policy (transient
-local), bad input, metrics, checkpoints, resume and the throttle (DESIGN.md sections 3, 4, 6 and
-7).
+local), bad input, metrics, checkpoints, resume and the throttle (architecture: The training
+loop).
 
 Small networks and a tiny replay memory keep every update cheap; every wait is on a condition.
 """
@@ -411,7 +411,7 @@ def test_throttle_asks_actors_to_wait_while_inserts_run_ahead(ros):
 
 def test_a_slow_checkpoint_write_does_not_stall_ingestion(ros, tmp_path, monkeypatch):
     """
-    Updates run in their own thread "so ingestion never stalls" (DESIGN.md section 4).
+    Updates run in their own thread "so ingestion never stalls" (architecture: The training loop).
 
     Not even while that thread writes a checkpoint to a slow disk (here: one that blocks).
     """

@@ -1,5 +1,5 @@
 """
-The ROS path adds transport, never different numbers (DESIGN.md section 4).
+The ROS path adds transport, never different numbers (architecture: The episode contract).
 
 The sim node and the actor node (random start actions from its seeded generator) run a few
 episodes in lockstep, for the effort tasks, a position task file (absolute and relative

@@ -1,5 +1,5 @@
 """
-Signed policy bundles (DESIGN.md section 6, issue 8 item 11).
+Signed policy bundles (docs/architecture.md, "Files").
 
 With a key file, the learner signs every bundle and training actors take only bundles signed with
 that key.

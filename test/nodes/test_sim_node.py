@@ -1,5 +1,5 @@
 """
-The sim node in-process (DESIGN.md sections 3, 4 and 7).
+The sim node in-process (docs/architecture.md; the README topics table).
 
 Lockstep stepping and stamps, obeying only its own actor, /clock and stamps (the README's time
 rule), the reset service, bad commands, realtime rate, actuation latency, observation noise and

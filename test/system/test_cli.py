@@ -1,5 +1,5 @@
 """
-The `t3d-ros` command in a subprocess (DESIGN.md sections 6 and 8).
+The `t3d-ros` command in a subprocess (docs/architecture.md, "Files").
 
 A short training run leaves a complete run directory; Ctrl-C (SIGTERM, SIGHUP) stops every node
 and still saves the policy; a node that refuses its parameters ends the command with an error

@@ -1,5 +1,5 @@
 """
-The training system as separate processes over DDS (DESIGN.md sections 4, 6 and 9).
+The training system as separate processes over DDS (docs/architecture.md, "The training loop").
 
 A first test SIGKILLs a process at each step of a checkpoint save, one named point a run. Then
 one graph (learner + 2 x (sim + actor), pendulum, config/test_fast.yaml) serves the other tests of

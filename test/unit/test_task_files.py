@@ -1,5 +1,5 @@
 """
-Task files (DESIGN.md section 11).
+Task files (docs/architecture.md, "Task files").
 
 Loading, defaults, every kind of bad file refused with its field named, and Pinocchio's forward
 kinematics against PyBullet's link states.
