@@ -98,7 +98,7 @@ class SimNode(Node):
         self.clock_pub = (self.create_publisher(Clock, '/clock', 10) if self.publish_clock
                           else None)
         self.diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.description_pub = publish_robot_description(self, self.robot.urdf_path)
+        self.description_pub = publish_robot_description(self, self.core.robot.urdf_path)
         self.command_sub = self.create_subscription(
             Float64MultiArray, command_topic, with_message_info(self._on_command),
             messages.ROBOT_QOS, event_callbacks=SubscriptionEventCallbacks(

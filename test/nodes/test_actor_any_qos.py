@@ -21,7 +21,7 @@ from geometry_msgs.msg import PointStamped
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Bool, String
 
-from conftest import IN_EVERY_EXECUTOR
+from rclpy_variants import IN_EVERY_EXECUTOR
 from fake_robot import FakeRobotBase
 from t3d_ros.ros import messages
 from t3d_ros.acting.numpy_policy import NumpyPolicy

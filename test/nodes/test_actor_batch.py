@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from std_msgs.msg import Float32MultiArray, UInt8MultiArray
 
-from conftest import IN_EVERY_EXECUTOR
+from rclpy_variants import IN_EVERY_EXECUTOR
 from t3d_ros.ros import messages
 from t3d_ros.acting.exploration import explore
 from t3d_ros.tasks.scaling import ActionScaler

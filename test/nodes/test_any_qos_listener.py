@@ -2,7 +2,7 @@
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Int32
 
-from conftest import IN_EVERY_EXECUTOR
+from rclpy_variants import IN_EVERY_EXECUTOR
 from t3d_ros.ros.any_qos import AnyQosListener
 
 TIMEOUT = 20.0

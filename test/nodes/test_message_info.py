@@ -1,7 +1,7 @@
 """Subscription callbacks that take the message info get it in every executor the nodes run in."""
 from std_msgs.msg import Float64MultiArray
 
-from conftest import GIVES_PUBLISHER_GID, IN_EVERY_EXECUTOR
+from rclpy_variants import GIVES_PUBLISHER_GID, IN_EVERY_EXECUTOR
 from t3d_ros.ros import messages
 from t3d_ros.ros.message_info import publication_order, publisher_gid, with_message_info
 

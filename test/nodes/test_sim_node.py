@@ -16,7 +16,7 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import Trigger
 
-from conftest import GIVES_PUBLISHER_GID, IN_EVERY_EXECUTOR
+from rclpy_variants import GIVES_PUBLISHER_GID, IN_EVERY_EXECUTOR
 from t3d_ros.ros import messages
 from t3d_ros.graph.monitor import DiagnosticsMonitor
 from t3d_ros.ros.message_info import with_message_info
