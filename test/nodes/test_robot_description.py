@@ -41,7 +41,7 @@ def test_plain_mesh_file_names_become_file_uris(ros):
     received = late_description(ros, 'arm')
     assert ros.spin_until(lambda: received, TIMEOUT)
     robot = ET.fromstring(received[0].data)
-    assert robot.get('name') == ET.parse(sim.robot.urdf_path).getroot().get('name')
+    assert robot.get('name') == ET.parse(sim.core.robot.urdf_path).getroot().get('name')
     meshes = [mesh.get('filename') for mesh in robot.iter('mesh')]
     assert meshes and all(uri.startswith('file:///') for uri in meshes)
     assert all(Path(urlparse(uri).path).is_file() for uri in meshes)
