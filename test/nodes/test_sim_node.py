@@ -191,7 +191,7 @@ def test_lockstep_steps_only_on_its_own_actors_commands_and_counts_the_others(ro
         # the wait-set executor may run the matched event of a publisher that went before
         # commands it had sent; the events executor the nodes run in keeps their order.)
         assert ros.spin_until(lambda: ambiguous() == 5 + len(meddled), TIMEOUT)
-        assert probe.sim.counters['steps'] == 0 and probe.states == []
+        assert probe.sim.core.counters['steps'] == 0 and probe.states == []
         for peer, pub in zip(peers, peer_pubs):
             peer.destroy_publisher(pub)
         assert ros.spin_until(lambda: probe.sim.command_sub.get_publisher_count() == 1
