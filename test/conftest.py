@@ -1,4 +1,6 @@
 """
+Fixtures shared by every test folder.
+
 Test isolation, the task file of a URDF the tests write themselves, a task package, and what
 learning means.
 

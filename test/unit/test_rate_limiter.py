@@ -1,5 +1,6 @@
 import numpy as np
 
+from t3d_ros.acting.transitions import TransitionBatch
 from t3d_ros.training.episodes import EpisodeTracker
 from t3d_ros.training.rate_limiter import UpdateRateLimiter
 
@@ -38,7 +39,6 @@ def test_the_learner_tells_the_throttle_as_it_changes_not_at_the_next_tick():
     """
     from t3d_ros.tasks import make_task
     from t3d_ros.td3.config import TD3Config
-    from t3d_ros.acting.transitions import TransitionBatch
     from t3d_ros.training.learner import Learner, LearnerOptions
 
     task = make_task('pendulum')
@@ -213,10 +213,11 @@ def test_the_learner_runs_up_to_its_ceiling_reports_its_ratio_and_never_throttle
     for rows in rng.integers(1, 5, 60):
         done = np.zeros(rows, bool)
         done[-1] = True
-        learner.insert('a', rng.uniform(-1, 1, (rows, task.obs_dim)),
-                       rng.uniform(task.action_low, task.action_high, (rows, task.num_joints)),
-                       rng.uniform(-1, 0, rows), rng.uniform(-1, 1, (rows, task.obs_dim)),
-                       np.zeros(rows, bool), done)
+        learner.insert(TransitionBatch(
+            'a', 0, rng.uniform(-1, 1, (rows, task.obs_dim)),
+            rng.uniform(task.action_low, task.action_high, (rows, task.num_joints)),
+            rng.uniform(-1, 0, rows), rng.uniform(-1, 1, (rows, task.obs_dim)),
+            np.zeros(rows, bool), done))
         learner.run_updates()
         learning = learner.counters['env_steps'] - 8
         assert learner.updates <= 3.0 * max(0, learning)
