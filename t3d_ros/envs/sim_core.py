@@ -42,6 +42,7 @@ class SimCore:
         self.observation_noise = observation_noise
         self.mass_scale, self.friction_range = tuple(mass_scale), tuple(friction_range)
         self.robot = BulletRobot.for_task(task)
+        self._closed = False
         self.step_ns = round(task.control_dt * 1e9)
         self.time_ns = 0
         self.command = np.zeros(task.num_joints)
@@ -108,7 +109,13 @@ class SimCore:
             position, velocity = self._noisy(position), self._noisy(velocity)
         return position, velocity, effort, base
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` disconnected the physics: nothing may step or observe it."""
+        return self._closed
+
     def close(self) -> None:
+        self._closed = True
         self.robot.close()
 
     def _advance(self) -> None:

@@ -256,6 +256,8 @@ class SimNode(Node):
         self.identify_timer.cancel()
 
     def _on_tick(self) -> None:
+        if self.core.closed:  # a tick the executor queued before close (the events executor)
+            return
         self.core.tick()
         self._stepped()
 
@@ -280,6 +282,8 @@ class SimNode(Node):
 
     def _publish_state(self) -> None:
         """Publish joint_states (and odom first, stamped alike, for a floating base)."""
+        if self.core.closed:
+            return
         stamp_ns = self.last_stamp_ns = self._stamp_ns()
         position, velocity, effort, base = self.core.observe()
         if base is not None:

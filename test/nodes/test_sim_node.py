@@ -254,6 +254,26 @@ def test_a_realtime_sim_without_clock_stamps_with_its_node_clock(ros):
     assert probe.io.count_publishers('/clock') == 0
 
 
+def test_ticks_queued_before_close_do_nothing(ros):
+    """
+    A tick the executor queued before the sim closed runs after it: it must do nothing.
+
+    rclpy's events executor runs timer ticks it queued before a node was removed and closed
+    (seen: a realtime tick stepped the closed PyBullet client, "Not connected to physics
+    server", in a deploy test on Jazzy under load).
+    """
+    probe = SimProbe(ros, mode='realtime', rate_hz=50.0, seed=3)
+    assert ros.spin_until(lambda: len(probe.states) >= 1, TIMEOUT)
+    ros.nodes.remove(probe.sim)
+    ros.executor.remove_node(probe.sim)
+    probe.sim.close()
+    steps = probe.sim.core.counters['steps']
+    probe.sim._on_tick()
+    probe.sim._publish_state()
+    assert probe.sim.core.counters['steps'] == steps
+    probe.sim.destroy_node()
+
+
 def test_realtime_sim_with_use_sim_time_paces_on_the_steady_clock(ros):
     """Its own /clock must not drive its rate: 20 Hz stays 20 Hz (issue 8.6)."""
     rate_hz = 20.0
